@@ -1,0 +1,115 @@
+import Foundation
+import HallpassCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The device side of RFC 8628: ask for codes, then poll the token endpoint honouring
+/// `interval` and `slow_down` (§3.5) until the person decides or the code expires.
+///
+/// ```swift
+/// let client = DeviceFlowClient(server: URL(string: "http://127.0.0.1:8080")!, clientID: "demo-device")
+/// let codes = try await client.authorize(scope: "openid read")
+/// print("Enter \(codes.userCode) at \(codes.verificationURI)")
+/// let token = try await client.waitForToken(codes)
+/// ```
+public struct DeviceFlowClient: Sendable {
+    public let server: URL
+    public let clientID: String
+    public let clientSecret: String?
+    let transport: any HTTPTransport
+    let sleep: @Sendable (TimeInterval) async throws -> Void
+
+    public init(server: URL, clientID: String, clientSecret: String? = nil,
+                transport: any HTTPTransport = URLSessionTransport(),
+                sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }) {
+        self.server = server
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.transport = transport
+        self.sleep = sleep
+    }
+
+    /// RFC 8414 metadata of the server (endpoints are read from it, not guessed).
+    public func metadata() async throws -> ServerMetadata {
+        let url = server.appendingPathComponent(".well-known/oauth-authorization-server")
+        let (status, body) = try await transport.get(url)
+        guard status == 200, let metadata = try? JSONDecoder().decode(ServerMetadata.self, from: body) else {
+            throw DeviceFlowError.badResponse("no authorization server metadata at \(url.absoluteString) (HTTP \(status))")
+        }
+        return metadata
+    }
+
+    /// RFC 8628 §3.1–3.2.
+    public func authorize(scope: String?) async throws -> DeviceAuthorization {
+        let metadata = try await metadata()
+        guard let endpoint = metadata.device_authorization_endpoint.flatMap(URL.init(string:)) else {
+            throw DeviceFlowError.badResponse("the server does not advertise a device authorization endpoint")
+        }
+        var form = credentials()
+        if let scope { form["scope"] = scope }
+        let (status, body) = try await transport.postForm(endpoint, fields: form)
+        guard status == 200 else { throw DeviceFlowError.fromErrorBody(status: status, body: body) }
+        guard var codes = try? JSONDecoder().decode(DeviceAuthorization.self, from: body) else {
+            throw DeviceFlowError.badResponse("malformed device authorization response")
+        }
+        codes.tokenEndpoint = metadata.token_endpoint
+        return codes
+    }
+
+    /// Polls until a decision (RFC 8628 §3.4–3.5). `onPoll` sees each interim answer.
+    public func waitForToken(_ codes: DeviceAuthorization,
+                             onPoll: @Sendable (PollEvent) -> Void = { _ in }) async throws -> TokenResponse {
+        guard let endpoint = codes.tokenEndpoint.flatMap(URL.init(string:)) else {
+            throw DeviceFlowError.badResponse("no token endpoint")
+        }
+        var interval = TimeInterval(codes.interval ?? 5)
+        let deadline = Date().addingTimeInterval(TimeInterval(codes.expires_in))
+        while true {
+            try await sleep(interval)
+            var form = credentials()
+            form["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code"
+            form["device_code"] = codes.device_code
+            let status: Int
+            let body: Data
+            do {
+                (status, body) = try await transport.postForm(endpoint, fields: form)
+            } catch {
+                // §3.5: a transport failure is retried at the current interval until expiry.
+                guard Date() < deadline else { throw DeviceFlowError.expired }
+                onPoll(.retrying(String(describing: error)))
+                continue
+            }
+            if status == 200 {
+                guard let token = TokenResponse(json: body) else { throw DeviceFlowError.badResponse("malformed token response") }
+                return token
+            }
+            let error = DeviceFlowError.fromErrorBody(status: status, body: body)
+            switch error {
+            case .oauth("authorization_pending", _):
+                onPoll(.pending)
+            case .oauth("slow_down", _):
+                interval += 5  // §3.5: for this and all subsequent requests
+                onPoll(.slowDown(newInterval: Int(interval)))
+            case .oauth("access_denied", _):
+                throw DeviceFlowError.denied
+            case .oauth("expired_token", _):
+                throw DeviceFlowError.expired
+            default:
+                throw error
+            }
+        }
+    }
+
+    private func credentials() -> [String: String] {
+        var form = ["client_id": clientID]
+        if let clientSecret { form["client_secret"] = clientSecret }
+        return form
+    }
+}
+
+public enum PollEvent: Sendable, Equatable {
+    case pending
+    case slowDown(newInterval: Int)
+    case retrying(String)
+}

@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The HTTP the device and consent clients need; injectable for tests.
+public protocol HTTPTransport: Sendable {
+    func get(_ url: URL) async throws -> (Int, Data)
+    func postForm(_ url: URL, fields: [String: String]) async throws -> (Int, Data)
+    func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data)
+}
+
+/// `URLSession`, ephemeral: no cookies, no cache.
+public struct URLSessionTransport: HTTPTransport {
+    let session: URLSession
+
+    public init() {
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 30
+        configuration.httpAdditionalHeaders = ["User-Agent": "hallpass-cli/0.1"]
+        session = URLSession(configuration: configuration)
+    }
+
+    public func get(_ url: URL) async throws -> (Int, Data) {
+        try await send(URLRequest(url: url))
+    }
+
+    public func postForm(_ url: URL, fields: [String: String]) async throws -> (Int, Data) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(FormEncoding.encode(fields).utf8)
+        return try await send(request)
+    }
+
+    public func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data) {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
+        request.httpBody = body
+        return try await send(request)
+    }
+
+    private func send(_ request: URLRequest) async throws -> (Int, Data) {
+        do {
+            let (data, response) = try await session.data(for: request)
+            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+        } catch {
+            throw DeviceFlowError.transport(error.localizedDescription)
+        }
+    }
+}
+
+/// `application/x-www-form-urlencoded` (RFC 6749 Appendix B).
+public enum FormEncoding {
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+    public static func encode(_ fields: [String: String]) -> String {
+        fields.sorted { $0.key < $1.key }.map { key, value in
+            "\(escape(key))=\(escape(value))"
+        }.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String {
+        text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? ""
+    }
+}

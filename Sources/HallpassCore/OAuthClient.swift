@@ -1,0 +1,109 @@
+import Foundation
+
+/// A registered client (RFC 6749 §2). Public clients (devices cannot keep secrets) identify
+/// with `client_id` alone; confidential ones authenticate with a secret stored as a hash.
+public struct OAuthClient: Sendable, Equatable {
+    public enum GrantType: String, Sendable, CaseIterable, Codable {
+        case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
+        case refreshToken = "refresh_token"
+
+        /// The short names the CLI takes (`--grant device_code`).
+        public init?(shortName: String) {
+            switch shortName {
+            case "device_code", GrantType.deviceCode.rawValue: self = .deviceCode
+            case "refresh_token": self = .refreshToken
+            default: return nil
+            }
+        }
+
+        public var shortName: String { self == .deviceCode ? "device_code" : "refresh_token" }
+    }
+
+    public var id: String
+    /// Supplied by whoever registered the client: shown on consent screens only as marked,
+    /// sanitized client text.
+    public var name: String
+    /// Argon2id hash of the secret; nil for a public client.
+    public var secretHash: String?
+    public var scopes: ScopeSet
+    public var grantTypes: [GrantType]
+    public var codeLifetime: TimeInterval
+    public var interval: Int
+    public var canIntrospect: Bool
+
+    public var isPublic: Bool { secretHash == nil }
+
+    public init(
+        id: String, name: String, secretHash: String?, scopes: ScopeSet, grantTypes: [GrantType],
+        codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false
+    ) {
+        self.id = id
+        self.name = name
+        self.secretHash = secretHash
+        self.scopes = scopes
+        self.grantTypes = grantTypes
+        self.codeLifetime = codeLifetime
+        self.interval = interval
+        self.canIntrospect = canIntrospect
+    }
+
+    /// Registration rules: an id of visible ASCII (RFC 6749 Appendix A.1 `VSCHAR`, no spaces so
+    /// it stays one token in logs), a display name free of control, bidi and invisible
+    /// characters, sane lifetimes.
+    public static func validate(id: String, name: String, codeLifetime: TimeInterval, interval: Int) throws(RegistrationError) {
+        guard !id.isEmpty, id.count <= 128,
+              id.unicodeScalars.allSatisfy({ (0x21...0x7E).contains($0.value) && $0 != ":" })
+        else { throw .badClientID }
+        guard !name.trimmingCharacters(in: .whitespaces).isEmpty, name.count <= 80 else { throw .badName("1 to 80 characters") }
+        guard TerminalText.isClean(name) else { throw .badName("control, bidirectional or invisible characters are not allowed") }
+        guard (60...3600).contains(codeLifetime) else { throw .badLifetime }
+        guard (1...60).contains(interval) else { throw .badInterval }
+    }
+}
+
+public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
+    case badClientID, badName(String), badLifetime, badInterval, badScopeName, badUserName
+
+    public var description: String {
+        switch self {
+        case .badClientID: "client id must be 1–128 visible ASCII characters without ':'"
+        case .badName(let why): "client name: \(why)"
+        case .badLifetime: "code lifetime must be between 60s and 3600s"
+        case .badInterval: "interval must be between 1s and 60s"
+        case .badScopeName: "a scope name is visible ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
+        case .badUserName: "a user name is 1–64 characters of letters, digits, '.', '_', '-' or '@'"
+        }
+    }
+}
+
+/// A person who approves devices.
+public struct User: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var disabled: Bool
+
+    public init(id: Int64, name: String, disabled: Bool) {
+        self.id = id
+        self.name = name
+        self.disabled = disabled
+    }
+
+    public static func validate(name: String) throws(RegistrationError) {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-@")
+        guard (1...64).contains(name.count), name.allSatisfy(allowed.contains) else { throw .badUserName }
+    }
+}
+
+/// A duration on the command line or in config: `600`, `600s`, `10m`, `1h`.
+public enum DurationText {
+    public static func parse(_ text: String) -> TimeInterval? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
+            guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
+            return value * factor
+        }
+        guard let value = Double(trimmed), value >= 0, value.isFinite else { return nil }
+        return value
+    }
+}

@@ -1,0 +1,34 @@
+import Crypto
+import Foundation
+
+/// High-entropy bearer secrets (device codes, refresh tokens, consent sessions, generated
+/// client secrets). Only their SHA-256 digest is ever stored (DESIGN §6); with 256 random bits
+/// a fast hash is enough, the way fosite stores HMAC signatures of codes.
+public enum SecretToken {
+    /// 32 random bytes (256 bits, RFC 8628 §5.2 requires a device code to be unguessable),
+    /// base64url without padding: 43 characters.
+    public static func generate(using random: some RandomSource, prefix: String = "") -> String {
+        prefix + Base64URL.encode(random.bytes(32))
+    }
+
+    /// The stored form: hex SHA-256 of the token's UTF-8 bytes.
+    public static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// base64url without padding (RFC 4648 §5), as JOSE and OAuth use it.
+public enum Base64URL {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ text: String) -> Data? {
+        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while base64.count % 4 != 0 { base64 += "=" }
+        return Data(base64Encoded: base64)
+    }
+}

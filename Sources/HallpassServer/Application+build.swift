@@ -1,0 +1,55 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOSSL
+
+/// One builder for `hallpass serve` and the tests (Hummingbird's template pattern): the tests
+/// pass an in-memory configuration and port 0.
+public func buildApplication(
+    server: AuthorizationServer, logger: Logger = Logger(label: "hallpass")
+) async throws -> some ApplicationProtocol {
+    try await server.keys.ensureKey(algorithm: server.configuration.signingAlgorithm == "ES256" ? .es256 : .eddsa)
+    let router = buildRouter(server: server)
+    let configuration = server.configuration
+    let address = BindAddress.hostname(configuration.host, port: configuration.port)
+    var app = Application(
+        router: router,
+        server: try serverBuilder(configuration),
+        configuration: .init(address: address, serverName: "hallpass"),
+        logger: logger)
+    app.addServices(ExpirySweeper(server: server, logger: logger))
+    return app
+}
+
+/// All routes, mounted under the issuer's path.
+public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestContext> {
+    let router = Router(context: HallpassRequestContext.self)
+    router.add(middleware: OAuthErrorMiddleware())
+    let base = server.configuration.basePath
+    let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
+    DeviceAuthorizationEndpoint(server: server).addRoutes(to: group)
+    TokenEndpoint(server: server).addRoutes(to: group)
+    TokenManagementEndpoints(server: server).addRoutes(to: group)
+    DiscoveryEndpoints(server: server).addRoutes(to: group)
+    DiscoveryEndpoints(server: server).addRootRoutes(to: router)
+    ConsentEndpoints(server: server).addRoutes(to: group)
+    return router
+}
+
+func serverBuilder(_ configuration: ServerConfiguration) throws -> HTTPServerBuilder {
+    guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
+        return .http1()
+    }
+    do {
+        let chain = try NIOSSLCertificate.fromPEMFile(certPath).map { NIOSSLCertificateSource.certificate($0) }
+        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
+        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
+        return try .tls(.http1(), tlsConfiguration: tls)
+    } catch {
+        throw ConfigurationError.invalid("cannot load TLS certificate \(certPath) or key \(keyPath): \(error)")
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Prometheus
+import Synchronization
+
+/// The shared state every endpoint works with: the store, the signing keys, the clock and
+/// random source, the policies, and the in-memory bookkeeping that need not be durable
+/// (poll times for slow_down, failure counters for rate limits).
+public final class AuthorizationServer: Sendable {
+    public let store: any HallpassStorage
+    public let keys: KeyRing
+    public let clock: any WallClock
+    public let random: any RandomSource
+    public let policy: GrantPolicy
+    public let configuration: ServerConfiguration
+    public let metrics: ServerMetrics
+    let pacer = PollPacer()
+    let lastPolls = Mutex<[Int64: Date]>([:])
+    let guards: Mutex<ConsentGuards>
+
+    public init(store: any HallpassStorage, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
+                random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy()) {
+        self.store = store
+        self.configuration = configuration
+        self.clock = clock
+        self.random = random
+        self.policy = policy
+        self.keys = KeyRing(store: store, clock: clock, policy: policy)
+        self.metrics = ServerMetrics()
+        self.guards = Mutex(ConsentGuards())
+    }
+
+    public var issuer: String { configuration.effectiveIssuer }
+
+    /// A URL under the issuer (RFC 8414 §3: endpoints live below the issuer's path).
+    public func endpoint(_ path: String) -> String { issuer + path }
+
+    /// Records a poll of `grantID` at `now` and judges it against `interval` (RFC 8628 §3.5).
+    func pace(grantID: Int64, interval: Int, now: Date) -> PollPacer.Verdict {
+        lastPolls.withLock { polls in
+            let verdict = pacer.judge(previousPoll: polls[grantID], interval: interval, now: now)
+            polls[grantID] = now
+            if polls.count > 200_000 {
+                // Bounded: forget the oldest half; forgetting only forgives one early poll.
+                let cutoff = polls.values.sorted()[polls.count / 2]
+                polls = polls.filter { $0.value > cutoff }
+            }
+            return verdict
+        }
+    }
+
+    func forgetPolls(grantID: Int64) {
+        _ = lastPolls.withLock { $0.removeValue(forKey: grantID) }
+    }
+}
+
+/// Failure budgets of the consent API (DESIGN §5). Wrong user codes count per session, per user
+/// and per source address; failed logins per user name and per address.
+struct ConsentGuards {
+    var codeBySession = AttemptLimiter(limit: 5, window: 15 * 60)
+    var codeByUser = AttemptLimiter(limit: 10, window: 15 * 60)
+    var codeByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
+    var loginByName = AttemptLimiter(limit: 5, window: 15 * 60)
+    var loginByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
+}
+
+/// Prometheus metrics served at `/metrics`.
+public final class ServerMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+    let deviceAuthorizations: Counter
+    let tokensIssued: Counter
+    let pollsPending: Counter
+    let slowDowns: Counter
+    let decisions: Counter
+    let failedGuesses: Counter
+    let failedLogins: Counter
+
+    init() {
+        deviceAuthorizations = registry.makeCounter(name: "hallpass_device_authorizations_total", help: "Device authorization requests answered with codes")
+        tokensIssued = registry.makeCounter(name: "hallpass_tokens_issued_total", help: "Token responses issued")
+        pollsPending = registry.makeCounter(name: "hallpass_polls_pending_total", help: "Token polls answered authorization_pending")
+        slowDowns = registry.makeCounter(name: "hallpass_slow_down_total", help: "Token polls answered slow_down")
+        decisions = registry.makeCounter(name: "hallpass_consent_decisions_total", help: "Grants approved or denied")
+        failedGuesses = registry.makeCounter(name: "hallpass_failed_user_code_guesses_total", help: "User-code lookups that matched no live code")
+        failedLogins = registry.makeCounter(name: "hallpass_failed_logins_total", help: "Failed consent logins")
+    }
+
+    public func exposition() -> [UInt8] {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return buffer
+    }
+}

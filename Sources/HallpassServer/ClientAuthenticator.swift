@@ -1,0 +1,76 @@
+import Foundation
+import HallpassCore
+import Hummingbird
+
+/// Client authentication at the token, revocation and introspection endpoints
+/// (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`, or `none` for public clients.
+struct ClientAuthenticator {
+    let server: AuthorizationServer
+
+    func authenticate(_ request: Request, form: FormBody) async throws -> OAuthClient {
+        var basic: (id: String, secret: String)?
+        if let header = request.headers[.authorization] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "basic" else {
+                throw challenge(OAuthError(.invalidClient, "unsupported Authorization scheme"))
+            }
+            basic = try decodeBasic(String(parts[1]))
+        }
+        if let basic {
+            // RFC 6749 §2.3: a client must not use more than one authentication method.
+            if form["client_secret"] != nil {
+                throw OAuthError(.invalidRequest, "use either HTTP Basic or client_secret, not both")
+            }
+            if let formID = form["client_id"], formID != basic.id {
+                throw OAuthError(.invalidRequest, "client_id does not match the Authorization header")
+            }
+            return try await verify(id: basic.id, secret: basic.secret, viaHeader: true)
+        }
+        guard let id = form["client_id"] else {
+            throw OAuthError(.invalidClient, "client authentication required (client_id)")
+        }
+        if let secret = form["client_secret"] {
+            return try await verify(id: id, secret: secret, viaHeader: false)
+        }
+        guard let client = try await server.store.client(id: id) else {
+            throw OAuthError(.invalidClient, "unknown client")
+        }
+        guard client.isPublic else {
+            throw OAuthError(.invalidClient, "this client must authenticate with its secret")
+        }
+        return client
+    }
+
+    private func verify(id: String, secret: String, viaHeader: Bool) async throws -> OAuthClient {
+        let client = try await server.store.client(id: id)
+        let hash = client?.secretHash ?? PasswordHasher.decoy
+        let ok = PasswordHasher.verify(secret, hash: hash)
+        guard let client, !client.isPublic, ok else {
+            let error = OAuthError(.invalidClient, "client authentication failed")
+            throw viaHeader ? challenge(error) : error
+        }
+        return client
+    }
+
+    /// RFC 6749 §5.2: 401 with a `WWW-Authenticate` challenge when the client tried the header.
+    private func challenge(_ error: OAuthError) -> OAuthError {
+        var error = error
+        error.challenge = "Basic realm=\"hallpass\", charset=\"UTF-8\""
+        return error
+    }
+
+    /// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
+    private func decodeBasic(_ value: String) throws -> (String, String) {
+        guard let data = Data(base64Encoded: value.trimmingCharacters(in: .whitespaces)),
+              let text = String(data: data, encoding: .utf8),
+              let colon = text.firstIndex(of: ":")
+        else { throw challenge(OAuthError(.invalidClient, "malformed Basic credentials")) }
+        let decode = { (part: Substring) -> String? in
+            part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
+        }
+        guard let id = decode(text[..<colon]), let secret = decode(text[text.index(after: colon)...]), !id.isEmpty else {
+            throw challenge(OAuthError(.invalidClient, "malformed Basic credentials"))
+        }
+        return (id, secret)
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+
+/// The rules of the consent API (DESIGN §5), apart from HTTP: sessions, user-code lookups with
+/// their shared failure budget, approve and deny.
+struct ConsentDesk {
+    let server: AuthorizationServer
+
+    struct Session {
+        var record: ConsentSession
+        var user: User
+    }
+
+    /// What a person sees about a pending grant. Client- and device-supplied strings are raw
+    /// here; every terminal front passes them through `TerminalText.sanitize`.
+    struct GrantView: Encodable {
+        struct ScopeView: Encodable {
+            var name: String
+            var description: String
+        }
+        var user_code: String
+        var client_id: String
+        var client_name: String
+        var scopes: [ScopeView]
+        var device_ip: String
+        var user_agent: String
+        var requested_seconds_ago: Int
+        var expires_in: Int
+    }
+
+    // MARK: sessions
+
+    func login(name: String, password: String, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
+        let now = server.clock.now
+        let blocked = server.guards.withLock { g in
+            [g.loginByName.retryAfter(name, at: now), g.loginByAddress.retryAfter(source, at: now)].compactMap { $0 }.max()
+        }
+        if let blocked {
+            var error = OAuthError(.tooManyAttempts, "too many failed logins; try again in \(blocked) seconds")
+            error.retryAfter = blocked
+            throw error
+        }
+        let record = try await server.store.user(named: name)
+        let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
+        guard let record, ok, !record.user.disabled else {
+            server.guards.withLock { g in
+                g.loginByName.recordFailure(name, at: now)
+                g.loginByAddress.recordFailure(source, at: now)
+            }
+            server.metrics.failedLogins.increment()
+            throw OAuthError(.accessDenied, "wrong user name or password", status: 401)
+        }
+        server.guards.withLock { $0.loginByName.reset(name) }
+        return try await openSession(for: record.user, source: source)
+    }
+
+    /// A session for an already-authenticated user (also used by the SSH front's tickets).
+    func openSession(for user: User, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
+        let now = server.clock.now
+        let token = SecretToken.generate(using: server.random, prefix: "cs_")
+        let session = ConsentSession(tokenHash: SecretToken.hash(token), userID: user.id, createdAt: now,
+                                     expiresAt: now.addingTimeInterval(server.policy.consentSessionLifetime), source: source)
+        try await server.store.createSession(session)
+        return (token, session, user)
+    }
+
+    func session(bearer: String?) async throws -> Session {
+        guard let bearer, let record = try await server.store.session(tokenHash: SecretToken.hash(bearer)),
+              record.expiresAt > server.clock.now,
+              let user = try await server.store.user(id: record.userID), !user.disabled
+        else { throw OAuthError(.loginRequired, "log in first (no or expired session)") }
+        return Session(record: record, user: user)
+    }
+
+    // MARK: grants
+
+    /// Finds the pending grant for `code`, charging a failure to every budget when there is none.
+    func pendingGrant(code: String, session: Session, source: String) async throws -> DeviceGrant {
+        let userCode: UserCode
+        do {
+            userCode = try UserCode(parsing: code)
+        } catch {
+            throw OAuthError(.invalidRequest, "not a code: \(error)")
+        }
+        let now = server.clock.now
+        let keys = (session: session.record.tokenHash, user: String(session.user.id), address: source)
+        let blocked = server.guards.withLock { g in
+            [g.codeBySession.retryAfter(keys.session, at: now), g.codeByUser.retryAfter(keys.user, at: now),
+             g.codeByAddress.retryAfter(keys.address, at: now)].compactMap { $0 }.max()
+        }
+        if let blocked {
+            var error = OAuthError(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds")
+            error.retryAfter = blocked
+            error.guessesLeft = 0
+            throw error
+        }
+        if let grant = try await server.store.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending {
+            return grant
+        }
+        // Wrong or dead code: one failure for the session, user and address, and one for every
+        // live code a character away (a partial-knowledge attack on it).
+        let left = server.guards.withLock { g in
+            min(g.codeBySession.recordFailure(keys.session, at: now), g.codeByUser.recordFailure(keys.user, at: now),
+                g.codeByAddress.recordFailure(keys.address, at: now))
+        }
+        _ = try await server.store.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
+        server.metrics.failedGuesses.increment()
+        var error = OAuthError(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)")
+        error.guessesLeft = left
+        throw error
+    }
+
+    func view(of grant: DeviceGrant) async throws -> GrantView {
+        let now = server.clock.now
+        let client = try await server.store.client(id: grant.clientID)
+        let descriptions = try await server.store.scopeDescriptions()
+        return GrantView(
+            user_code: grant.userCode.display, client_id: grant.clientID, client_name: client?.name ?? grant.clientID,
+            scopes: grant.requestedScopes.map { .init(name: $0, description: descriptions[$0] ?? "(no description registered)") },
+            device_ip: grant.deviceIP, user_agent: grant.userAgent,
+            requested_seconds_ago: max(0, Int(now.timeIntervalSince(grant.createdAt))), expires_in: grant.secondsLeft(at: now))
+    }
+
+    /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
+    func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session, source: String) async throws -> DeviceGrant {
+        var grant = try await pendingGrant(code: code, session: session, source: source)
+        let now = server.clock.now
+        do {
+            if approve {
+                try grant.approve(by: session.user.id, scopes: requested ?? grant.requestedScopes, at: now)
+            } else {
+                try grant.deny(by: session.user.id, at: now)
+            }
+        } catch {
+            throw OAuthError(.invalidScope, error.description)
+        }
+        guard try await server.store.recordDecision(grant, at: now) else {
+            throw OAuthError(.invalidGrant, "this request was decided elsewhere or has expired", status: 409)
+        }
+        server.metrics.decisions.increment()
+        return grant
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Hummingbird
+
+/// `POST /oauth/device_authorization` (RFC 8628 §3.1–3.2).
+struct DeviceAuthorizationEndpoint {
+    let server: AuthorizationServer
+
+    func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
+        group.post("oauth/device_authorization") { request, context in
+            try await self.authorize(request, context: context)
+        }
+    }
+
+    func authorize(_ request: Request, context: HallpassRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.form(context: context)
+        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        guard client.grantTypes.contains(.deviceCode) else {
+            throw OAuthError(.unauthorizedClient, "this client may not use the device authorization grant")
+        }
+        let requested = try form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
+        let scopes = try ScopeSet.resolve(requested: requested, ceiling: client.scopes)
+        guard !scopes.isEmpty else { throw OAuthError(.invalidScope, "no scope to request") }
+
+        let now = server.clock.now
+        let deviceCode = SecretToken.generate(using: server.random)
+        let userAgent = String((request.headers[.userAgent] ?? "").prefix(200))
+        for _ in 0..<8 {
+            let userCode = UserCode.generate(using: server.random)
+            let grant = DeviceGrant(
+                deviceCodeHash: SecretToken.hash(deviceCode), userCode: userCode, clientID: client.id,
+                requestedScopes: scopes, createdAt: now, lifetime: client.codeLifetime,
+                interval: client.interval, deviceIP: context.peerIP, userAgent: userAgent)
+            if case .inserted = try await server.store.insertGrant(grant) {
+                server.metrics.deviceAuthorizations.increment()
+                return response(deviceCode: deviceCode, userCode: userCode, client: client)
+            }
+        }
+        throw OAuthError(.temporarilyUnavailable, "could not allocate a user code; try again")
+    }
+
+    private func response(deviceCode: String, userCode: UserCode, client: OAuthClient) -> Response {
+        let verification = server.endpoint("/device")
+        let body: [String: JSON] = [
+            "device_code": .string(deviceCode),
+            "user_code": .string(userCode.display),
+            "verification_uri": .string(verification),
+            "verification_uri_complete": .string("\(verification)?user_code=\(userCode.display)"),
+            "expires_in": .int(Int(client.codeLifetime)),
+            "interval": .int(client.interval),
+        ]
+        return JSONResponse.make(body)
+    }
+}

@@ -1,0 +1,87 @@
+import Foundation
+import HallpassCore
+import Hummingbird
+
+/// RFC 8414 metadata, the OpenID discovery document, the JWKS, the verification page, health
+/// and metrics.
+struct DiscoveryEndpoints {
+    let server: AuthorizationServer
+
+    /// Routes under the issuer's path.
+    func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
+        group.get(".well-known/oauth-authorization-server") { _, _ in try await self.metadata(openID: false) }
+        group.get(".well-known/openid-configuration") { _, _ in try await self.metadata(openID: true) }
+        group.get("oauth/jwks.json") { _, _ in
+            let keys = try await self.server.keys.jwks().map { JSON.object($0.mapValues(JSON.string)) }
+            var headers: HTTPFields = [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=60"]
+            headers[.accessControlAllowOrigin] = "*"
+            return JSONResponse.make(["keys": JSON.array(keys)], headers: headers)
+        }
+        group.get("device") { _, _ in self.verificationPage() }
+        group.get("healthz") { _, _ in try await self.health() }
+        group.get("metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.server.metrics.exposition())))
+        }
+    }
+
+    /// RFC 8414 §3.1: for an issuer with a path, the well-known segment goes between host and
+    /// path (`/.well-known/oauth-authorization-server/t/acme`). Mounted at the root.
+    func addRootRoutes(to router: Router<HallpassRequestContext>) {
+        let base = server.configuration.basePath
+        guard !base.isEmpty else { return }
+        router.get(RouterPath(".well-known/oauth-authorization-server" + base)) { _, _ in try await self.metadata(openID: false) }
+        router.get(RouterPath(".well-known/openid-configuration" + base)) { _, _ in try await self.metadata(openID: true) }
+    }
+
+    func metadata(openID: Bool) async throws -> Response {
+        let algorithms = await server.keys.algorithms
+        let scopes = try await server.store.scopeDescriptions().keys.sorted()
+        var body: [String: JSON] = [
+            "issuer": .string(server.issuer),
+            "device_authorization_endpoint": .string(server.endpoint("/oauth/device_authorization")),
+            "token_endpoint": .string(server.endpoint("/oauth/token")),
+            "revocation_endpoint": .string(server.endpoint("/oauth/revoke")),
+            "introspection_endpoint": .string(server.endpoint("/oauth/introspect")),
+            "userinfo_endpoint": .string(server.endpoint("/oauth/userinfo")),
+            "jwks_uri": .string(server.endpoint("/oauth/jwks.json")),
+            "grant_types_supported": [.string(OAuthClient.GrantType.deviceCode.rawValue), "refresh_token"],
+            "response_types_supported": [],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "scopes_supported": .array(scopes.map(JSON.string)),
+            "code_challenge_methods_supported": [],
+        ]
+        if openID {
+            body["subject_types_supported"] = ["public"]
+            body["id_token_signing_alg_values_supported"] = .array(algorithms.map(JSON.string))
+            body["claims_supported"] = ["sub", "iss", "aud", "exp", "iat", "auth_time", "name", "preferred_username"]
+        }
+        return JSONResponse.make(body, headers: [.contentType: "application/json", .cacheControl: "public, max-age=60"])
+    }
+
+    /// `verification_uri` (RFC 8628 §3.2): Hallpass approves in a terminal, so this page says how.
+    func verificationPage() -> Response {
+        let text = """
+            Hallpass — approve a device from a terminal.
+
+            Run:   hallpass approve --server \(server.issuer)
+            and enter the code shown on your device.
+
+            """
+        return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// Liveness and readiness: 200 only when the store answers.
+    func health() async throws -> Response {
+        do {
+            _ = try await server.store.client(id: "\u{0}health")
+            return JSONResponse.make(["status": "ok", "store": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
+        } catch {
+            return JSONResponse.make(["status": "unavailable", "store": "unreachable"] as [String: JSON],
+                                     status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
+        }
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import HallpassCore
+import Logging
+import ServiceLifecycle
+
+/// Marks expired grants and deletes long-dead rows every 30 seconds, keeping tables bounded.
+/// Safe on every replica: each sweep is one idempotent transaction.
+struct ExpirySweeper: Service {
+    let server: AuthorizationServer
+    let logger: Logger
+    var period: Duration = .seconds(30)
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let touched = try await server.store.sweep(at: server.clock.now)
+                    if touched > 0 { logger.debug("sweeper touched \(touched) rows") }
+                } catch {
+                    logger.warning("expiry sweep failed: \(error)")
+                }
+                try await Task.sleep(for: period)
+            }
+        }
+    }
+}

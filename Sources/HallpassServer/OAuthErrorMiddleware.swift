@@ -1,0 +1,22 @@
+import HallpassCore
+import Hummingbird
+
+/// Turns every failure into RFC 6749 §5.2 JSON: Hummingbird's own errors (404, 405, 413) keep
+/// their status, anything unexpected becomes a generic `server_error` with no internals.
+struct OAuthErrorMiddleware: RouterMiddleware {
+    typealias Context = HallpassRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as OAuthError {
+            throw error
+        } catch let error as HTTPError {
+            let code: OAuthError.Code = error.status == .notFound ? .notFound : (error.status.code >= 500 ? .serverError : .invalidRequest)
+            throw OAuthError(code, error.status.reasonPhrase.lowercased(), status: error.status.code)
+        } catch {
+            context.logger.error("unexpected failure on \(request.uri.path): \(String(reflecting: error))")
+            throw OAuthError(.serverError, "internal error")
+        }
+    }
+}

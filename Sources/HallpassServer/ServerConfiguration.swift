@@ -1,0 +1,86 @@
+import Foundation
+import HallpassCore
+
+/// Everything `hallpass serve` can be told (DESIGN §7): defaults, overridden by a TOML file,
+/// then `HALLPASS_*` environment variables, then flags.
+public struct ServerConfiguration: Sendable, Equatable {
+    public var databasePath = "./hallpass.db"
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// The issuer identifier (RFC 8414 §2); may carry a path, e.g. `https://host:8443/t/acme`.
+    /// Defaults to `http(s)://HOST:PORT`.
+    public var issuer: URL?
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    public var signingAlgorithm: String = "EdDSA"
+    public var demo = false
+
+    public init() {}
+
+    public var usesTLS: Bool { tlsCertificatePath != nil }
+
+    /// The issuer in effect, without a trailing slash.
+    public var effectiveIssuer: String {
+        if let issuer {
+            var text = issuer.absoluteString
+            while text.hasSuffix("/") { text.removeLast() }
+            return text
+        }
+        let shownHost = host.contains(":") ? "[\(host)]" : host
+        return "\(usesTLS ? "https" : "http")://\(shownHost):\(port)"
+    }
+
+    /// The path component of the issuer, where every route is mounted ("" for none).
+    public var basePath: String {
+        guard let url = URL(string: effectiveIssuer) else { return "" }
+        let path = url.path
+        return path == "/" ? "" : path
+    }
+
+    /// Checks the combination; the message names what is wrong.
+    public func validate() throws(ConfigurationError) {
+        guard (0...65535).contains(port) else { throw .invalid("listen port \(port) is out of range") }
+        if (tlsCertificatePath == nil) != (tlsKeyPath == nil) {
+            throw .invalid("--tls-cert and --tls-key go together")
+        }
+        if let issuer {
+            guard let scheme = issuer.scheme, ["http", "https"].contains(scheme), issuer.host != nil,
+                  issuer.query == nil, issuer.fragment == nil
+            else { throw .invalid("issuer must be an http(s) URL without query or fragment (RFC 8414 §2)") }
+        }
+        guard ["EdDSA", "ES256"].contains(signingAlgorithm) else {
+            throw .invalid("signing algorithm must be EdDSA or ES256")
+        }
+    }
+
+    /// Parses `HOST:PORT`, `[v6]:PORT` or `:PORT`.
+    public static func parseListen(_ text: String) throws(ConfigurationError) -> (host: String, port: Int) {
+        var host = "127.0.0.1"
+        var portText = text
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw .invalid("listen address \(text) is malformed") }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            portText = String(text[text.index(after: close)...]).trimmingPrefix(":").description
+        } else if let colon = text.lastIndex(of: ":") {
+            if colon != text.startIndex { host = String(text[..<colon]) }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = Int(portText), (0...65535).contains(port) else {
+            throw .invalid("listen address \(text) needs a port from 0 to 65535")
+        }
+        return (host, port)
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case invalid(String)
+    public var description: String {
+        switch self { case .invalid(let why): why }
+    }
+}
+
+private extension String {
+    func trimmingPrefix(_ prefix: String) -> Substring {
+        hasPrefix(prefix) ? dropFirst(prefix.count) : Substring(self)
+    }
+}

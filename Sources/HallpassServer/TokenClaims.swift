@@ -1,0 +1,35 @@
+import Foundation
+import JWTKit
+
+/// RFC 9068 §2.2 JWT access token claims.
+public struct AccessTokenClaims: JWTPayload, Equatable {
+    public var iss: String
+    public var sub: String
+    public var aud: String
+    public var client_id: String
+    public var scope: String
+    public var iat: Int
+    public var exp: Int
+    public var jti: String
+    public var auth_time: Int?
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {
+        guard Date(timeIntervalSince1970: TimeInterval(exp)) > Date() else {
+            throw JWTError.claimVerificationFailure(failedClaim: ExpirationClaim(value: Date(timeIntervalSince1970: TimeInterval(exp))), reason: "expired")
+        }
+    }
+}
+
+/// OpenID Connect Core §2 ID token claims, issued when `openid` is granted.
+public struct IDTokenClaims: JWTPayload, Equatable {
+    public var iss: String
+    public var sub: String
+    public var aud: String
+    public var iat: Int
+    public var exp: Int
+    public var auth_time: Int
+    public var preferred_username: String?
+    public var name: String?
+
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
+}

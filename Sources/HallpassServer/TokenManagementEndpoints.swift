@@ -1,0 +1,116 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Hummingbird
+
+/// Revocation (RFC 7009), introspection (RFC 7662) and userinfo (OIDC Core §5.3).
+struct TokenManagementEndpoints {
+    let server: AuthorizationServer
+
+    func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
+        group.post("oauth/revoke") { request, context in try await self.revoke(request, context: context) }
+        group.post("oauth/introspect") { request, context in try await self.introspect(request, context: context) }
+        group.get("oauth/userinfo") { request, context in try await self.userinfo(request) }
+        group.post("oauth/userinfo") { request, context in try await self.userinfo(request) }
+    }
+
+    /// What a presented token turned out to be.
+    enum Found {
+        case refresh(RefreshTokenRecord)
+        case access(AccessTokenRecord, AccessTokenClaims)
+    }
+
+    func find(_ token: String, hint: String?) async throws -> Found? {
+        let looksLikeJWT = token.split(separator: ".").count == 3
+        if hint != "access_token" || !looksLikeJWT, let record = try await server.store.refreshToken(hash: SecretToken.hash(token)) {
+            return .refresh(record)
+        }
+        guard looksLikeJWT, let claims = await server.keys.verify(token, as: AccessTokenClaims.self),
+              claims.iss == server.issuer, let record = try await server.store.accessToken(jti: claims.jti)
+        else { return nil }
+        return .access(record, claims)
+    }
+
+    /// RFC 7009 §2: always 200 for tokens that are unknown, already invalid, or not this client's.
+    func revoke(_ request: Request, context: HallpassRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.form(context: context)
+        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        let token = try form.require("token")
+        let now = server.clock.now
+        switch try await find(token, hint: form["token_type_hint"]) {
+        case .refresh(let record) where record.clientID == client.id:
+            // RFC 7009 §2.1: revoking a refresh token also invalidates its access tokens.
+            try await server.store.revokeFamily(record.familyID, at: now)
+        case .access(let record, _) where record.clientID == client.id:
+            try await server.store.revokeAccessToken(jti: record.jti, at: now)
+        default:
+            break
+        }
+        return Response(status: .ok, headers: [.cacheControl: "no-store"])
+    }
+
+    /// RFC 7662: only confidential clients registered to introspect may ask; anything not
+    /// currently valid is `{"active":false}` and nothing else (§2.2).
+    func introspect(_ request: Request, context: HallpassRequestContext) async throws -> Response {
+        var request = request
+        let form = try await request.form(context: context)
+        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        guard !client.isPublic, client.canIntrospect else {
+            throw OAuthError(.invalidClient, "this client may not introspect tokens")
+        }
+        let token = try form.require("token")
+        let now = server.clock.now
+        let inactive = JSONResponse.make(["active": JSON.bool(false)])
+        switch try await find(token, hint: form["token_type_hint"]) {
+        case .refresh(let r):
+            guard r.usedAt == nil, r.revokedAt == nil, r.expiresAt > now,
+                  let family = try await server.store.family(id: r.familyID), family.revokedAt == nil,
+                  let user = try await server.store.user(id: r.userID), !user.disabled
+            else { return inactive }
+            return JSONResponse.make([
+                "active": true, "token_type": "refresh_token", "scope": .string(r.scopes.description),
+                "client_id": .string(r.clientID), "sub": .string(String(r.userID)), "username": .string(user.name),
+                "iat": .int(Int(r.issuedAt.timeIntervalSince1970)), "exp": .int(Int(r.expiresAt.timeIntervalSince1970)),
+                "iss": .string(server.issuer),
+            ] as [String: JSON])
+        case .access(let a, let claims):
+            guard a.revokedAt == nil, a.expiresAt > now,
+                  let user = try await server.store.user(id: a.userID), !user.disabled
+            else { return inactive }
+            return JSONResponse.make([
+                "active": true, "token_type": "Bearer", "scope": .string(claims.scope), "client_id": .string(claims.client_id),
+                "sub": .string(claims.sub), "username": .string(user.name), "aud": .string(claims.aud),
+                "iss": .string(claims.iss), "iat": .int(claims.iat), "exp": .int(claims.exp), "jti": .string(claims.jti),
+            ] as [String: JSON])
+        case nil:
+            return inactive
+        }
+    }
+
+    /// OIDC Core §5.3 with RFC 6750 errors.
+    func userinfo(_ request: Request) async throws -> Response {
+        func bearerError(_ code: OAuthError.Code, _ text: String) -> OAuthError {
+            var error = OAuthError(code, text)
+            error.challenge = "Bearer realm=\"hallpass\", error=\"\(code)\""
+            return error
+        }
+        guard let token = request.bearerToken else {
+            var error = OAuthError(.invalidToken, "a bearer access token is required")
+            error.challenge = "Bearer realm=\"hallpass\""
+            throw error
+        }
+        guard case .access(let record, let claims)? = try await find(token, hint: "access_token"),
+              record.revokedAt == nil, record.expiresAt > server.clock.now,
+              let user = try await server.store.user(id: record.userID), !user.disabled
+        else { throw bearerError(.invalidToken, "the access token is invalid, expired or revoked") }
+        let scopes = ScopeSet(claims.scope.split(separator: " ").map(String.init))
+        guard scopes.contains("openid") else { throw bearerError(.insufficientScope, "the openid scope is required") }
+        var body: [String: JSON] = ["sub": .string(claims.sub)]
+        if scopes.contains("profile") {
+            body["preferred_username"] = .string(user.name)
+            body["name"] = .string(user.name)
+        }
+        return JSONResponse.make(body)
+    }
+}

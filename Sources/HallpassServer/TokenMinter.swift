@@ -1,0 +1,53 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+
+/// Builds one token response: an RFC 9068 JWT access token, a rotating refresh token when the
+/// client may refresh, and an OpenID Connect ID token when `openid` was granted.
+/// Nothing is stored here; the caller commits `record` and only then returns `body`.
+struct TokenMinter {
+    let server: AuthorizationServer
+
+    struct Minted {
+        var record: IssuedTokens
+        var body: [String: JSON]
+    }
+
+    func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date) async throws -> Minted {
+        let policy = server.policy
+        let iat = Int(now.timeIntervalSince1970)
+        let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime)
+        let jti = SecretToken.generate(using: server.random, prefix: "at_")
+        let claims = AccessTokenClaims(
+            iss: server.issuer, sub: String(user.id), aud: server.issuer, client_id: client.id,
+            scope: scopes.description, iat: iat, exp: Int(accessExpires.timeIntervalSince1970), jti: jti,
+            auth_time: Int(family.authTime.timeIntervalSince1970))
+        let accessToken = try await server.keys.sign(claims, type: "at+jwt")
+
+        var body: [String: JSON] = [
+            "access_token": .string(accessToken),
+            "token_type": "Bearer",
+            "expires_in": .int(Int(policy.accessTokenLifetime)),
+            "scope": .string(scopes.description),
+        ]
+        var refreshHash: String?
+        var refreshExpires: Date?
+        if client.grantTypes.contains(.refreshToken) {
+            let refresh = SecretToken.generate(using: server.random, prefix: "rt_")
+            refreshHash = SecretToken.hash(refresh)
+            refreshExpires = now.addingTimeInterval(policy.refreshTokenLifetime)
+            body["refresh_token"] = .string(refresh)
+        }
+        if scopes.contains("openid") {
+            let profile = scopes.contains("profile")
+            let idClaims = IDTokenClaims(
+                iss: server.issuer, sub: String(user.id), aud: client.id, iat: iat,
+                exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
+                preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
+            body["id_token"] = .string(try await server.keys.sign(idClaims, type: "JWT"))
+        }
+        let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,
+                                  refreshHash: refreshHash, refreshExpiresAt: refreshExpires, issuedAt: now)
+        return Minted(record: record, body: body)
+    }
+}

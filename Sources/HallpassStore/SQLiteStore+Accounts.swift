@@ -1,0 +1,166 @@
+import Foundation
+import GRDB
+import HallpassCore
+
+extension SQLiteStore: ClientStore {
+    public func client(id: String) async throws -> OAuthClient? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE id = ?", arguments: [id]).map(SQLiteStore.client(from:))
+        }
+    }
+
+    public func clients() async throws -> [OAuthClient] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM clients ORDER BY id").map(SQLiteStore.client(from:))
+        }
+    }
+
+    public func addClient(_ c: OAuthClient) async throws {
+        do {
+            try await pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
+                                     c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
+                                     c.interval, c.canIntrospect])
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.duplicate("client \(c.id)")
+        }
+    }
+
+    public func removeClient(id: String) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM clients WHERE id = ?", arguments: [id])
+            return db.changesCount == 1
+        }
+    }
+
+    static func client(from row: Row) -> OAuthClient {
+        OAuthClient(
+            id: row["id"], name: row["name"], secretHash: row["secret_hash"], scopes: row.scopes("scopes"),
+            grantTypes: (row["grant_types"] as String).split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
+            codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"])
+    }
+}
+
+extension SQLiteStore: UserStore {
+    public func user(named name: String) async throws -> UserRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map { row in
+                UserRecord(user: User(id: row["id"], name: row["name"], disabled: row["disabled"]),
+                           passwordHash: row["password_hash"])
+            }
+        }
+    }
+
+    public func user(id: Int64) async throws -> User? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, disabled FROM users WHERE id = ?", arguments: [id]).map { row in
+                User(id: row["id"], name: row["name"], disabled: row["disabled"])
+            }
+        }
+    }
+
+    public func users() async throws -> [User] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, disabled FROM users ORDER BY name").map { row in
+                User(id: row["id"], name: row["name"], disabled: row["disabled"])
+            }
+        }
+    }
+
+    public func addUser(name: String, passwordHash: String) async throws -> User {
+        do {
+            return try await pool.write { db in
+                try db.execute(sql: "INSERT INTO users (name, password_hash, created_at) VALUES (?, ?, ?)",
+                               arguments: [name, passwordHash, Date().unix])
+                return User(id: db.lastInsertedRowID, name: name, disabled: false)
+            }
+        } catch where isUniqueViolation(error) {
+            throw StoreError.duplicate("user \(name)")
+        }
+    }
+
+    public func setDisabled(name: String, _ disabled: Bool) async throws -> Bool {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE users SET disabled = ? WHERE name = ?", arguments: [disabled, name])
+            let changed = db.changesCount == 1
+            if changed && disabled {
+                // A disabled account loses its consent sessions at once.
+                try db.execute(sql: "DELETE FROM consent_sessions WHERE user_id = (SELECT id FROM users WHERE name = ?)",
+                               arguments: [name])
+            }
+            return changed
+        }
+    }
+}
+
+extension SQLiteStore: ScopeStore {
+    public func scopeDescriptions() async throws -> [String: String] {
+        try await pool.read { db in
+            var result: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, description FROM scopes") {
+                result[row["name"]] = row["description"]
+            }
+            return result
+        }
+    }
+
+    public func setScope(name: String, description: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO scopes (name, description) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET description = excluded.description
+                """, arguments: [name, description])
+        }
+    }
+}
+
+extension SQLiteStore: KeyStore {
+    public func signingKeys() async throws -> [SigningKeyRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at").compactMap { row in
+                guard let alg = SigningKeyRecord.Algorithm(rawValue: row["algorithm"]) else { return nil }
+                return SigningKeyRecord(kid: row["kid"], algorithm: alg, privateKey: row["private_key"],
+                                        createdAt: row.date("created_at") ?? .distantPast, retiredAt: row.date("retired_at"))
+            }
+        }
+    }
+
+    public func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [now.unix])
+            try db.execute(sql: """
+                INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)
+                """, arguments: [key.kid, key.algorithm.rawValue, key.privateKey, key.createdAt.unix])
+        }
+    }
+}
+
+extension SQLiteStore: ConsentSessionStore {
+    public func createSession(_ s: ConsentSession) async throws {
+        try await pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?)
+                """, arguments: [s.tokenHash, s.userID, s.createdAt.unix, s.expiresAt.unix, s.source])
+        }
+    }
+
+    public func session(tokenHash: String) async throws -> ConsentSession? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM consent_sessions WHERE token_hash = ?", arguments: [tokenHash]).map { row in
+                ConsentSession(tokenHash: row["token_hash"], userID: row["user_id"],
+                               createdAt: row.date("created_at") ?? .distantPast,
+                               expiresAt: row.date("expires_at") ?? .distantPast, source: row["source"])
+            }
+        }
+    }
+
+    public func deleteSession(tokenHash: String) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "DELETE FROM consent_sessions WHERE token_hash = ?", arguments: [tokenHash])
+        }
+    }
+}

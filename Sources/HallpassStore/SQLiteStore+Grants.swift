@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import HallpassCore
+
+extension SQLiteStore: GrantStore {
+    public func insertGrant(_ grant: DeviceGrant) async throws -> GrantInsertion {
+        try await grantInserts.submit(grant)
+    }
+
+    static func insert(_ g: DeviceGrant, in db: Database) throws -> GrantInsertion {
+        try db.execute(sql: """
+            INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
+                created_at, expires_at, interval, device_ip, user_agent, guess_budget)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+            ON CONFLICT DO NOTHING
+            """, arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
+                             g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget])
+        guard db.changesCount == 1 else { return .userCodeTaken }
+        return .inserted(id: db.lastInsertedRowID)
+    }
+
+    public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM device_grants WHERE device_code_hash = ?", arguments: [deviceCodeHash])
+                .map(SQLiteStore.grant(from:))
+        }
+    }
+
+    public func pendingGrant(userCode: UserCode) async throws -> DeviceGrant? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM device_grants WHERE user_code = ? AND status = 'pending'",
+                             arguments: [userCode.normalized])
+                .map(SQLiteStore.grant(from:))
+        }
+    }
+
+    public func recordDecision(_ grant: DeviceGrant, at now: Date) async throws -> Bool {
+        guard let id = grant.id, grant.status == .approved || grant.status == .denied else { return false }
+        return try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?
+                WHERE id = ? AND status = 'pending' AND expires_at > ?
+                """, arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
+                                 grant.decidedAt?.unix, id, now.unix])
+            return db.changesCount == 1
+        }
+    }
+
+    public func setInterval(grantID: Int64, interval: Int) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE device_grants SET interval = MAX(interval, ?) WHERE id = ?",
+                           arguments: [interval, grantID])
+        }
+    }
+
+    public func chargeWrongGuess(nearCodes userCodes: [String], at now: Date) async throws -> Int {
+        guard !userCodes.isEmpty else { return 0 }
+        return try await pool.write { db in
+            let placeholders = databaseQuestionMarks(count: userCodes.count)
+            var arguments = StatementArguments(userCodes)
+            arguments += [now.unix]
+            try db.execute(sql: """
+                UPDATE device_grants SET guess_budget = guess_budget - 1
+                WHERE status = 'pending' AND user_code IN (\(placeholders)) AND expires_at > ?
+                """, arguments: arguments)
+            guard db.changesCount > 0 else { return 0 }
+            try db.execute(sql: "UPDATE device_grants SET status = 'expired' WHERE status = 'pending' AND guess_budget <= 0")
+            return db.changesCount
+        }
+    }
+
+    public func redeem(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult {
+        do {
+            return try await redeemTransaction(grantID: grantID, tokens: tokens, at: now)
+        } catch is AccountDisabled {
+            return .accountDisabled
+        }
+    }
+
+    private func redeemTransaction(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE device_grants SET status = 'redeemed', redeemed_at = ?
+                WHERE id = ? AND status = 'approved' AND expires_at > ?
+                """, arguments: [now.unix, grantID, now.unix])
+            guard db.changesCount == 1 else { return .notRedeemable }
+            // DESIGN §6: the account is re-checked at redemption.
+            let disabled = try Bool.fetchOne(db, sql: "SELECT disabled FROM users WHERE id = ?",
+                                             arguments: [tokens.family.userID])
+            guard disabled == false else { throw AccountDisabled() }  // rolls the consumption back
+            try SQLiteStore.insertFamily(tokens.family, in: db)
+            try SQLiteStore.insertTokens(tokens, in: db)
+            return .redeemed
+        }
+    }
+
+    public func sweep(at now: Date) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE device_grants SET status = 'expired'
+                WHERE status IN ('pending', 'approved') AND expires_at <= ?
+                """, arguments: [now.unix])
+            var touched = db.changesCount
+            let horizon = now.unix - 24 * 3600
+            try db.execute(sql: "DELETE FROM device_grants WHERE expires_at <= ?", arguments: [horizon])
+            touched += db.changesCount
+            try db.execute(sql: "DELETE FROM consent_sessions WHERE expires_at <= ?", arguments: [now.unix])
+            touched += db.changesCount
+            try db.execute(sql: """
+                DELETE FROM token_families WHERE id NOT IN (
+                    SELECT family_id FROM refresh_tokens WHERE expires_at > ?
+                    UNION SELECT family_id FROM access_tokens WHERE expires_at > ?)
+                """, arguments: [horizon, horizon])
+            touched += db.changesCount
+            return touched
+        }
+    }
+
+    /// Thrown inside a write transaction to roll it back when the account is disabled.
+    struct AccountDisabled: Error {}
+
+    static func grant(from row: Row) throws -> DeviceGrant {
+        guard let userCode = try? UserCode(parsing: row["user_code"] as String),
+              let status = DeviceGrant.Status(rawValue: row["status"]),
+              let created = row.date("created_at"), let expires = row.date("expires_at")
+        else { throw StoreError.corrupt("device grant \(row["id"] as Int64? ?? -1)") }
+        var grant = DeviceGrant(
+            deviceCodeHash: row["device_code_hash"], userCode: userCode, clientID: row["client_id"],
+            requestedScopes: row.scopes("requested_scopes"), createdAt: created, lifetime: 0,
+            interval: row["interval"], deviceIP: row["device_ip"], userAgent: row["user_agent"],
+            guessBudget: row["guess_budget"])
+        grant.id = row["id"]
+        grant.expiresAt = expires
+        grant.status = status
+        grant.grantedScopes = (row["granted_scopes"] as String?).map { _ in row.scopes("granted_scopes") }
+        grant.userID = row["user_id"]
+        grant.decidedAt = row.date("decided_at")
+        grant.redeemedAt = row.date("redeemed_at")
+        return grant
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+import HallpassCore
+
+extension SQLiteStore: TokenStore {
+    static func insertFamily(_ family: TokenFamily, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at)
+            VALUES (?, ?, ?, ?, ?, ?, NULL)
+            """, arguments: [family.id, family.clientID, family.userID, family.scopes.description,
+                             family.createdAt.unix, family.authTime.unix])
+    }
+
+    static func insertTokens(_ t: IssuedTokens, in db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO access_tokens (jti, family_id, client_id, user_id, scopes, issued_at, expires_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [t.accessJTI, t.family.id, t.family.clientID, t.family.userID, t.scopes.description,
+                             t.issuedAt.unix, t.accessExpiresAt.unix])
+        if let hash = t.refreshHash, let expires = t.refreshExpiresAt {
+            try db.execute(sql: """
+                INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, issued_at, expires_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [hash, t.family.id, t.family.clientID, t.family.userID, t.scopes.description,
+                                 t.issuedAt.unix, expires.unix])
+        }
+    }
+
+    public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [hash])
+                .map(SQLiteStore.refreshRecord(from:))
+        }
+    }
+
+    public func rotate(oldHash: String, successor: IssuedTokens, at now: Date) async throws -> RotationResult {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.used_at, r.revoked_at, r.expires_at, r.client_id, f.revoked_at AS family_revoked,
+                       f.id AS family_id, u.disabled
+                FROM refresh_tokens r JOIN token_families f ON f.id = r.family_id
+                LEFT JOIN users u ON u.id = r.user_id
+                WHERE r.token_hash = ?
+                """, arguments: [oldHash])
+            else { return .invalid }
+            let familyID: String = row["family_id"]
+            guard familyID == successor.family.id, (row["client_id"] as String) == successor.family.clientID else {
+                return .invalid
+            }
+            if (row["used_at"] as Double?) != nil {
+                // A rotated-out token came back: someone holds a copy. Revoke the family.
+                try SQLiteStore.revokeFamily(familyID, at: now, in: db)
+                return .reused
+            }
+            if (row["revoked_at"] as Double?) != nil || (row["family_revoked"] as Double?) != nil
+                || (row["expires_at"] as Double) <= now.unix {
+                return .invalid
+            }
+            if (row["disabled"] as Bool?) != false { return .accountDisabled }
+            try db.execute(sql: "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
+                           arguments: [now.unix, oldHash])
+            guard db.changesCount == 1 else { return .invalid }
+            try SQLiteStore.insertTokens(successor, in: db)
+            return .rotated
+        }
+    }
+
+    public func revokeFamily(_ familyID: String, at now: Date) async throws {
+        try await pool.write { db in try SQLiteStore.revokeFamily(familyID, at: now, in: db) }
+    }
+
+    static func revokeFamily(_ familyID: String, at now: Date, in db: Database) throws {
+        let args: StatementArguments = [now.unix, familyID]
+        try db.execute(sql: "UPDATE token_families SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", arguments: args)
+        try db.execute(sql: "UPDATE refresh_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE family_id = ?", arguments: args)
+        try db.execute(sql: "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE family_id = ?", arguments: args)
+    }
+
+    public func accessToken(jti: String) async throws -> AccessTokenRecord? {
+        try await pool.read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT a.*, f.revoked_at AS family_revoked FROM access_tokens a
+                JOIN token_families f ON f.id = a.family_id WHERE a.jti = ?
+                """, arguments: [jti]) else { return nil }
+            return AccessTokenRecord(
+                jti: row["jti"], familyID: row["family_id"], clientID: row["client_id"], userID: row["user_id"],
+                scopes: row.scopes("scopes"), issuedAt: row.date("issued_at") ?? .distantPast,
+                expiresAt: row.date("expires_at") ?? .distantPast,
+                revokedAt: row.date("revoked_at") ?? row.date("family_revoked"))
+        }
+    }
+
+    public func revokeAccessToken(jti: String, at now: Date) async throws {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE jti = ?",
+                           arguments: [now.unix, jti])
+        }
+    }
+
+    public func family(id: String) async throws -> TokenFamily? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
+                TokenFamily(id: row["id"], clientID: row["client_id"], userID: row["user_id"],
+                            scopes: row.scopes("scopes"), createdAt: row.date("created_at") ?? .distantPast,
+                            revokedAt: row.date("revoked_at"), authTime: row.date("auth_time") ?? .distantPast)
+            }
+        }
+    }
+
+    static func refreshRecord(from row: Row) -> RefreshTokenRecord {
+        RefreshTokenRecord(
+            hash: row["token_hash"], familyID: row["family_id"], clientID: row["client_id"], userID: row["user_id"],
+            scopes: row.scopes("scopes"), issuedAt: row.date("issued_at") ?? .distantPast,
+            expiresAt: row.date("expires_at") ?? .distantPast, usedAt: row.date("used_at"),
+            revokedAt: row.date("revoked_at"))
+    }
+}

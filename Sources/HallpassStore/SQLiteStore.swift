@@ -1,0 +1,154 @@
+import Foundation
+import GRDB
+import HallpassCore
+
+/// The default store: one SQLite file in WAL mode with `synchronous=FULL` (DESIGN §6), shared
+/// safely by a running server and the admin commands (busy timeout, `BEGIN IMMEDIATE` for every
+/// read-then-write).
+public final class SQLiteStore: Sendable {
+    let pool: DatabasePool
+    let grantInserts: GroupCommit<DeviceGrant, GrantInsertion>
+
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    public init(path: String) throws {
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            try db.execute(sql: "PRAGMA foreign_keys = ON")
+        }
+        let url = URL(fileURLWithPath: path)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        pool = try DatabasePool(path: path, configuration: config)
+        try SQLiteStore.migrator.migrate(pool)
+        let pool = self.pool
+        grantInserts = GroupCommit { grants in
+            try await pool.write { db in
+                try grants.map { grant in try SQLiteStore.insert(grant, in: db) }
+            }
+        }
+    }
+
+    /// The journal mode in force (for tests that check durability settings).
+    public func pragma(_ name: String) async throws -> String? {
+        guard name.allSatisfy({ $0.isLetter || $0 == "_" }) else { return nil }
+        return try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA \(name)") }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE clients (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL,
+                    secret_hash TEXT,
+                    scopes TEXT NOT NULL,
+                    grant_types TEXT NOT NULL,
+                    code_lifetime REAL NOT NULL,
+                    interval INTEGER NOT NULL,
+                    can_introspect INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at REAL NOT NULL
+                );
+                CREATE TABLE scopes (
+                    name TEXT PRIMARY KEY,
+                    description TEXT NOT NULL
+                );
+                CREATE TABLE device_grants (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    device_code_hash TEXT NOT NULL UNIQUE,
+                    user_code TEXT NOT NULL,
+                    client_id TEXT NOT NULL,
+                    requested_scopes TEXT NOT NULL,
+                    granted_scopes TEXT,
+                    status TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    interval INTEGER NOT NULL,
+                    user_id INTEGER,
+                    decided_at REAL,
+                    redeemed_at REAL,
+                    device_ip TEXT NOT NULL,
+                    user_agent TEXT NOT NULL,
+                    guess_budget INTEGER NOT NULL
+                );
+                CREATE UNIQUE INDEX device_grants_live_user_code ON device_grants(user_code) WHERE status = 'pending';
+                CREATE INDEX device_grants_expiry ON device_grants(status, expires_at);
+                CREATE TABLE token_families (
+                    id TEXT PRIMARY KEY,
+                    client_id TEXT NOT NULL,
+                    user_id INTEGER NOT NULL,
+                    scopes TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    auth_time REAL NOT NULL,
+                    revoked_at REAL
+                );
+                CREATE TABLE refresh_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    family_id TEXT NOT NULL REFERENCES token_families(id) ON DELETE CASCADE,
+                    client_id TEXT NOT NULL,
+                    user_id INTEGER NOT NULL,
+                    scopes TEXT NOT NULL,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    used_at REAL,
+                    revoked_at REAL
+                );
+                CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id);
+                CREATE TABLE access_tokens (
+                    jti TEXT PRIMARY KEY,
+                    family_id TEXT NOT NULL REFERENCES token_families(id) ON DELETE CASCADE,
+                    client_id TEXT NOT NULL,
+                    user_id INTEGER NOT NULL,
+                    scopes TEXT NOT NULL,
+                    issued_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    revoked_at REAL
+                );
+                CREATE INDEX access_tokens_family ON access_tokens(family_id);
+                CREATE TABLE signing_keys (
+                    kid TEXT PRIMARY KEY,
+                    algorithm TEXT NOT NULL,
+                    private_key BLOB NOT NULL,
+                    created_at REAL NOT NULL,
+                    retired_at REAL
+                );
+                CREATE TABLE consent_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    created_at REAL NOT NULL,
+                    expires_at REAL NOT NULL,
+                    source TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}
+
+extension Date {
+    var unix: Double { timeIntervalSince1970 }
+    init(unix: Double) { self.init(timeIntervalSince1970: unix) }
+}
+
+extension Row {
+    func date(_ column: String) -> Date? {
+        (self[column] as Double?).map(Date.init(unix:))
+    }
+    func scopes(_ column: String) -> ScopeSet {
+        ScopeSet((self[column] as String? ?? "").split(separator: " ").map(String.init))
+    }
+}
+
+/// Is this the SQLite error for a violated UNIQUE or PRIMARY KEY constraint?
+func isUniqueViolation(_ error: any Error) -> Bool {
+    guard let error = error as? DatabaseError else { return false }
+    return error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+        || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY
+}

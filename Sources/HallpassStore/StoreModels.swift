@@ -1,0 +1,143 @@
+import Foundation
+import HallpassCore
+
+public enum StoreError: Error, Equatable, CustomStringConvertible {
+    case duplicate(String)
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .duplicate(let what): "\(what) already exists"
+        case .corrupt(let what): "stored data is unreadable: \(what)"
+        }
+    }
+}
+
+public struct UserRecord: Sendable, Equatable {
+    public var user: User
+    public var passwordHash: String
+}
+
+public enum GrantInsertion: Sendable, Equatable {
+    case inserted(id: Int64)
+    case userCodeTaken
+}
+
+public enum RedemptionResult: Sendable, Equatable {
+    case redeemed
+    /// Not approved any more: redeemed by a concurrent request, expired or withdrawn.
+    case notRedeemable
+    case accountDisabled
+}
+
+public enum RotationResult: Sendable, Equatable {
+    case rotated
+    /// The token had been used before: its family is now revoked.
+    case reused
+    case invalid
+    case accountDisabled
+}
+
+/// A family of tokens descending from one device grant; revoked together.
+public struct TokenFamily: Sendable, Equatable {
+    public var id: String
+    public var clientID: String
+    public var userID: Int64
+    /// What the person approved; refreshes may only narrow it (RFC 6749 §6).
+    public var scopes: ScopeSet
+    public var createdAt: Date
+    public var revokedAt: Date?
+    public var authTime: Date
+
+    public init(id: String, clientID: String, userID: Int64, scopes: ScopeSet, createdAt: Date, revokedAt: Date?, authTime: Date) {
+        self.id = id
+        self.clientID = clientID
+        self.userID = userID
+        self.scopes = scopes
+        self.createdAt = createdAt
+        self.revokedAt = revokedAt
+        self.authTime = authTime
+    }
+}
+
+/// What one successful token response writes.
+public struct IssuedTokens: Sendable, Equatable {
+    public var family: TokenFamily
+    public var scopes: ScopeSet
+    public var accessJTI: String
+    public var accessExpiresAt: Date
+    public var refreshHash: String?
+    public var refreshExpiresAt: Date?
+    public var issuedAt: Date
+
+    public init(family: TokenFamily, scopes: ScopeSet, accessJTI: String, accessExpiresAt: Date,
+                refreshHash: String?, refreshExpiresAt: Date?, issuedAt: Date) {
+        self.family = family
+        self.scopes = scopes
+        self.accessJTI = accessJTI
+        self.accessExpiresAt = accessExpiresAt
+        self.refreshHash = refreshHash
+        self.refreshExpiresAt = refreshExpiresAt
+        self.issuedAt = issuedAt
+    }
+}
+
+public struct RefreshTokenRecord: Sendable, Equatable {
+    public var hash: String
+    public var familyID: String
+    public var clientID: String
+    public var userID: Int64
+    public var scopes: ScopeSet
+    public var issuedAt: Date
+    public var expiresAt: Date
+    public var usedAt: Date?
+    public var revokedAt: Date?
+}
+
+public struct AccessTokenRecord: Sendable, Equatable {
+    public var jti: String
+    public var familyID: String
+    public var clientID: String
+    public var userID: Int64
+    public var scopes: ScopeSet
+    public var issuedAt: Date
+    public var expiresAt: Date
+    public var revokedAt: Date?
+}
+
+public struct SigningKeyRecord: Sendable, Equatable {
+    public enum Algorithm: String, Sendable, CaseIterable {
+        case eddsa = "EdDSA"
+        case es256 = "ES256"
+    }
+    public var kid: String
+    public var algorithm: Algorithm
+    /// Raw private key bytes (Ed25519 seed, or P-256 raw scalar).
+    public var privateKey: Data
+    public var createdAt: Date
+    public var retiredAt: Date?
+
+    public init(kid: String, algorithm: Algorithm, privateKey: Data, createdAt: Date, retiredAt: Date? = nil) {
+        self.kid = kid
+        self.algorithm = algorithm
+        self.privateKey = privateKey
+        self.createdAt = createdAt
+        self.retiredAt = retiredAt
+    }
+}
+
+public struct ConsentSession: Sendable, Equatable {
+    public var tokenHash: String
+    public var userID: Int64
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var source: String
+
+    public init(tokenHash: String, userID: Int64, createdAt: Date, expiresAt: Date, source: String) {
+        self.tokenHash = tokenHash
+        self.userID = userID
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.source = source
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+import HallpassCore
+
+/// Storage roles, each as narrow as the code that uses it (fosite's per-RFC storage
+/// interfaces). `SQLiteStore` implements them all; PostgreSQL will too.
+
+public protocol ClientStore: Sendable {
+    func client(id: String) async throws -> OAuthClient?
+    func clients() async throws -> [OAuthClient]
+    /// Throws `StoreError.duplicate` when the id is taken.
+    func addClient(_ client: OAuthClient) async throws
+    func removeClient(id: String) async throws -> Bool
+}
+
+public protocol UserStore: Sendable {
+    func user(named name: String) async throws -> UserRecord?
+    func user(id: Int64) async throws -> User?
+    func users() async throws -> [User]
+    /// Throws `StoreError.duplicate` when the name is taken.
+    func addUser(name: String, passwordHash: String) async throws -> User
+    func setDisabled(name: String, _ disabled: Bool) async throws -> Bool
+}
+
+public protocol ScopeStore: Sendable {
+    /// Server-authored descriptions, by scope name.
+    func scopeDescriptions() async throws -> [String: String]
+    func setScope(name: String, description: String) async throws
+}
+
+public protocol GrantStore: Sendable {
+    /// Inserts a new pending grant; `.userCodeTaken` asks the caller for another code.
+    func insertGrant(_ grant: DeviceGrant) async throws -> GrantInsertion
+    func grant(deviceCodeHash: String) async throws -> DeviceGrant?
+    /// The pending grant with this user code, if any (expired ones included; check the time).
+    func pendingGrant(userCode: UserCode) async throws -> DeviceGrant?
+    /// Stores a decision made on `grant` (approved or denied), only if it is still pending
+    /// and unexpired at `now`. Returns false when it was not.
+    func recordDecision(_ grant: DeviceGrant, at now: Date) async throws -> Bool
+    /// Stores a raised polling interval (RFC 8628 §3.5 slow_down).
+    func setInterval(grantID: Int64, interval: Int) async throws
+    /// Charges one wrong guess to every pending grant whose code is in `userCodes`; grants whose
+    /// budget runs out are withdrawn (expired). Returns how many were withdrawn.
+    func chargeWrongGuess(nearCodes userCodes: [String], at now: Date) async throws -> Int
+    /// One transaction: consume the approved grant (conditional update), re-check the user's
+    /// account, write the tokens. Returns `.redeemed` only if all of it committed.
+    func redeem(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult
+    /// Marks expired grants and deletes long-dead rows; returns the number of rows touched.
+    func sweep(at now: Date) async throws -> Int
+}
+
+public protocol TokenStore: Sendable {
+    func refreshToken(hash: String) async throws -> RefreshTokenRecord?
+    /// Rotation (RFC 6749 §10.4, OAuth 2.0 Security BCP §4.14): marks `oldHash` used and stores
+    /// `successor` only if `oldHash` was unused; a second use revokes the whole family.
+    func rotate(oldHash: String, successor: IssuedTokens, at now: Date) async throws -> RotationResult
+    func revokeFamily(_ familyID: String, at now: Date) async throws
+    func accessToken(jti: String) async throws -> AccessTokenRecord?
+    func revokeAccessToken(jti: String, at now: Date) async throws
+    func family(id: String) async throws -> TokenFamily?
+}
+
+public protocol KeyStore: Sendable {
+    func signingKeys() async throws -> [SigningKeyRecord]
+    /// Adds `key` as the active key; the previously active key is retired at `now`.
+    func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws
+}
+
+public protocol ConsentSessionStore: Sendable {
+    func createSession(_ session: ConsentSession) async throws
+    func session(tokenHash: String) async throws -> ConsentSession?
+    func deleteSession(tokenHash: String) async throws
+}
+
+/// Everything the server needs from a store.
+public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
