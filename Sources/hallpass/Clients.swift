@@ -1,0 +1,164 @@
+import ArgumentParser
+import Foundation
+import HallpassCore
+import HallpassServer
+import HallpassStore
+
+struct Clients: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage OAuth clients.",
+        subcommands: [Add.self, List.self, Remove.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Register a client.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "client_id (visible ASCII).") var id: String
+        @Option(help: "Display name shown on consent screens (marked as supplied by the client).") var name: String
+        @Flag(name: .customLong("public"), help: "A public client (a device that cannot keep a secret).") var isPublic = false
+        @Flag(name: .customLong("secret-stdin"), help: "A confidential client; read its secret from standard input.")
+        var secretStdin = false
+        @Option(help: "Scope ceiling, space-separated (default: openid).") var scopes: String = "openid"
+        @Option(name: .customLong("grant"), help: "device_code or refresh_token; repeat for both (default: device_code).")
+        var grants: [String] = []
+        @Option(name: .customLong("code-lifetime"), help: "Device code lifetime, e.g. 600s or 10m.") var codeLifetime: String = "600s"
+        @Option(help: "Polling interval, e.g. 5s.") var interval: String = "5s"
+        @Flag(help: "May call the introspection endpoint (confidential clients only).") var introspect = false
+
+        func run() async throws {
+            try await runReporting {
+                guard isPublic != secretStdin else { throw CLIError("choose exactly one of --public and --secret-stdin") }
+                if introspect && isPublic { throw CLIError("--introspect needs a confidential client (--secret-stdin)") }
+                let scopeSet: ScopeSet
+                do throws(OAuthError) { scopeSet = try ScopeSet(parsing: scopes) } catch { throw CLIError("--scopes: \(error.errorDescription ?? "invalid")") }
+                guard !scopeSet.isEmpty else { throw CLIError("--scopes needs at least one scope") }
+                var grantTypes: [OAuthClient.GrantType] = []
+                for grant in grants.isEmpty ? ["device_code"] : grants {
+                    guard let type = OAuthClient.GrantType(shortName: grant) else {
+                        throw CLIError("unknown --grant \(TerminalText.sanitize(grant)) (device_code or refresh_token)")
+                    }
+                    if !grantTypes.contains(type) { grantTypes.append(type) }
+                }
+                guard let lifetime = DurationText.parse(codeLifetime) else { throw CLIError("--code-lifetime: not a duration") }
+                guard let intervalSeconds = DurationText.parse(interval), intervalSeconds == intervalSeconds.rounded() else {
+                    throw CLIError("--interval: a whole number of seconds, like 5s")
+                }
+                do {
+                    try OAuthClient.validate(id: id, name: name, codeLifetime: lifetime, interval: Int(intervalSeconds))
+                } catch { throw CLIError("\(error)") }
+                var secretHash: String?
+                if secretStdin {
+                    let secret = try readSecretFromStdin(what: "client secret")
+                    guard secret.count >= 16 else { throw CLIError("a client secret needs at least 16 characters") }
+                    secretHash = try PasswordHasher.hash(secret)
+                }
+                let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
+                                         codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect)
+                do {
+                    try await store.openStore().addClient(client)
+                } catch let error as StoreError { throw CLIError(error.description) }
+                print("added \(isPublic ? "public" : "confidential") client \(id)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List clients.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await runReporting {
+                for c in try await store.openStore().clients() {
+                    let kind = c.isPublic ? "public" : "confidential"
+                    let grants = c.grantTypes.map(\.shortName).joined(separator: ",")
+                    print("\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\(c.canIntrospect ? "\tintrospect" : "")")
+                }
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a client.")
+        @OptionGroup var store: StoreOptions
+        @Argument var id: String
+
+        func run() async throws {
+            try await runReporting {
+                guard try await store.openStore().removeClient(id: id) else { throw CLIError("no client \(TerminalText.sanitize(id))") }
+                print("removed client \(id)")
+            }
+        }
+    }
+}
+
+struct Scopes: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage scope descriptions shown on consent screens.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add or describe a scope.")
+        @OptionGroup var store: StoreOptions
+        @Argument var name: String
+        @Option(help: "What approving this scope allows, in the server's words.") var description: String
+
+        func run() async throws {
+            try await runReporting {
+                guard let parsed = try? ScopeSet(parsing: name), parsed.count == 1 else {
+                    throw CLIError(RegistrationError.badScopeName.description)
+                }
+                guard TerminalText.isClean(description), !description.isEmpty, description.count <= 200 else {
+                    throw CLIError("a description is 1–200 characters without control or invisible characters")
+                }
+                try await store.openStore().setScope(name: name, description: description)
+                print("scope \(name): \(description)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List scopes.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await runReporting {
+                for (name, description) in try await store.openStore().scopeDescriptions().sorted(by: { $0.key < $1.key }) {
+                    print("\(name)\t\(description)")
+                }
+            }
+        }
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage token signing keys.", subcommands: [Rotate.self, List.self])
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a new signing key; the old public key stays in the JWKS until its tokens expire.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "EdDSA (default) or ES256.") var alg: String = "EdDSA"
+
+        func run() async throws {
+            try await runReporting {
+                guard let algorithm = SigningKeyRecord.Algorithm(rawValue: alg) else { throw CLIError("--alg must be EdDSA or ES256") }
+                let record = KeyRing.generate(algorithm, at: Date())
+                try await store.openStore().addActiveKey(record, at: Date())
+                print("new \(alg) signing key \(record.kid)")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List signing keys.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await runReporting {
+                for key in try await store.openStore().signingKeys() {
+                    let state = key.retiredAt.map { "retired \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
+                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(state)")
+                }
+            }
+        }
+    }
+}

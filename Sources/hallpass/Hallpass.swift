@@ -1,0 +1,64 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Hallpass: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hallpass",
+        abstract: "An OAuth 2.0 device authorization server (RFC 8628) with a terminal consent front.",
+        subcommands: [Serve.self, Users.self, Clients.self, Scopes.self, Keys.self, Approve.self, Login.self],
+        defaultSubcommand: nil)
+}
+
+/// `--db` and `--config`, shared by every command that touches the store (DESIGN §7).
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "TOML configuration file (also HALLPASS_CONFIG).")
+    var config: String?
+
+    @Option(name: .long, help: "SQLite database path (also HALLPASS_DB; default ./hallpass.db).")
+    var db: String?
+}
+
+/// One readable line on stderr and a non-zero exit: how every command fails.
+struct CLIError: Error, CustomStringConvertible {
+    var message: String
+    var exitCode: Int32 = 1
+    init(_ message: String, exitCode: Int32 = 1) {
+        self.message = message
+        self.exitCode = exitCode
+    }
+    var description: String { message }
+}
+
+/// Runs `body`, turning any failure into one line on stderr and an exit code.
+func runReporting(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as CLIError {
+        FileHandle.standardError.write(Data("hallpass: \(error.message)\n".utf8))
+        throw ExitCode(error.exitCode)
+    } catch let error as ExitCode {
+        throw error
+    } catch let error as CleanExit {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("hallpass: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// Reads a secret from standard input: the first line, without its line ending.
+func readSecretFromStdin(what: String) throws -> String {
+    guard let line = readLine(strippingNewline: true) else {
+        throw CLIError("expected the \(what) on standard input")
+    }
+    let secret = line.hasSuffix("\r") ? String(line.dropLast()) : line
+    guard !secret.isEmpty else { throw CLIError("the \(what) on standard input is empty") }
+    return secret
+}
+
+/// Writes a line to standard output at once (no stdio buffering), so a script or test reading
+/// a pipe sees the user code while the command keeps waiting.
+func writeOut(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}

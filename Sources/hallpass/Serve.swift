@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import HallpassCore
+import HallpassServer
+import HallpassStore
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the authorization server.")
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(help: "Address to listen on, HOST:PORT (default 127.0.0.1:8080; also HALLPASS_LISTEN).")
+    var listen: String?
+
+    @Option(help: "Issuer URL, may carry a path, e.g. https://host:8443/t/acme (also HALLPASS_ISSUER).")
+    var issuer: String?
+
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain; serve HTTPS.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("signing-alg"), help: "Algorithm for the first signing key: EdDSA (default) or ES256.")
+    var signingAlg: String?
+
+    @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
+    var demo = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        try await runReporting {
+            var configuration = try store.serverConfiguration()
+            if let listen {
+                (configuration.host, configuration.port) = try ServerConfiguration.parseListen(listen)
+            }
+            if let issuer {
+                guard let url = URL(string: issuer) else { throw CLIError("--issuer is not a URL") }
+                configuration.issuer = url
+            }
+            if let tlsCert { configuration.tlsCertificatePath = tlsCert }
+            if let tlsKey { configuration.tlsKeyPath = tlsKey }
+            if let signingAlg { configuration.signingAlgorithm = signingAlg }
+            configuration.demo = demo
+            try configuration.validate()
+
+            var logger = Logger(label: "hallpass")
+            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let sqlite = try store.openStore()
+            let server = AuthorizationServer(store: sqlite, configuration: configuration)
+            if demo { try await DemoSeed.seed(sqlite) }
+            let app = try await buildApplication(server: server, logger: logger)
+            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databasePath)")
+            let group = ServiceGroup(configuration: .init(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await group.run()
+        }
+    }
+}
+
+/// `--demo`: a public device client and a user, so the README walkthrough needs nothing else.
+enum DemoSeed {
+    static let scopes: [(String, String)] = [
+        ("openid", "Confirm who you are"),
+        ("profile", "See your user name"),
+        ("read", "Read your data"),
+        ("write", "Change your data"),
+    ]
+
+    static func seed(_ store: SQLiteStore) async throws {
+        for (name, description) in scopes where try await store.scopeDescriptions()[name] == nil {
+            try await store.setScope(name: name, description: description)
+        }
+        if try await store.client(id: "demo-device") == nil {
+            try await store.addClient(OAuthClient(
+                id: "demo-device", name: "Demo device", secretHash: nil,
+                scopes: ScopeSet(scopes.map(\.0)), grantTypes: [.deviceCode, .refreshToken]))
+            writeOut("hallpass: demo client 'demo-device' (public; scopes: openid profile read write)")
+        }
+        if try await store.user(named: "alice") == nil {
+            let password = SecretToken.generate(using: SystemRandomSource()).prefix(16)
+            _ = try await store.addUser(name: "alice", passwordHash: try PasswordHasher.hash(String(password)))
+            writeOut("hallpass: demo user 'alice', password \(password)  (shown once)")
+        }
+    }
+}
