@@ -13,11 +13,9 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var jti: String
     public var auth_time: Int?
 
-    public func verify(using algorithm: some JWTAlgorithm) async throws {
-        guard Date(timeIntervalSince1970: TimeInterval(exp)) > Date() else {
-            throw JWTError.claimVerificationFailure(failedClaim: ExpirationClaim(value: Date(timeIntervalSince1970: TimeInterval(exp))), reason: "expired")
-        }
-    }
+    /// Signature only: expiry and revocation are judged against the stored record with the
+    /// server's injected clock, never the wall clock inside the JWT library.
+    public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }
 
 /// OpenID Connect Core §2 ID token claims, issued when `openid` is granted.
