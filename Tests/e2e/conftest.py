@@ -1,0 +1,135 @@
+"""Fixtures that run the real `hallpass` binary on loopback, on a throwaway database."""
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("HALLPASS_BIN", os.path.join(ROOT, ".build", "debug", "hallpass"))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(args, db, stdin=None, timeout=60):
+    """Runs one hallpass command against `db`; returns the CompletedProcess."""
+    return subprocess.run([BIN, *args, "--db", db] if args[0] not in ("approve", "login") else [BIN, *args],
+                          input=stdin, capture_output=True, text=True, timeout=timeout)
+
+
+class Server:
+    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None):
+        self.tmp = tmp
+        self.db = os.path.join(tmp, "hallpass.db")
+        self.port = port or free_port()
+        self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
+        self.log = open(os.path.join(tmp, "serve.log"), "w+")
+        self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}", *extra],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        self.wait_ready(scheme)
+
+    def wait_ready(self, scheme):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("hallpass serve exited: " + self.output())
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                    return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError("hallpass serve did not start: " + self.output())
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def cli(self, *args, stdin=None):
+        return run(list(args), self.db, stdin=stdin)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def tmpdir_path():
+    d = tempfile.mkdtemp(prefix="hallpass-e2e-")
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+@pytest.fixture
+def server(tmpdir_path):
+    s = Server(tmpdir_path)
+    setup_accounts(s)
+    yield s
+    s.stop()
+
+
+ALICE_PASSWORD = "alice-password-123"
+RS_SECRET = "resource-server-secret-0123456789"
+
+
+def setup_accounts(s):
+    """Registers clients, scopes and a user through the CLI while the server runs."""
+    for name, text in [("openid", "Confirm who you are"), ("profile", "See your user name"),
+                       ("read", "Read your data"), ("write", "Change your data")]:
+        r = s.cli("scopes", "add", name, "--description", text)
+        assert r.returncode == 0, r.stderr
+    r = s.cli("clients", "add", "tv", "--name", "Living-room TV", "--public", "--scopes", "openid profile read write",
+              "--grant", "device_code", "--grant", "refresh_token", "--interval", "1s")
+    assert r.returncode == 0, r.stderr
+    r = s.cli("clients", "add", "rs", "--name", "Resource server", "--secret-stdin", "--scopes", "read",
+              "--grant", "device_code", "--introspect", stdin=RS_SECRET + "\n")
+    assert r.returncode == 0, r.stderr
+    r = s.cli("users", "add", "alice", "--password-stdin", stdin=ALICE_PASSWORD + "\n")
+    assert r.returncode == 0, r.stderr
+
+
+def approve(s, code, decision="approve", scope=None, password=ALICE_PASSWORD):
+    args = ["approve", "--server", s.base, "--user", "alice", "--password-stdin", "--code", code, "--decision", decision]
+    if scope:
+        args += ["--scope", scope]
+    return run(args, s.db, stdin=password + "\n")
+
+
+def start_login(s, *extra):
+    """Starts `hallpass login` in the background; returns (process, user_code)."""
+    proc = subprocess.Popen([BIN, "login", "--server", s.base, "--client-id", "tv", *extra],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    lines = []
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        m = re.search(r"\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b", line)
+        if m:
+            return proc, m.group(1)
+    proc.kill()
+    raise AssertionError("login printed no code: " + "".join(lines) + proc.stderr.read())
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hallpass builds and tests with, when they are missing.
+# Safe to run again: it installs nothing that is already there.
+set -euo pipefail
+needed=(libsodium-dev libsqlite3-dev pkg-config openssl python3-venv)
+missing=()
+for pkg in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "bootstrap: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

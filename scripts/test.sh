@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the whole Hallpass test suite: Swift unit, store and HTTP tests, then the end-to-end and
+# interoperability tests that drive the built binary with third-party OAuth clients.
+# Installs what is missing (Debian packages, a Python venv with pinned test clients) first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh
+swift build --build-tests
+swift test --skip-build
+venv=.venv-test
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
+HALLPASS_BIN="$PWD/.build/debug/hallpass" "$venv/bin/python" -m pytest -q -p no:cacheprovider Tests/e2e
