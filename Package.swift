@@ -88,6 +88,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HallpassClientTests",
+            dependencies: ["HallpassCore", "HallpassClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HallpassStoreTests",
             dependencies: ["HallpassCore", "HallpassStore"],
             swiftSettings: swiftSettings

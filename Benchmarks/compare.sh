@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Hallpass against the Authlib peer (../shared/bench), same machine, same run, loopback only.
+# Per round and server: the shared driver (device authorization, paced polls, approval→token
+# latency, peak RSS), then wrk for the rates the driver cannot reach: 20 s of device
+# authorizations (the codes are kept), then 10 s of polls over those codes, each code no more
+# often than every ~6 s, so every correct answer is authorization_pending.
+# Usage: Benchmarks/compare.sh [ROUNDS]   → bench-out/summary.json and a table on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+root=$PWD
+out=$root/bench-out
+rm -rf "$out" && mkdir -p "$out"
+shared=${BENCH_DIR:-$root/../shared/bench}
+bench=$(mktemp -d /tmp/hallpass-bench-XXXX)
+cp -r "$shared"/. "$bench"/ && chmod -R u+w "$bench"
+"$bench/setup.sh" >/dev/null
+py=$bench/.venv-bench/bin/python
+command -v wrk >/dev/null || { scripts/bootstrap.sh; apt-get install -y -qq wrk >/dev/null; }
+swift build -c release --product hallpass >/dev/null
+hp=$root/.build/release/hallpass
+pw=bench-password-123
+
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+
+start_peer() {
+  PEER_RESET=1 PEER_DATA_DIR=$bench/peer-data "$py" "$bench/authlib_device_server.py" >"$out/peer.log" 2>&1 &
+  wait_port 8628
+  sleep 1
+}
+stop_peer() { kill "$(cat "$bench/peer-data/gunicorn.pid")" 2>/dev/null || true; sleep 2; }
+
+start_hallpass() {
+  rm -rf "$bench/hp" && mkdir -p "$bench/hp"
+  "$hp" users add alice --password-stdin --db "$bench/hp/h.db" <<<"$pw" >/dev/null
+  "$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --demo --log-level warning >"$out/hallpass.log" 2>&1 &
+  hp_pid=$!
+  wait_port 8080
+}
+stop_hallpass() { kill "$hp_pid" 2>/dev/null || true; wait "$hp_pid" 2>/dev/null || true; }
+
+measure() {  # name base device_path token_path approve-args...
+  local name=$1 base=$2 dpath=$3 tpath=$4 round=$5; shift 5
+  "$py" "$bench/bench_device_flow.py" --base-url "$base" --device-path "$dpath" --token-path "$tpath" \
+      --flows 20 --approve-min 1 --approve-max 8 "$@" --out "$out/$name-driver-$round.json" 2>"$out/$name-driver-$round.log" >/dev/null
+  sleep 2
+  wrk -t2 -c64 -d20s -s Benchmarks/load/device_authorization.lua "$base" -- demo-device "$dpath" "openid profile read write" \
+      "$out/$name-codes" >"$out/$name-wrk-da-$round.txt"
+  cat "$out/$name-codes".* >"$out/$name-codes.all"
+  sleep 6
+  wrk -t2 -c64 -d10s -s Benchmarks/load/poll.lua "$base" -- "$out/$name-codes.all" 2 demo-device "$tpath" \
+      >"$out/$name-wrk-poll-$round.txt"
+}
+
+for round in $(seq 1 "$rounds"); do
+  echo "round $round: peer" >&2
+  start_peer
+  measure peer http://127.0.0.1:8628 /device_authorization /token "$round" \
+      --approve-url 'http://127.0.0.1:8628/admin/decide?user_code={user_code}&decision={decision}' \
+      --approve-header 'X-Admin-Token: peer-admin-secret'
+  stop_peer
+  echo "round $round: hallpass" >&2
+  start_hallpass
+  measure hallpass http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
+      --approve-cmd "$hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision} <<<$pw"
+  stop_hallpass
+done
+rm -rf "$bench"
+python3 Benchmarks/summarize.py "$out" "$rounds"

@@ -1,0 +1,47 @@
+-- wrk script: device authorization requests (RFC 8628 §3.1) for a public client.
+-- With a fourth argument, each thread also writes the device codes it got to PREFIX.<thread>,
+-- one per line, for the polling phase.
+-- args: CLIENT_ID DEVICE_PATH SCOPE [CODES_PREFIX]
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  body = "client_id=" .. args[1] .. "&scope=" .. string.gsub(args[3], " ", "+")
+  path = args[2]
+  headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+  good = 0
+  bad = 0
+  if args[4] then
+    out = io.open(args[4] .. "." .. id, "w")
+    out:setvbuf("line")
+  end
+end
+
+function request()
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  if status == 200 and body:find("user_code", 1, true) then
+    good = good + 1
+    if out then
+      local code = body:match('"device_code"%s*:%s*"([^"]+)"')
+      if code then out:write(code, "\n") end
+    end
+  else
+    bad = bad + 1
+  end
+end
+
+function done(summary, latency, requests)
+  local g, b = 0, 0
+  for _, t in ipairs(threads) do g = g + t:get("good"); b = b + t:get("bad") end
+  io.write(string.format('{"requests": %d, "seconds": %.3f, "req_per_s": %.1f, "ok": %d, "other": %d, "socket_errors": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
+    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), g, b,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end
