@@ -8,7 +8,7 @@ public struct FormBody: Sendable {
 
     public init(fields: [String: String]) { self.fields = fields }
 
-    public init(parsing bytes: some Collection<UInt8>) throws(OAuthError) {
+    public init(parsing bytes: [UInt8]) throws(OAuthError) {
         guard !bytes.isEmpty else { return }
         for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
@@ -39,7 +39,7 @@ public struct FormBody: Sendable {
         return "\"\(clean)\""
     }
 
-    private static func decode(_ raw: some Collection<UInt8>) throws(OAuthError) -> String {
+    private static func decode(_ raw: ArraySlice<UInt8>) throws(OAuthError) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(raw.count)
         var index = raw.startIndex

@@ -9,13 +9,22 @@ public protocol RandomSource: Sendable {
 extension RandomSource {
     /// A uniformly distributed integer in `0..<upperBound` (rejection sampling, no modulo bias).
     public func uniform(below upperBound: Int) -> Int {
+        uniform(below: upperBound, count: 1)[0]
+    }
+
+    /// `count` uniformly distributed integers in `0..<upperBound` (rejection sampling, no
+    /// modulo bias), drawing random bytes in batches.
+    public func uniform(below upperBound: Int, count: Int) -> [Int] {
         precondition(upperBound > 0 && upperBound <= 256)
         let limit = 256 - (256 % upperBound)
-        while true {
-            for byte in bytes(16) where Int(byte) < limit {
-                return Int(byte) % upperBound
+        var result: [Int] = []
+        result.reserveCapacity(count)
+        while result.count < count {
+            for byte in bytes(count * 2) where Int(byte) < limit && result.count < count {
+                result.append(Int(byte) % upperBound)
             }
         }
+        return result
     }
 }
 
@@ -24,7 +33,12 @@ public struct SystemRandomSource: RandomSource {
     public init() {}
     public func bytes(_ count: Int) -> [UInt8] {
         var generator = SystemRandomNumberGenerator()
-        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var out = [UInt8]()
+        out.reserveCapacity(count + 8)
+        while out.count < count {
+            withUnsafeBytes(of: generator.next()) { out.append(contentsOf: $0) }
+        }
+        return Array(out.prefix(count))
     }
 }
 

@@ -14,7 +14,7 @@ public struct UserCode: Hashable, Sendable, CustomStringConvertible {
 
     /// Generates a fresh code from `random`.
     public static func generate(using random: some RandomSource) -> UserCode {
-        let characters = (0..<length).map { _ in alphabet[random.uniform(below: alphabet.count)] }
+        let characters = random.uniform(below: alphabet.count, count: length).map { alphabet[$0] }
         return UserCode(unchecked: String(characters))
     }
 

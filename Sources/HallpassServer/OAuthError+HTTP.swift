@@ -26,41 +26,29 @@ extension HTTPFields {
     }
 }
 
-/// JSON bodies built with `JSONSerialization`-free encoding of plain values.
+/// JSON response bodies.
 enum JSONResponse {
+    /// Hot paths (every token-endpoint answer): serialized by hand, keys sorted.
+    static func make(_ object: [String: JSON], status: HTTPResponse.Status = .ok,
+                     headers: HTTPFields = .noStore) -> Response {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        JSON.object(object).write(to: &bytes)
+        return response(ByteBuffer(bytes: bytes), status: status, headers: headers)
+    }
+
     static func make(_ object: some Encodable, status: HTTPResponse.Status = .ok,
                      headers: HTTPFields = .noStore) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
+        return response(ByteBuffer(bytes: data), status: status, headers: headers)
+    }
+
+    private static func response(_ body: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
         var fields = headers
         if fields[.contentType] == nil { fields[.contentType] = "application/json;charset=UTF-8" }
-        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
     }
 }
 
-/// A JSON value for heterogeneous response objects (token responses, metadata).
-enum JSON: Encodable, Sendable, Equatable {
-    case string(String), int(Int), bool(Bool), array([JSON]), object([String: JSON]), null
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let v): try container.encode(v)
-        case .int(let v): try container.encode(v)
-        case .bool(let v): try container.encode(v)
-        case .array(let v): try container.encode(v)
-        case .object(let v): try container.encode(v)
-        case .null: try container.encodeNil()
-        }
-    }
-}
-
-extension JSON: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
-    init(stringLiteral value: String) { self = .string(value) }
-    init(integerLiteral value: Int) { self = .int(value) }
-    init(booleanLiteral value: Bool) { self = .bool(value) }
-    init(arrayLiteral elements: JSON...) { self = .array(elements) }
-    init(dictionaryLiteral elements: (String, JSON)...) { self = .object(Dictionary(uniqueKeysWithValues: elements)) }
-}

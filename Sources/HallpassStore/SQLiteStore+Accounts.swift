@@ -3,9 +3,18 @@ import GRDB
 import HallpassCore
 
 extension SQLiteStore: ClientStore {
+    /// Every token request looks its client up: a point read through `HotReader`.
     public func client(id: String) async throws -> OAuthClient? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM clients WHERE id = ?", arguments: [id]).map(SQLiteStore.client(from:))
+        try hot.withConnection { connection in
+            try connection.queryOne("""
+                SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect
+                FROM clients WHERE id = ?
+                """, id) { row in
+                OAuthClient(
+                    id: row.text(0) ?? "", name: row.text(1) ?? "", secretHash: row.text(2), scopes: ScopeSet(words: row.text(3)),
+                    grantTypes: (row.text(4) ?? "").split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
+                    codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0)
+            }
         }
     }
 

@@ -8,21 +8,43 @@ extension SQLiteStore: GrantStore {
     }
 
     static func insert(_ g: DeviceGrant, in db: Database) throws -> GrantInsertion {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, interval, device_ip, user_agent, guess_budget)
             VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
-            """, arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
+            """).execute(arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
                              g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget])
         guard db.changesCount == 1 else { return .userCodeTaken }
         return .inserted(id: db.lastInsertedRowID)
     }
 
+    /// The polling hot path: a point read through `HotReader`.
     public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM device_grants WHERE device_code_hash = ?", arguments: [deviceCodeHash])
-                .map(SQLiteStore.grant(from:))
+        try hot.withConnection { connection in
+            try connection.queryOne("""
+                SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
+                       created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
+                FROM device_grants WHERE device_code_hash = ?
+                """, deviceCodeHash) { row in
+                guard let code = row.text(2), let userCode = try? UserCode(parsing: code),
+                      let status = row.text(6).flatMap(DeviceGrant.Status.init(rawValue:)),
+                      let created = row.double(7), let expires = row.double(8)
+                else { throw StoreError.corrupt("device grant \(row.int(0) ?? -1)") }
+                var grant = DeviceGrant(
+                    deviceCodeHash: row.text(1) ?? "", userCode: userCode, clientID: row.text(3) ?? "",
+                    requestedScopes: ScopeSet(words: row.text(4)), createdAt: Date(unix: created), lifetime: 0,
+                    interval: Int(row.int(9) ?? 5), deviceIP: row.text(13) ?? "", userAgent: row.text(14) ?? "",
+                    guessBudget: Int(row.int(15) ?? 0))
+                grant.id = row.int(0)
+                grant.expiresAt = Date(unix: expires)
+                grant.status = status
+                grant.grantedScopes = row.text(5).map { ScopeSet(words: $0) }
+                grant.userID = row.int(10)
+                grant.decidedAt = row.double(11).map(Date.init(unix:))
+                grant.redeemedAt = row.double(12).map(Date.init(unix:))
+                return grant
+            }
         }
     }
 

@@ -8,19 +8,24 @@ import HallpassCore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let grantInserts: GroupCommit<DeviceGrant, GrantInsertion>
+    let hot: HotReader
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
+        // Small footprint: the hot path reads through `HotReader`, GRDB's readers serve the rest.
+        config.maximumReaderCount = 2
         config.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            try db.execute(sql: "PRAGMA cache_size = -1024")  // 1 MiB page cache per connection
         }
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         pool = try DatabasePool(path: path, configuration: config)
         try SQLiteStore.migrator.migrate(pool)
+        hot = HotReader(path: path, connections: 2)
         let pool = self.pool
         grantInserts = GroupCommit { grants in
             try await pool.write { db in
@@ -142,7 +147,14 @@ extension Row {
         (self[column] as Double?).map(Date.init(unix:))
     }
     func scopes(_ column: String) -> ScopeSet {
-        ScopeSet((self[column] as String? ?? "").split(separator: " ").map(String.init))
+        ScopeSet(words: self[column] as String?)
+    }
+}
+
+extension ScopeSet {
+    /// A stored scope string (written by us, so already valid).
+    init(words: String?) {
+        self.init((words ?? "").split(separator: " ").map(String.init))
     }
 }
 

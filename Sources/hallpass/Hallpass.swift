@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 
-@main
 struct Hallpass: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hallpass",

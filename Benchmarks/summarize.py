@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Medians over rounds of Benchmarks/compare.sh output: prints a Markdown table and writes
+bench-out/summary.json."""
+import glob
+import json
+import os
+import statistics
+import sys
+
+out, rounds = sys.argv[1], int(sys.argv[2])
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def wrk_line(path):
+    try:
+        with open(path) as f:
+            for line in f:
+                if line.startswith("{"):
+                    return json.loads(line)
+    except OSError:
+        pass
+    return None
+
+
+def collect(name):
+    rows = {"driver_da": [], "driver_poll": [], "wrk_da": [], "wrk_poll": [], "wrk_poll_bad": [],
+            "rss": [], "lat_p50": [], "lat_p99": []}
+    for r in range(1, rounds + 1):
+        d = load_json(f"{out}/{name}-driver-{r}.json") or {}
+        if "device_authorization" in d:
+            rows["driver_da"].append(d["device_authorization"]["requests_per_s"])
+        if "poll_pending" in d:
+            rows["driver_poll"].append(d["poll_pending"]["requests_per_s"])
+        if "server_memory" in d:
+            rows["rss"].append(d["server_memory"]["peak_total_rss_mib"])
+        lat = d.get("approval_latency", {}).get("approval_to_token_from_sent", {})
+        if lat.get("n"):
+            rows["lat_p50"].append(lat["p50_ms"])
+            rows["lat_p99"].append(lat["p99_ms"])
+        w = wrk_line(f"{out}/{name}-wrk-da-{r}.txt")
+        if w:
+            rows["wrk_da"].append(w["req_per_s"])
+        w = wrk_line(f"{out}/{name}-wrk-poll-{r}.txt")
+        if w:
+            rows["wrk_poll"].append(w["req_per_s"])
+            rows["wrk_poll_bad"].append(w["other"] + w["socket_errors"])
+    return rows
+
+
+def med(values):
+    return round(statistics.median(values), 1) if values else None
+
+
+summary = {}
+for name in ("peer", "hallpass"):
+    rows = collect(name)
+    summary[name] = {k: {"median": med(v), "runs": v} for k, v in rows.items()}
+with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+
+labels = [("wrk_poll", "pending polls/s (wrk)"), ("wrk_da", "device authorizations/s (wrk)"),
+          ("driver_poll", "pending polls/s (driver, paced)"), ("driver_da", "device authorizations/s (driver)"),
+          ("rss", "peak server RSS, MiB (driver)"), ("lat_p50", "approval→token p50, ms (polling)"),
+          ("lat_p99", "approval→token p99, ms (polling)"), ("wrk_poll_bad", "polls not answered authorization_pending")]
+print("| metric | Authlib peer | Hallpass | ratio |")
+print("|---|---|---|---|")
+for key, label in labels:
+    p, h = summary["peer"][key]["median"], summary["hallpass"][key]["median"]
+    ratio = f"{h / p:.2f}×" if p and h is not None and key not in ("wrk_poll_bad",) else "–"
+    print(f"| {label} | {p} | {h} | {ratio} |")
