@@ -42,11 +42,12 @@ stop_hallpass() { kill "$hp_pid" 2>/dev/null || true; wait "$hp_pid" 2>/dev/null
 measure() {  # name base device_path token_path approve-args...
   local name=$1 base=$2 dpath=$3 tpath=$4 round=$5; shift 5
   "$py" "$bench/bench_device_flow.py" --base-url "$base" --device-path "$dpath" --token-path "$tpath" \
-      --flows 20 --approve-min 1 --approve-max 8 "$@" --out "$out/$name-driver-$round.json" 2>"$out/$name-driver-$round.log" >/dev/null
+      --flows 20 --approve-min 1 --approve-max 8 "$@" --out "$out/$name-driver-$round.json" 2>"$out/$name-driver-$round.log" >/dev/null || true
   sleep 2
+  rm -f "$out/$name-codes".*
   wrk -t2 -c64 -d20s -s Benchmarks/load/device_authorization.lua "$base" -- demo-device "$dpath" "openid profile read write" \
       "$out/$name-codes" >"$out/$name-wrk-da-$round.txt"
-  cat "$out/$name-codes".* >"$out/$name-codes.all"
+  cat "$out/$name-codes".[0-9]* >"$out/$name-codes.all"
   sleep 6
   wrk -t2 -c64 -d10s -s Benchmarks/load/poll.lua "$base" -- "$out/$name-codes.all" 2 demo-device "$tpath" \
       >"$out/$name-wrk-poll-$round.txt"
@@ -62,7 +63,7 @@ for round in $(seq 1 "$rounds"); do
   echo "round $round: hallpass" >&2
   start_hallpass
   measure hallpass http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
-      --approve-cmd "$hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision} <<<$pw"
+      --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"
   stop_hallpass
 done
 rm -rf "$bench"

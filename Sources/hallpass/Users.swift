@@ -53,8 +53,7 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard try await store.openStore().setDisabled(name: name, true) else { throw CLIError("no user named \(TerminalText.sanitize(name))") }
-                print("disabled user \(name)")
+                try await setDisabled(name, true, store: store)
             }
         }
     }
@@ -66,9 +65,16 @@ struct Users: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard try await store.openStore().setDisabled(name: name, false) else { throw CLIError("no user named \(TerminalText.sanitize(name))") }
-                print("enabled user \(name)")
+                try await setDisabled(name, false, store: store)
             }
         }
     }
+}
+
+/// `users disable` and `users enable`.
+private func setDisabled(_ name: String, _ disabled: Bool, store: StoreOptions) async throws {
+    guard try await store.openStore().setDisabled(name: name, disabled) else {
+        throw CLIError("no user named \(TerminalText.sanitize(name))")
+    }
+    print("\(disabled ? "disabled" : "enabled") user \(name)")
 }

@@ -34,6 +34,17 @@ struct TempDatabase {
                      refreshExpiresAt: clock.now.addingTimeInterval(86400), issuedAt: clock.now)
     }
 
+    /// Inserts the pending grant BCDF-GHJK and records its approval by `user`.
+    func approvedGrant(_ db: TempDatabase, user: Int64) async throws -> (Int64, DeviceGrant) {
+        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant()) else {
+            throw StoreError.corrupt("insert failed")
+        }
+        var grant = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
+        try grant.approve(by: user, scopes: ScopeSet(["read"]), at: clock.now)
+        #expect(try await db.store.recordDecision(grant, at: clock.now))
+        return (id, grant)
+    }
+
     @Test func durabilitySettings() async throws {
         let db = try TempDatabase()
         #expect(try await db.store.pragma("journal_mode") == "wal")
@@ -88,10 +99,7 @@ struct TempDatabase {
     @Test func redemptionIsOneAtomicConditionalTransaction() async throws {
         let db = try TempDatabase()
         let user = try await db.store.addUser(name: "alice", passwordHash: "x")
-        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant()) else { return }
-        var grant = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
-        try grant.approve(by: user.id, scopes: ScopeSet(["read"]), at: clock.now)
-        _ = try await db.store.recordDecision(grant, at: clock.now)
+        let (id, grant) = try await approvedGrant(db, user: user.id)
 
         // 20 concurrent redemptions: exactly one commits its tokens.
         let attempts = (0..<20).map { _ in tokens(family(user: user.id)) }
@@ -113,10 +121,7 @@ struct TempDatabase {
     @Test func disabledAccountRollsRedemptionBack() async throws {
         let db = try TempDatabase()
         let user = try await db.store.addUser(name: "bob", passwordHash: "x")
-        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant()) else { return }
-        var grant = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
-        try grant.approve(by: user.id, scopes: ScopeSet(["read"]), at: clock.now)
-        _ = try await db.store.recordDecision(grant, at: clock.now)
+        let (id, grant) = try await approvedGrant(db, user: user.id)
         #expect(try await db.store.setDisabled(name: "bob", true))
         let t = tokens(family(user: user.id))
         #expect(try await db.store.redeem(grantID: id, tokens: t, at: clock.now) == .accountDisabled)
@@ -127,10 +132,7 @@ struct TempDatabase {
     @Test func refreshRotationAllowsOneSuccessorAndReuseRevokesTheFamily() async throws {
         let db = try TempDatabase()
         let user = try await db.store.addUser(name: "carol", passwordHash: "x")
-        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant()) else { return }
-        var grant = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
-        try grant.approve(by: user.id, scopes: ScopeSet(["read"]), at: clock.now)
-        _ = try await db.store.recordDecision(grant, at: clock.now)
+        let (id, grant) = try await approvedGrant(db, user: user.id)
         let fam = family(user: user.id)
         let first = tokens(fam, refresh: "r1")
         #expect(try await db.store.redeem(grantID: id, tokens: first, at: clock.now) == .redeemed)
