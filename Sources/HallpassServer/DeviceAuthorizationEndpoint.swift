@@ -26,11 +26,12 @@ struct DeviceAuthorizationEndpoint {
 
         let now = server.clock.now
         let deviceCode = SecretToken.generate(using: server.random)
+        let deviceCodeHash = SecretToken.hash(deviceCode)
         let userAgent = String((request.headers[.userAgent] ?? "").prefix(200))
         for _ in 0..<8 {
             let userCode = UserCode.generate(using: server.random)
             let grant = DeviceGrant(
-                deviceCodeHash: SecretToken.hash(deviceCode), userCode: userCode, clientID: client.id,
+                deviceCodeHash: deviceCodeHash, userCode: userCode, clientID: client.id,
                 requestedScopes: scopes, createdAt: now, lifetime: client.codeLifetime,
                 interval: client.interval, deviceIP: context.peerIP, userAgent: userAgent)
             if case .inserted = try await server.store.insertGrant(grant) {

@@ -15,7 +15,8 @@ struct OAuthErrorMiddleware: RouterMiddleware {
             let code: OAuthError.Code = error.status == .notFound ? .notFound : (error.status.code >= 500 ? .serverError : .invalidRequest)
             throw OAuthError(code, error.status.reasonPhrase.lowercased(), status: error.status.code)
         } catch {
-            context.logger.error("unexpected failure on \(request.uri.path): \(String(reflecting: error))")
+            // The path is client-supplied and the log reaches an operator's terminal.
+            context.logger.error("unexpected failure on \(TerminalText.sanitize(request.uri.path)): \(String(reflecting: error))")
             throw OAuthError(.serverError, "internal error")
         }
     }

@@ -139,12 +139,11 @@ import Testing
     @Test func omittedScopeMeansTheClientCeiling() async throws {
         let h = try await Harness()
         try await h.test { client in
-            let (deviceCode, userCode) = try await client.deviceAuthorization(scope: nil)
+            let (_, userCode) = try await client.deviceAuthorization(scope: nil)
             let session = try await client.login()
             let lookup = try await client.json("/consent/lookup", ["user_code": userCode], bearer: session)
             let scopes = (lookup["scopes"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
             #expect(scopes == ["openid", "profile", "read", "write"])
-            _ = deviceCode
         }
     }
 }
