@@ -33,6 +33,10 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]
         ),
+        .systemLibrary(
+            name: "CNCurses",
+            providers: [.apt(["libncurses-dev"])]
+        ),
         .target(
             name: "HallpassCore",
             dependencies: [
@@ -69,6 +73,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HallpassTUI",
+            dependencies: ["HallpassCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallpassTerminal",
+            dependencies: ["CNCurses", "HallpassTUI"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HallpassClient",
             dependencies: ["HallpassCore"],
             swiftSettings: swiftSettings
@@ -80,6 +94,8 @@ let package = Package(
                 "HallpassStore",
                 "HallpassServer",
                 "HallpassClient",
+                "HallpassTUI",
+                "HallpassTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -94,6 +110,11 @@ let package = Package(
         .testTarget(
             name: "HallpassClientTests",
             dependencies: ["HallpassCore", "HallpassClient"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallpassTUITests",
+            dependencies: ["HallpassCore", "HallpassTUI"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

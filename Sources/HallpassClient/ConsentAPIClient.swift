@@ -47,6 +47,8 @@ public struct ConsentAPIClient: Sendable {
         public var code: String
         public var message: String
         public var guessesLeft: Int?
+        /// Seconds until a locked-out login or code entry may try again.
+        public var retryAfter: Int?
         public var description: String { message }
     }
 
@@ -79,6 +81,6 @@ public struct ConsentAPIClient: Sendable {
         let object = (try? JSONSerialization.jsonObject(with: response)) as? [String: Any]
         throw Failure(status: status, code: object?["error"] as? String ?? "http_\(status)",
                       message: object?["error_description"] as? String ?? "the server answered HTTP \(status)",
-                      guessesLeft: object?["guesses_left"] as? Int)
+                      guessesLeft: object?["guesses_left"] as? Int, retryAfter: object?["retry_after"] as? Int)
     }
 }

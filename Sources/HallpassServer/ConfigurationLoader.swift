@@ -5,7 +5,7 @@ import TOMLKit
 /// `HALLPASS_*` environment variables, then flags (applied by the caller last).
 public enum ConfigurationLoader {
     /// The keys a config file and the environment may set.
-    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg"]
+    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language"]
 
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -58,6 +58,8 @@ public enum ConfigurationLoader {
             case "tls_cert": configuration.tlsCertificatePath = value
             case "tls_key": configuration.tlsKeyPath = value
             case "signing_alg": configuration.signingAlgorithm = value
+            case "theme": configuration.theme = value
+            case "language": configuration.language = value
             default: break
             }
         }

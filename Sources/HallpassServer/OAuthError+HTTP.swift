@@ -11,6 +11,7 @@ extension OAuthError: HTTPResponseError {
         var object: [String: JSON] = ["error": .string(code.description)]
         if let errorDescription { object["error_description"] = .string(errorDescription) }
         if let guessesLeft { object["guesses_left"] = .int(guessesLeft) }
+        if let retryAfter { object["retry_after"] = .int(retryAfter) }
         var headers = HTTPFields.noStore
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let challenge { headers[.wwwAuthenticate] = challenge }

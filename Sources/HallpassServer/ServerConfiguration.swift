@@ -14,6 +14,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tlsKeyPath: String?
     public var signingAlgorithm: String = "EdDSA"
     public var demo = false
+    /// The consent front's theme name or file (`theme`, `HALLPASS_THEME`).
+    public var theme: String?
+    /// The consent front's language, `en` or `zh-Hans` (`language`, `HALLPASS_LANGUAGE`).
+    public var language: String?
 
     public init() {}
 

@@ -1,0 +1,95 @@
+// The few ncursesw entry points Hallpass's terminal backend needs, as plain functions: Swift
+// cannot see ncurses' function-like macros (getmaxyx, COLOR_PAIR, A_BOLD, KEY_F).
+#ifndef HALLPASS_CNCURSES_SHIM_H
+#define HALLPASS_CNCURSES_SHIM_H
+
+#ifndef _XOPEN_SOURCE_EXTENDED
+#define _XOPEN_SOURCE_EXTENDED 1
+#endif
+#ifndef NCURSES_WIDECHAR
+#define NCURSES_WIDECHAR 1
+#endif
+#include <locale.h>
+#include <stdio.h>
+#include <wchar.h>
+#include <ncursesw/curses.h>
+
+static inline void hp_setlocale(void) { setlocale(LC_ALL, ""); }
+
+/// Starts ncurses on the controlling terminal: raw keys (so ^C, ^Z, ^\ arrive as keys and
+/// never as signals), no echo, keypad decoding, short ESC delay, hidden cursor, colours.
+static inline int hp_start(void) {
+    if (initscr() == NULL) return -1;
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    intrflush(stdscr, FALSE);
+    set_escdelay(25);
+    curs_set(0);
+    if (has_colors()) {
+        start_color();
+        use_default_colors();
+    }
+    return 0;
+}
+
+static inline void hp_stop(void) { endwin(); }
+static inline int hp_width(void) { int y, x; getmaxyx(stdscr, y, x); (void)y; return x; }
+static inline int hp_height(void) { int y, x; getmaxyx(stdscr, y, x); (void)x; return y; }
+static inline int hp_has_colors(void) { return has_colors() ? 1 : 0; }
+static inline int hp_colors(void) { return COLORS; }
+static inline int hp_color_pairs(void) { return COLOR_PAIRS; }
+static inline int hp_init_pair(int pair, int fg, int bg) { return init_extended_pair(pair, fg, bg); }
+
+static inline unsigned int hp_attr_bold(void) { return A_BOLD; }
+static inline unsigned int hp_attr_underline(void) { return A_UNDERLINE; }
+static inline unsigned int hp_attr_reverse(void) { return A_REVERSE; }
+static inline unsigned int hp_attr_dim(void) { return A_DIM; }
+
+/// Draws one cell: `text` is one grapheme (a base character and its combining marks).
+static inline int hp_put(int y, int x, const wchar_t *text, unsigned int attrs, int pair) {
+    cchar_t cell;
+    int extended = pair;
+    if (setcchar(&cell, text, (attr_t)attrs, 0, &extended) != OK) return ERR;
+    return mvadd_wch(y, x, &cell);
+}
+
+static inline void hp_refresh(void) { refresh(); }
+static inline void hp_erase(void) { erase(); }
+
+/// Clears the screen and, with the xterm `CSI 3 J` sequence, the terminal's scrollback.
+static inline void hp_wipe(void) {
+    erase();
+    clear();
+    refresh();
+    fputs("\033[H\033[2J\033[3J", stdout);
+    fflush(stdout);
+    clearok(curscr, TRUE);
+}
+
+/// Waits up to `ms` for input. Returns 0 for a character, 1 for a key code, -1 for nothing.
+static inline int hp_get(int ms, unsigned int *out) {
+    wint_t ch = 0;
+    timeout(ms);
+    int r = get_wch(&ch);
+    *out = (unsigned int)ch;
+    if (r == OK) return 0;
+    if (r == KEY_CODE_YES) return 1;
+    return -1;
+}
+
+static inline int hp_key_f(int n) { return KEY_F(n); }
+static inline int hp_key_resize(void) { return KEY_RESIZE; }
+static inline int hp_key_up(void) { return KEY_UP; }
+static inline int hp_key_down(void) { return KEY_DOWN; }
+static inline int hp_key_left(void) { return KEY_LEFT; }
+static inline int hp_key_right(void) { return KEY_RIGHT; }
+static inline int hp_key_home(void) { return KEY_HOME; }
+static inline int hp_key_end(void) { return KEY_END; }
+static inline int hp_key_backspace(void) { return KEY_BACKSPACE; }
+static inline int hp_key_dc(void) { return KEY_DC; }
+static inline int hp_key_btab(void) { return KEY_BTAB; }
+static inline int hp_key_enter(void) { return KEY_ENTER; }
+
+#endif

@@ -1,0 +1,83 @@
+/// The consent API as the TUI sees it (DESIGN §5). The CLI implements it over HTTP; tests
+/// implement it in memory. The TUI never sees HTTP, ncurses or NIO.
+public protocol ConsentService: Sendable {
+    func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin
+    func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest
+    /// Approves with exactly `scopes`, a subset of those requested.
+    func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision
+    func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision
+    func logout(session: String) async
+}
+
+/// A consent session: an opaque token and whose it is.
+public struct ConsentLogin: Equatable, Sendable {
+    public var session: String
+    public var user: String
+    public init(session: String, user: String) {
+        self.session = session
+        self.user = user
+    }
+}
+
+/// A pending device request, as the server describes it. `clientName` and `userAgent` come from
+/// the client and the device: untrusted, they reach the screen only through `CellBuffer.field`.
+public struct PendingRequest: Equatable, Sendable {
+    public struct Scope: Equatable, Sendable {
+        public var name: String
+        /// The server's own description of the scope.
+        public var description: String
+        public init(name: String, description: String) {
+            self.name = name
+            self.description = description
+        }
+    }
+    public var userCode: String
+    public var clientID: String
+    public var clientName: String
+    public var scopes: [Scope]
+    public var deviceIP: String
+    public var userAgent: String
+    public var requestedSecondsAgo: Int
+    public var expiresIn: Int
+
+    public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
+                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int) {
+        self.userCode = userCode
+        self.clientID = clientID
+        self.clientName = clientName
+        self.scopes = scopes
+        self.deviceIP = deviceIP
+        self.userAgent = userAgent
+        self.requestedSecondsAgo = requestedSecondsAgo
+        self.expiresIn = expiresIn
+    }
+}
+
+/// What the server recorded.
+public struct ConsentDecision: Equatable, Sendable {
+    public var approved: Bool
+    public var scopes: [String]
+    public init(approved: Bool, scopes: [String]) {
+        self.approved = approved
+        self.scopes = scopes
+    }
+}
+
+/// Why a consent call failed, in the terms the screens need.
+public enum ConsentFailure: Error, Equatable, Sendable {
+    /// The server could not be reached (the banner offers a retry).
+    case unreachable
+    /// The session is missing or expired: back to login.
+    case loginRequired
+    case wrongCredentials
+    /// Too many failed logins; seconds until the next try.
+    case loginLocked(retryAfter: Int)
+    /// Wrong or dead code, with the guesses left when the server said.
+    case invalidCode(guessesLeft: Int?)
+    /// Too many wrong codes; seconds until the next try.
+    case tooManyCodes(retryAfter: Int)
+    /// Decided elsewhere (or expired just now).
+    case alreadyDecided
+    /// Anything else the server refused, with its (sanitized on display) message.
+    case refused(String)
+}

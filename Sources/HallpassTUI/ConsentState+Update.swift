@@ -1,0 +1,157 @@
+import Foundation
+
+/// The pure heart of the consent front (Bubble Tea's `update`): a message in, the new state and
+/// the effects to perform out. No I/O happens here, so every transition has a unit test.
+extension ConsentState {
+    public mutating func update(_ message: ConsentMessage) -> [ConsentEffect] {
+        switch message {
+        case .key(let key):
+            lastInput = now
+            return handle(key)
+        case .tick(let time):
+            now = time
+            return tick()
+        case .loggedIn(let login):
+            busy = nil
+            unreachable = false
+            session = login
+            self.login = LoginForm()
+            if code.letters.count == 8 { return lookUp() }
+            screen = .codeEntry
+            return []
+        case .loginFailed(let failure):
+            busy = nil
+            login.password = ""
+            login.focus = .password
+            switch failure {
+            case .unreachable: return offline(retrying: nil)
+            case .loginLocked(let seconds): login.notice = .locked(until: now.addingTimeInterval(TimeInterval(seconds)))
+            default: login.notice = .wrong
+            }
+            return []
+        case .lookedUp(let request):
+            busy = nil
+            unreachable = false
+            review = Review(request: request, selected: Array(repeating: true, count: request.scopes.count),
+                            receivedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(request.expiresIn)))
+            screen = .consent
+            return []
+        case .lookupFailed(let failure):
+            busy = nil
+            return failed(failure, retrying: retry)
+        case .decided(let decision):
+            busy = nil
+            unreachable = false
+            show(decision.approved ? .approved(scopes: decision.scopes) : .denied)
+            return []
+        case .decisionFailed(let failure):
+            busy = nil
+            if failure == .alreadyDecided, let review {
+                show(review.expiresAt <= now ? .expired : .alreadyUsed)
+                return []
+            }
+            return failed(failure, retrying: retry)
+        }
+    }
+
+    // MARK: time
+
+    private mutating func tick() -> [ConsentEffect] {
+        if kiosk, now.timeIntervalSince(lastInput) >= idleTimeout, screen != .login || !login.name.isEmpty || !login.password.isEmpty {
+            return resetKiosk(notice: .idle)
+        }
+        switch screen {
+        case .consent, .denyConfirm:
+            if let review, busy == nil, review.expiresAt <= now { show(.expired) }
+        case .result:
+            if let outcomeAt, now.timeIntervalSince(outcomeAt) >= resultDisplay { return finishResult() }
+        case .login:
+            if case .locked(let until) = login.notice, until <= now { login.notice = nil }
+        case .codeEntry:
+            break
+        }
+        return []
+    }
+
+    // MARK: effects and their failures
+
+    mutating func lookUp() -> [ConsentEffect] {
+        guard let session else { return backToLogin(.sessionExpired) }
+        let effect = ConsentEffect.lookup(code: String(code.letters), session: session.session)
+        busy = .lookingUp
+        retry = effect
+        return [effect]
+    }
+
+    private mutating func failed(_ failure: ConsentFailure, retrying effect: ConsentEffect?) -> [ConsentEffect] {
+        switch failure {
+        case .unreachable: return offline(retrying: effect)
+        case .loginRequired: return backToLogin(.sessionExpired)
+        case .invalidCode(let left): show(.invalid(guessesLeft: left))
+        case .tooManyCodes(let seconds): show(.tooMany(until: now.addingTimeInterval(TimeInterval(seconds))))
+        case .alreadyDecided: show(.alreadyUsed)
+        case .wrongCredentials, .loginLocked: return backToLogin(.sessionExpired)
+        case .refused(let message): show(.refused(message))
+        }
+        return []
+    }
+
+    private mutating func offline(retrying effect: ConsentEffect?) -> [ConsentEffect] {
+        unreachable = true
+        retry = effect
+        return []
+    }
+
+    mutating func show(_ result: Outcome) {
+        outcome = result
+        outcomeAt = now
+        screen = .result
+        code = CodeEntry()
+        if case .approved = result { review = nil } else if case .denied = result { review = nil }
+    }
+
+    /// Leaves a result: code entry for the next device, or in a kiosk a wiped login screen.
+    mutating func finishResult() -> [ConsentEffect] {
+        outcome = nil
+        outcomeAt = nil
+        review = nil
+        if kiosk { return resetKiosk(notice: nil) }
+        screen = .codeEntry
+        return []
+    }
+
+    mutating func backToLogin(_ notice: LoginForm.Notice?) -> [ConsentEffect] {
+        let effects = session.map { [ConsentEffect.logout(session: $0.session)] } ?? []
+        let keep = login.name
+        session = nil
+        review = nil
+        outcome = nil
+        busy = nil
+        login = LoginForm()
+        login.name = keep
+        login.focus = keep.isEmpty ? .name : .password
+        login.notice = notice
+        screen = .login
+        return effects
+    }
+
+    /// Kiosk: log out, forget everything typed, wipe the screen and scrollback.
+    mutating func resetKiosk(notice: LoginForm.Notice?) -> [ConsentEffect] {
+        var effects = session.map { [ConsentEffect.logout(session: $0.session)] } ?? []
+        effects.append(.wipeScreen)
+        session = nil
+        review = nil
+        outcome = nil
+        outcomeAt = nil
+        busy = nil
+        unreachable = false
+        retry = nil
+        showHelp = false
+        code = CodeEntry()
+        login = LoginForm()
+        login.notice = notice
+        screen = .login
+        lastInput = now
+        return effects
+    }
+}

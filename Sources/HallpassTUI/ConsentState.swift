@@ -1,0 +1,136 @@
+import Foundation
+import HallpassCore
+
+/// Everything the consent front shows, as a value. `update` changes it; views draw it.
+public struct ConsentState: Equatable, Sendable {
+    public enum Screen: Equatable, Sendable {
+        case login, codeEntry, consent, denyConfirm, result
+    }
+
+    /// What the person is waiting for, shown instead of the key hints.
+    public enum Busy: Equatable, Sendable {
+        case loggingIn, lookingUp, deciding
+    }
+
+    public struct LoginForm: Equatable, Sendable {
+        public enum Field: Equatable, Sendable { case name, password }
+        public enum Notice: Equatable, Sendable { case wrong, empty, locked(until: Date), sessionExpired, idle }
+        public var name = ""
+        public var password = ""
+        public var focus = Field.name
+        public var notice: Notice?
+    }
+
+    public struct CodeEntry: Equatable, Sendable {
+        public enum Notice: Equatable, Sendable { case badCharacter(String), incomplete }
+        /// Up to 8 code letters, upper case, without the dash.
+        public var letters: [Character] = []
+        public var notice: Notice?
+
+        /// `BCDF-GHJK` as far as typed: the dash appears once the fifth letter is there.
+        public var display: String {
+            let text = String(letters)
+            return letters.count > 4 ? String(text.prefix(4)) + "-" + String(text.dropFirst(4)) : text
+        }
+    }
+
+    /// The request on the consent screen and the person's choices on it.
+    public struct Review: Equatable, Sendable {
+        public enum Focus: Equatable, Sendable { case scope(Int), deny, approve }
+        public var request: PendingRequest
+        public var selected: [Bool]
+        /// RFC 8628 §5.4 and the cross-device BCP: the safe choice has the focus first.
+        public var focus = Focus.deny
+        public var receivedAt: Date
+        public var expiresAt: Date
+        /// Set when Approve was chosen with every permission switched off.
+        public var needsScope = false
+        /// On the deny confirmation: true while "Yes, deny" has the focus (it starts there).
+        public var confirmFocusYes = true
+
+        public var chosenScopes: [String] {
+            zip(request.scopes, selected).filter(\.1).map(\.0.name)
+        }
+    }
+
+    public enum Outcome: Equatable, Sendable {
+        case approved(scopes: [String]), denied, expired, alreadyUsed
+        case invalid(guessesLeft: Int?), tooMany(until: Date), refused(String)
+    }
+
+    public var screen = Screen.login
+    public var now: Date
+    public var session: ConsentLogin?
+    public var login = LoginForm()
+    public var code = CodeEntry()
+    public var review: Review?
+    public var outcome: Outcome?
+    public var outcomeAt: Date?
+    public var busy: Busy?
+    /// Set when the server could not be reached; `r` sends `retry` again.
+    public var unreachable = false
+    public var retry: ConsentEffect?
+    public var showHelp = false
+    /// The server as the banner names it.
+    public var serverName: String
+    public var kiosk: Bool
+    /// Kiosk: seconds without a key before the screen is wiped and the person logged out.
+    public var idleTimeout: TimeInterval
+    public var lastInput: Date
+    /// How long a result stays before code entry (or, in a kiosk, login) comes back.
+    public var resultDisplay: TimeInterval = 8
+    public var finished = false
+
+    public init(now: Date, serverName: String, kiosk: Bool = false, idleTimeout: TimeInterval = 60,
+                user: String? = nil, code: String? = nil) {
+        self.now = now
+        self.serverName = serverName
+        self.kiosk = kiosk
+        self.idleTimeout = idleTimeout
+        lastInput = now
+        if let user { login.name = user; login.focus = .password }
+        if let code { self.code.letters = CodeLetters.accept(code).letters }
+    }
+}
+
+/// What `update` asks the runtime to do; results come back as messages.
+public enum ConsentEffect: Equatable, Sendable {
+    case login(user: String, password: String)
+    case lookup(code: String, session: String)
+    case approve(code: String, scopes: [String], session: String)
+    case deny(code: String, session: String)
+    case logout(session: String)
+    /// Kiosk: clear the screen and the terminal's scrollback.
+    case wipeScreen
+    case quit
+}
+
+/// What happens to the consent front: keys, time, and the answers to effects.
+public enum ConsentMessage: Equatable, Sendable {
+    case key(Key)
+    case tick(Date)
+    case loggedIn(ConsentLogin)
+    case loginFailed(ConsentFailure)
+    case lookedUp(PendingRequest)
+    case lookupFailed(ConsentFailure)
+    case decided(ConsentDecision)
+    case decisionFailed(ConsentFailure)
+}
+
+/// Code entry rules: which characters are code letters (DESIGN §6), which are separators.
+public enum CodeLetters {
+    /// Upper-cased code letters of `text`, dropping spaces and dashes; the first character
+    /// that can never be in a code, if any.
+    public static func accept(_ text: String) -> (letters: [Character], rejected: Character?) {
+        var letters: [Character] = []
+        for character in text {
+            if character == " " || character == "-" || character == "\t" { continue }
+            let upperCased = character.uppercased()
+            guard upperCased.count == 1, let upper = upperCased.first, UserCode.alphabet.contains(upper) else {
+                return (letters, character)
+            }
+            letters.append(upper)
+        }
+        return (letters, nil)
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HallpassCore
+
+/// The consent screen (RFC 8628 §5.4; OAuth cross-device security BCP §6): who is asking, from
+/// where, for what, for how long; a warning; Deny focused first. Client- and device-supplied
+/// text stays inside labelled fixed-width fields and cannot reach the server's rows or buttons.
+extension Frame {
+    mutating func drawConsent() {
+        guard let review = state.review else { return }
+        let request = review.request
+        let labelWidth = labelColumn()
+        let buttonRow = bottom
+        let warningRows = DisplayWidth.wrap(strings.phishingWarning, to: contentWidth).count
+        let warningRow = buttonRow - (compact ? 0 : 1) - warningRows - (review.needsScope ? 1 : 0)
+
+        var row = heading(strings.consentHeading, row: top)
+        if !compact { row += 1 }
+        labelledField(strings.clientNameLabel, request.clientName, row: row, labelWidth: labelWidth)
+        labelledField(strings.clientIDLabel, request.clientID, row: row + 1, labelWidth: labelWidth)
+        labelledField(strings.deviceIPLabel, request.deviceIP, row: row + 2, labelWidth: labelWidth,
+                      fieldWidth: min(39, contentWidth - labelWidth - 2))
+        labelledField(strings.userAgentLabel, request.userAgent, row: row + 3, labelWidth: labelWidth)
+        row += 4
+        let asked = strings.secondsAgo(request.requestedSecondsAgo + Int(state.now.timeIntervalSince(review.receivedAt)))
+        let left = Strings.clock(Int(review.expiresAt.timeIntervalSince(state.now).rounded(.up)))
+        if compact {
+            buffer.text(strings.askedLabel + " " + asked + " · " + strings.expiresLabel + " " + left,
+                        x: margin, y: row, maxWidth: contentWidth, role: .muted)
+            row += 1
+        } else {
+            buffer.text(strings.askedLabel, x: margin, y: row, maxWidth: labelWidth - 1, role: .muted)
+            buffer.text(asked, x: margin + labelWidth + 1, y: row, role: .text)
+            buffer.text(strings.expiresLabel, x: margin, y: row + 1, maxWidth: labelWidth - 1, role: .muted)
+            buffer.text(left, x: margin + labelWidth + 1, y: row + 1, role: .accent)
+            row += 3
+            row = heading(strings.scopesLabel, row: row, role: .text)
+        }
+        drawScopes(review, rows: row..<max(row + 1, warningRow - (compact ? 0 : 1)))
+
+        var y = paragraph(strings.phishingWarning, row: warningRow, maxRows: warningRows, role: .danger)
+        if review.needsScope {
+            buffer.text("! " + strings.selectOneScope, x: margin, y: y, maxWidth: contentWidth, role: .danger)
+            y += 1
+        }
+        buttons([(strings.deny, review.focus == .deny, .danger), (strings.approve, review.focus == .approve, .success)],
+                row: buttonRow)
+    }
+
+    /// The requested scopes as a checklist that scrolls to keep the focused one visible.
+    private mutating func drawScopes(_ review: ConsentState.Review, rows: Range<Int>) {
+        let scopes = review.request.scopes
+        guard !scopes.isEmpty, !rows.isEmpty else { return }
+        let nameWidth = min(max(8, scopes.map { DisplayWidth.of($0.name) }.max() ?? 8), contentWidth / 3)
+        var visible = rows.count
+        if scopes.count > visible { visible = max(1, visible - 1) }   // keep a row for "… N more"
+        var first = 0
+        if case .scope(let focused) = review.focus, focused >= visible { first = focused - visible + 1 }
+        first = min(first, max(0, scopes.count - visible))
+        for (offset, index) in (first..<min(scopes.count, first + visible)).enumerated() {
+            let y = rows.lowerBound + offset
+            let scope = scopes[index]
+            let focused = review.focus == .scope(index)
+            let box = (focused ? ">" : " ") + (review.selected[index] ? "[x] " : "[ ] ")
+            buffer.text(box, x: margin - 1, y: y, role: focused ? .focus : .text)
+            buffer.text(TerminalText.sanitize(scope.name), x: margin + 4, y: y, maxWidth: nameWidth, role: .accent)
+            buffer.text(TerminalText.sanitize(scope.description), x: margin + 5 + nameWidth, y: y,
+                        maxWidth: contentWidth - nameWidth - 5, role: review.selected[index] ? .text : .muted)
+        }
+        let hidden = scopes.count - visible
+        if hidden > 0 {
+            buffer.text(strings.moreScopes(hidden), x: margin + 4, y: rows.lowerBound + visible, maxWidth: contentWidth - 4, role: .muted)
+        }
+    }
+}
