@@ -65,7 +65,15 @@ public enum DisplayWidth {
             let isSpace = word == " "
             if isSpace && lineWidth == 0 { continue }
             if lineWidth + w > columns {
-                if !line.isEmpty { flush() }
+                // CJK line breaking: closing punctuation never starts a line; it takes the
+                // character before it along.
+                if let first = word.first, closingPunctuation.contains(first), let carried = line.popLast() {
+                    flush()
+                    line = String(carried)
+                    lineWidth = of(carried)
+                } else if !line.isEmpty {
+                    flush()
+                }
                 if isSpace { continue }
                 if w > columns {
                     for character in word {
@@ -83,6 +91,8 @@ public enum DisplayWidth {
         if !line.isEmpty { lines.append(line) }
         return lines.map { $0.hasSuffix(" ") ? String($0.dropLast()) : $0 }
     }
+
+    static let closingPunctuation: Set<Character> = ["、", "。", "，", "．", "：", "；", "！", "？", "）", "」", "』", "”", "’", "…"]
 
     /// Words, single spaces, and each wide character on its own (so CJK text can break anywhere).
     private static func words(of text: String) -> [String] {

@@ -117,6 +117,13 @@ extension ConsentState {
     // MARK: consent
 
     private mutating func consentKey(_ key: Key) -> [ConsentEffect] {
+        if key == .escape {
+            // Back without deciding: the request stays pending for another look.
+            review = nil
+            code = CodeEntry()
+            screen = .codeEntry
+            return []
+        }
         guard var review else { return [] }
         defer { self.review = review }
         let count = review.request.scopes.count
@@ -153,11 +160,6 @@ extension ConsentState {
                 retry = effect
                 return [effect]
             }
-        case .escape:
-            self.review = nil
-            code = CodeEntry()
-            screen = .codeEntry
-            return []
         default:
             break
         }

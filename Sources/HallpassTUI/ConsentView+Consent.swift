@@ -23,11 +23,7 @@ extension Frame {
         row += 4
         let asked = strings.secondsAgo(request.requestedSecondsAgo + Int(state.now.timeIntervalSince(review.receivedAt)))
         let left = Strings.clock(Int(review.expiresAt.timeIntervalSince(state.now).rounded(.up)))
-        if compact {
-            buffer.text(strings.askedLabel + " " + asked + " · " + strings.expiresLabel + " " + left,
-                        x: margin, y: row, maxWidth: contentWidth, role: .muted)
-            row += 1
-        } else {
+        if !compact {   // (small windows show both in the title bar)
             buffer.text(strings.askedLabel, x: margin, y: row, maxWidth: labelWidth - 1, role: .muted)
             buffer.text(asked, x: margin + labelWidth + 1, y: row, role: .text)
             buffer.text(strings.expiresLabel, x: margin, y: row + 1, maxWidth: labelWidth - 1, role: .muted)

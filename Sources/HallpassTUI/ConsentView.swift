@@ -57,6 +57,15 @@ struct Frame {
             buffer.text(" " + strings.unreachable(state.serverName) + retry, x: 0, y: 0, role: .banner)
         } else {
             buffer.fillRow(0, role: .title)
+            if compact, state.screen == .consent, let review = state.review {
+                // Small windows: when it asked and the countdown live in the title bar, freeing rows.
+                let asked = strings.secondsAgo(review.request.requestedSecondsAgo + Int(state.now.timeIntervalSince(review.receivedAt)))
+                buffer.text(" " + strings.askedLabel + " " + asked, x: 0, y: 0, maxWidth: width / 2, role: .title)
+                let left = strings.expiresLabel + " " + Strings.clock(Int(review.expiresAt.timeIntervalSince(state.now).rounded(.up))) + " "
+                let w = min(DisplayWidth.of(left), width / 2)
+                buffer.text(left, x: width - w, y: 0, maxWidth: w, role: .title)
+                return drawHints()
+            }
             buffer.text(" " + strings.appName + (state.kiosk ? " · kiosk" : ""), x: 0, y: 0, role: .title)
             if let session = state.session {
                 let who = strings.loggedInAs(TerminalTextGuard.clean(session.user)) + " "
@@ -64,6 +73,10 @@ struct Frame {
                 buffer.text(who, x: width - w, y: 0, maxWidth: w, role: .title)
             }
         }
+        drawHints()
+    }
+
+    private mutating func drawHints() {
         let hints: String
         switch state.busy {
         case .loggingIn: hints = strings.loggingIn
@@ -74,18 +87,25 @@ struct Frame {
         buffer.text(" " + hints, x: 0, y: height - 1, role: state.busy == nil ? .muted : .accent)
     }
 
+    /// Key hints, most important first; a narrow window drops the least important ones but
+    /// always keeps the one that opens the full list.
     private func hintLine() -> String {
         let s = strings
-        let parts: [String]
         if state.showHelp { return s.closeHelp }
+        var parts: [String]
         switch state.screen {
         case .login: parts = [s.hintSubmit, s.hintNextField, state.kiosk ? nil : s.hintQuit, s.hintKeysF1].compactMap { $0 }
         case .codeEntry: parts = [s.hintSubmit, s.hintLogOut, s.hintKeys]
-        case .consent: parts = [s.hintMove, s.hintToggle, s.hintChoose, s.hintBack, s.hintKeys]
+        case .consent: parts = [s.hintChoose, s.hintMove, s.hintToggle, s.hintBack, s.hintKeys]
         case .denyConfirm: parts = [s.hintChoose, s.hintBack, s.hintKeys]
         case .result: parts = [state.kiosk ? s.kioskNext : s.nextDevice, s.hintKeys]
         }
-        return parts.joined(separator: " · ")
+        var line = parts.joined(separator: " · ")
+        while DisplayWidth.of(line) > width - 2, parts.count > 2 {
+            parts.remove(at: parts.count - 2)
+            line = parts.joined(separator: " · ")
+        }
+        return line
     }
 
     /// A heading line in `role`; returns the next free row.

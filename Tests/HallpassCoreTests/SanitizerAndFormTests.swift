@@ -109,3 +109,28 @@ import Testing
         #expect(DurationText.parse("-5s") == nil)
     }
 }
+
+@Suite struct DisplayWidthTests {
+    @Test func widthsFollowEastAsianWidthAndCombiningMarks() {
+        #expect(DisplayWidth.of("abc") == 3)
+        #expect(DisplayWidth.of("批准") == 4)
+        #expect(DisplayWidth.of("e\u{301}") == 1)
+        #expect(DisplayWidth.of("🙂") == 2)
+        #expect(DisplayWidth.of("ＡＢ") == 4)
+    }
+
+    @Test func truncationNeverSplitsAWideCharacter() {
+        #expect(DisplayWidth.truncate("Living-room TV", to: 8) == "Living-…")
+        #expect(DisplayWidth.truncate("電視機電視機", to: 6) == "電視…")
+        #expect(DisplayWidth.of(DisplayWidth.truncate("電視機電視機", to: 6)) == 5)
+        #expect(DisplayWidth.fit("電視", to: 7) == "電視   ")
+        #expect(DisplayWidth.truncate("short", to: 10) == "short")
+    }
+
+    @Test func wrappingBreaksAtSpacesAndBetweenCJKCharacters() {
+        #expect(DisplayWidth.wrap("If you did not start this", to: 10) == ["If you did", "not start", "this"])
+        #expect(DisplayWidth.wrap("您正在授权一台设备", to: 8) == ["您正在授", "权一台设", "备"])
+        // Closing punctuation never starts a line.
+        #expect(DisplayWidth.wrap("可以使用小写、空格", to: 12) == ["可以使用小", "写、空格"])
+    }
+}

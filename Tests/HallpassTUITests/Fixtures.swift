@@ -1,0 +1,64 @@
+import Foundation
+import HallpassTUI
+
+/// Shared test data: a fixed clock, a typical request, and states for each screen.
+enum Fixture {
+    static let t0 = Date(timeIntervalSince1970: 1_800_000_000)
+
+    static let request = PendingRequest(
+        userCode: "BCDF-GHJK", clientID: "living-room-tv", clientName: "Living-room TV",
+        scopes: [.init(name: "openid", description: "Confirm who you are"),
+                 .init(name: "profile", description: "See your user name"),
+                 .init(name: "read", description: "Read your data"),
+                 .init(name: "write", description: "Change your data")],
+        deviceIP: "192.0.2.7", userAgent: "tv-app/2.1 (Linux; armv7)", requestedSecondsAgo: 12, expiresIn: 588)
+
+    static let login = ConsentLogin(session: "cs_test", user: "alice")
+
+    static func state(kiosk: Bool = false) -> ConsentState {
+        ConsentState(now: t0, serverName: "http://127.0.0.1:8080", kiosk: kiosk)
+    }
+
+    static func loggedIn() -> ConsentState {
+        var s = state()
+        _ = s.update(.loggedIn(login))
+        return s
+    }
+
+    static func onConsent(_ request: PendingRequest = request) -> ConsentState {
+        var s = loggedIn()
+        for c in "bcdfghjk" { _ = s.update(.key(.character(c))) }
+        _ = s.update(.key(.enter))
+        _ = s.update(.lookedUp(request))
+        return s
+    }
+
+    static func type(_ text: String, into state: inout ConsentState) {
+        for c in text { _ = state.update(.key(.character(c))) }
+    }
+}
+
+/// Compares a rendered screen with `Screens/NAME.txt`; `HALLPASS_RECORD_SCREENS=1` rewrites the
+/// files (review the diff before committing).
+enum ScreenFile {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Screens")
+
+    static func text(_ buffer: CellBuffer) -> String {
+        "\(buffer.width)x\(buffer.height)\n" + buffer.lines.map { "|" + $0 }.joined(separator: "\n") + "\n"
+    }
+
+    /// nil when the screen matches; otherwise what differs.
+    static func mismatch(_ buffer: CellBuffer, named name: String) -> String? {
+        let url = directory.appendingPathComponent(name + ".txt")
+        let actual = text(buffer)
+        if ProcessInfo.processInfo.environment["HALLPASS_RECORD_SCREENS"] == "1" {
+            try? FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try? actual.write(to: url, atomically: true, encoding: .utf8)
+            return nil
+        }
+        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+            return "no screen file \(url.path); run the tests with HALLPASS_RECORD_SCREENS=1 to create it\n\(actual)"
+        }
+        return expected == actual ? nil : "screen \(name) differs:\n--- expected\n\(expected)--- actual\n\(actual)"
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import HallpassTUI
+
+/// An in-memory consent service that records what was asked of it.
+final class FakeConsentService: ConsentService, @unchecked Sendable {
+    let calls = Mutex<[String]>([])
+    var request = Fixture.request
+
+    func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin {
+        calls.withLock { $0.append("login \(user)") }
+        guard password == "pw" else { throw .wrongCredentials }
+        return ConsentLogin(session: "cs_1", user: user)
+    }
+    func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest {
+        calls.withLock { $0.append("lookup \(code)") }
+        guard code == "BCDFGHJK" || code == "BCDF-GHJK" else { throw .invalidCode(guessesLeft: 4) }
+        return request
+    }
+    func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision {
+        calls.withLock { $0.append("approve \(code) \(scopes.joined(separator: " "))") }
+        return ConsentDecision(approved: true, scopes: scopes)
+    }
+    func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision {
+        calls.withLock { $0.append("deny \(code)") }
+        return ConsentDecision(approved: false, scopes: [])
+    }
+    func logout(session: String) async {
+        calls.withLock { $0.append("logout \(session)") }
+    }
+}
+
+/// A terminal that replays scripted keys (waiting for the screen to show `until` text first)
+/// and keeps every frame.
+final class ScriptedBackend: TerminalBackend {
+    var steps: [(until: String?, key: Key)]
+    var frames: [CellBuffer] = []
+    var wipes = 0
+    var size: (width: Int, height: Int) = (80, 24)
+
+    init(_ steps: [(until: String?, key: Key)]) { self.steps = steps }
+
+    func draw(_ buffer: CellBuffer, theme: Theme) { frames.append(buffer) }
+    func wipe() { wipes += 1 }
+
+    func nextEvent(waitingAtMost milliseconds: Int) -> TerminalEvent? {
+        guard let step = steps.first else { return nil }
+        if let until = step.until, !(frames.last?.lines.joined(separator: "\n").contains(until) ?? false) {
+            usleep(2_000)
+            return nil
+        }
+        steps.removeFirst()
+        return .key(step.key)
+    }
+}
+
+@Suite struct ProgramTests {
+    static func keys(_ text: String) -> [(until: String?, key: Key)] { text.map { (nil, .character($0)) } }
+
+    @Test func aScriptedSessionApprovesASubsetThroughTheService() {
+        let service = FakeConsentService()
+        var steps: [(until: String?, key: Key)] = Self.keys("alice")
+        steps += [(nil, .tab)] + Self.keys("pw") + [(nil, .enter)]
+        steps += [(until: "Enter the code", .character("b"))] + Self.keys("cdf ghjk") + [(nil, .enter)]
+        steps += [(until: "You are authorizing", .up), (nil, .character(" ")), (nil, .right), (nil, .enter)]
+        steps += [(until: "Approved", .escape), (until: "Enter the code", .escape), (until: "Log in", .escape)]
+        let backend = ScriptedBackend(steps)
+        let program = ConsentProgram(state: Fixture.state(), service: service, backend: backend, theme: .builtIn, strings: .english)
+        program.run()
+        #expect(service.calls.withLock { $0 } == ["login alice", "lookup BCDFGHJK", "approve BCDF-GHJK openid profile read", "logout cs_1"])
+        #expect(backend.frames.count > 20)
+    }
+
+    @Test func plainModeAsksLineByLineAndDeniesByDefault() async {
+        let service = FakeConsentService()
+        let io = ScriptedLines(["alice", "pw", "bcdf ghjk", "", "zzzz", "bcdf-ghjk", "approve openid bogus", "approve openid", ""])
+        let decisions = await PlainConsentFlow(service: service, strings: .english, language: .english,
+                                               serverName: "http://x", io: io).run(user: nil, code: nil)
+        #expect(decisions == 2)
+        #expect(service.calls.withLock { $0 } == ["login alice", "lookup BCDFGHJK", "deny BCDF-GHJK", "lookup BCDFGHJK",
+                                                  "approve BCDF-GHJK openid", "logout cs_1"])
+        let out = io.output.joined(separator: "\n")
+        #expect(out.contains("Name (from client): Living-room TV"))
+        #expect(out.contains("If you did not start this on a device you are holding, choose Deny."))
+        #expect(out.contains("! A code has 8 letters."))
+        #expect(out.contains("bogus: not one of the requested permissions."))
+        #expect(io.secretPrompts == 1)
+    }
+
+    @Test func plainModeEscapesHostileText() async {
+        let service = FakeConsentService()
+        service.request.clientName = "x\u{1B}]52;c;AAAA\u{07}\u{202E}y"
+        let io = ScriptedLines(["alice", "pw", "bcdfghjk", "deny", ""])
+        await PlainConsentFlow(service: service, strings: .english, language: .english, serverName: "http://x", io: io)
+            .run(user: nil, code: nil)
+        let out = io.output.joined(separator: "\n")
+        #expect(out.contains("x<U+001B>]52;c;AAAA<U+0007><U+202E>y"))
+        #expect(!out.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x202E })
+    }
+}
+
+final class ScriptedLines: LineIO {
+    var input: [String]
+    var output: [String] = []
+    var secretPrompts = 0
+    init(_ input: [String]) { self.input = input }
+    func ask(_ prompt: String) -> String? {
+        output.append(prompt)
+        return input.isEmpty ? nil : input.removeFirst()
+    }
+    func askSecret(_ prompt: String) -> String? {
+        secretPrompts += 1
+        return ask(prompt)
+    }
+    func say(_ line: String) { output.append(line) }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import HallpassCore
+import Testing
+@testable import HallpassTUI
+
+/// Every screen rendered into a `CellBuffer` at 80×24 and 40×12, in English and Chinese, and
+/// compared as text with the files in Screens/ (ratatui-style buffer tests).
+@Suite struct ScreenTests {
+    static let sizes = [(80, 24), (40, 12)]
+
+    static func screens() -> [(String, ConsentState)] {
+        var list: [(String, ConsentState)] = []
+        list.append(("login", Fixture.state()))
+        var wrong = Fixture.state()
+        Fixture.type("alice", into: &wrong)
+        _ = wrong.update(.key(.tab))
+        Fixture.type("secret", into: &wrong)
+        _ = wrong.update(.key(.enter))
+        _ = wrong.update(.loginFailed(.wrongCredentials))
+        list.append(("login-wrong", wrong))
+        var locked = wrong
+        _ = locked.update(.loginFailed(.loginLocked(retryAfter: 299)))
+        list.append(("login-locked", locked))
+        var code = Fixture.loggedIn()
+        Fixture.type("bcd", into: &code)
+        _ = code.update(.key(.character("1")))
+        list.append(("code-bad-character", code))
+        var partial = Fixture.loggedIn()
+        Fixture.type("bcdf-gh", into: &partial)
+        list.append(("code-partial", partial))
+        list.append(("consent", Fixture.onConsent()))
+        var toggled = Fixture.onConsent()
+        _ = toggled.update(.key(.up))
+        _ = toggled.update(.key(.character(" ")))
+        list.append(("consent-write-off", toggled))
+        var confirm = Fixture.onConsent()
+        _ = confirm.update(.key(.enter))
+        list.append(("deny-confirm", confirm))
+        var approved = Fixture.onConsent()
+        _ = approved.update(.key(.right))
+        _ = approved.update(.key(.enter))
+        _ = approved.update(.decided(ConsentDecision(approved: true, scopes: ["openid", "profile", "read", "write"])))
+        list.append(("result-approved", approved))
+        var invalid = Fixture.loggedIn()
+        Fixture.type("bcdfghjk", into: &invalid)
+        _ = invalid.update(.key(.enter))
+        _ = invalid.update(.lookupFailed(.invalidCode(guessesLeft: 3)))
+        list.append(("result-invalid", invalid))
+        var expired = Fixture.onConsent()
+        _ = expired.update(.tick(Fixture.t0.addingTimeInterval(600)))
+        list.append(("result-expired", expired))
+        var offline = Fixture.loggedIn()
+        Fixture.type("bcdfghjk", into: &offline)
+        _ = offline.update(.key(.enter))
+        _ = offline.update(.lookupFailed(.unreachable))
+        list.append(("banner-unreachable", offline))
+        var help = Fixture.onConsent()
+        _ = help.update(.key(.character("?")))
+        list.append(("help", help))
+        return list
+    }
+
+    @Test(arguments: Language.allCases)
+    func everyScreenMatchesItsFile(language: Language) {
+        for (name, state) in Self.screens() {
+            for (width, height) in Self.sizes {
+                let buffer = ConsentView.render(state, strings: language.strings, width: width, height: height)
+                let mismatch = ScreenFile.mismatch(buffer, named: "\(name)-\(language.rawValue)-\(width)x\(height)")
+                #expect(mismatch == nil, "\(mismatch ?? "")")
+            }
+        }
+    }
+
+    @Test func denyHasTheFocusWhenTheConsentScreenOpens() {
+        let buffer = ConsentView.render(Fixture.onConsent(), strings: .english, width: 80, height: 24)
+        let text = buffer.lines.joined(separator: "\n")
+        #expect(text.contains("[>Deny<]"))
+        #expect(text.contains("[ Approve ]"))
+    }
+
+    @Test func tooSmallWindowSaysSo() {
+        let buffer = ConsentView.render(Fixture.onConsent(), strings: .english, width: 30, height: 8)
+        #expect(buffer.lines.joined(separator: " ").contains("Window too small: need at least 40×12."))
+    }
+
+    @Test(arguments: [(80, 24), (40, 12), (120, 40)])
+    func wideCharactersNeverOverflowAField(size: (Int, Int)) {
+        var request = Fixture.request
+        request.clientName = String(repeating: "電視機", count: 40)
+        request.userAgent = String(repeating: "🙂", count: 60)
+        let state = Fixture.onConsent(request)
+        for language in Language.allCases {
+            let buffer = ConsentView.render(state, strings: language.strings, width: size.0, height: size.1)
+            for y in 0..<buffer.height {
+                var columns = 0
+                for x in 0..<buffer.width { columns += buffer[x, y].width }
+                #expect(columns == buffer.width, "row \(y) spans \(columns) columns")
+            }
+            // The closing bracket of each field stays in the same column as on a benign screen.
+            let benign = ConsentView.render(Fixture.onConsent(), strings: language.strings, width: size.0, height: size.1)
+            for y in 0..<buffer.height where benign.lines[y].hasSuffix("]") {
+                #expect(buffer.lines[y].hasSuffix("]"))
+                #expect(DisplayWidth.of(buffer.lines[y]) == DisplayWidth.of(benign.lines[y]))
+            }
+        }
+    }
+}
