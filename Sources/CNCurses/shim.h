@@ -27,6 +27,22 @@ static inline int hp_start(void) {
     intrflush(stdscr, FALSE);
     set_escdelay(25);
     curs_set(0);
+    // Terminals that ignore keypad-transmit mode send cursor keys as CSI sequences; teach
+    // ncurses both forms, so an arrow key can never arrive as Esc (which means "back").
+    define_key("\033[A", KEY_UP);
+    define_key("\033[B", KEY_DOWN);
+    define_key("\033[C", KEY_RIGHT);
+    define_key("\033[D", KEY_LEFT);
+    define_key("\033[H", KEY_HOME);
+    define_key("\033[F", KEY_END);
+    define_key("\033OA", KEY_UP);
+    define_key("\033OB", KEY_DOWN);
+    define_key("\033OC", KEY_RIGHT);
+    define_key("\033OD", KEY_LEFT);
+    define_key("\033[1~", KEY_HOME);
+    define_key("\033[4~", KEY_END);
+    define_key("\033[3~", KEY_DC);
+    define_key("\033[Z", KEY_BTAB);
     if (has_colors()) {
         start_color();
         use_default_colors();
