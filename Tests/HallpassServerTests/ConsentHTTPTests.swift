@@ -64,6 +64,8 @@ import Testing
             let locked = try await client.json("/consent/login", ["username": "alice", "password": Harness.alicePassword])
             expectOAuthError(locked, "too_many_attempts", .tooManyRequests)
             #expect(Int(locked.headers[.retryAfter] ?? "") ?? 0 > 0)
+            // The body says it too, for terminal fronts that show a countdown.
+            #expect(locked.body["retry_after"] as? Int == Int(locked.headers[.retryAfter] ?? ""))
             // Unknown names get the very same answer as wrong passwords.
             expectOAuthError(try await client.json("/consent/login", ["username": "mallory", "password": "x"]), "access_denied", .unauthorized)
             h.clock.advance(by: 15 * 60)

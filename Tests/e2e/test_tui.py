@@ -220,3 +220,45 @@ def test_chinese_screens(server, tui):
     t.type("wrong")
     t.keys("Enter")
     t.wait_for("用户名或密码错误。")
+
+
+def test_a_broken_theme_names_file_and_line_and_falls_back(server, tui, tmpdir_path):
+    bad = os.path.join(tmpdir_path, "bad.toml")
+    with open(bad, "w") as f:
+        f.write('name = "bad"\n[focus]\nfg = "chartreuse-ish"\n')
+    t = tui("--theme", bad)
+    t.wait_for("Log in to approve a device")                  # the default theme still draws
+    t.keys("Escape")
+    screen = t.wait_for("unknown colour")
+    assert f"hallpass: {bad}:3: unknown colour \"chartreuse-ish\"" in screen.replace("\n", "")
+    assert "using the default theme" in screen.replace("\n", "")
+
+
+def test_an_unreachable_server_shows_the_banner(tmpdir_path):
+    from conftest import free_port
+    t = Tmux(tmpdir_path, ["approve", "--server", f"http://127.0.0.1:{free_port()}"])
+    try:
+        t.wait_for("Log in to approve a device")
+        t.type("alice")
+        t.keys("Tab")
+        t.type("pw")
+        t.keys("Enter")
+        screen = t.wait_for("Cannot reach the server")
+        assert screen.split("\n")[0].startswith(" ! Cannot reach the server at http://127.0.0.1:")
+    finally:
+        t.close()
+
+
+def test_kiosk_wipes_and_logs_out_after_a_decision(server, tui):
+    proc, code = start_login(server, "--json")
+    t = tui("--kiosk")
+    t.log_in("alice", ALICE_PASSWORD)
+    t.enter_code(code)
+    t.wait_for("You are authorizing a device")
+    t.keys("Enter", "Enter")
+    t.wait_for("✗ Denied")
+    t.keys("Enter")
+    t.wait_for("Log in to approve a device")
+    assert "Logged in as" not in t.screen()
+    assert b"\x1b[3J" in t.raw()                               # scrollback cleared too
+    assert finish(proc)[0] == 3
