@@ -41,7 +41,6 @@ public final class ConsentProgram: @unchecked Sendable {
     public func run() {
         var size = backend.size
         redraw(size)
-        if state.session != nil, state.code.letters.count == 8 { perform(state.lookUp()) }
         var lastTick = now()
         while !state.finished {
             var changed = false
@@ -68,12 +67,6 @@ public final class ConsentProgram: @unchecked Sendable {
         // Let a logout finish (bounded), so the session does not outlive the screen.
         let deadline = Date().addingTimeInterval(2)
         while inFlight.withLock({ $0 }) > 0, Date() < deadline { usleep(10_000) }
-    }
-
-    /// Starts the program's first frame without a loop (benchmarks and tests).
-    public func renderOnce() -> CellBuffer {
-        let size = backend.size
-        return ConsentView.render(state, strings: strings, width: size.width, height: size.height)
     }
 
     private func redraw(_ size: (width: Int, height: Int)) {

@@ -68,7 +68,7 @@ struct Frame {
             }
             buffer.text(" " + strings.appName + (state.kiosk ? " · kiosk" : ""), x: 0, y: 0, role: .title)
             if let session = state.session {
-                let who = strings.loggedInAs(TerminalTextGuard.clean(session.user)) + " "
+                let who = strings.loggedInAs(TerminalText.sanitize(session.user)) + " "
                 let w = min(DisplayWidth.of(who), width / 2)
                 buffer.text(who, x: width - w, y: 0, maxWidth: w, role: .title)
             }
@@ -162,10 +162,4 @@ struct Frame {
             buffer.text(line.action, x: x0 + 2 + keyWidth, y: y, maxWidth: boxWidth - keyWidth - 3, role: .text)
         }
     }
-}
-
-/// The user name comes from our own server, but it was typed by an administrator: it too goes
-/// through the sanitizer before it is drawn.
-enum TerminalTextGuard {
-    static func clean(_ text: String) -> String { TerminalText.sanitize(text) }
 }
