@@ -74,6 +74,15 @@ public struct ConsentAPIClient: Sendable {
         _ = try? await transport.postJSON(server.appendingPathComponent("consent/logout"), body: Data("{}".utf8), bearer: session)
     }
 
+    /// Follows a pending request over the consent event socket (`/consent/events`) until it is
+    /// decided or expires: "approved", "denied" or "expired"; nil if the socket ended first.
+    public func watch(code: String, session: String, channel: any PushChannel = WebSocketPushChannel()) async -> String? {
+        var components = URLComponents(url: server.appendingPathComponent("consent/events"), resolvingAgainstBaseURL: false)
+        components?.scheme = server.scheme == "https" ? "wss" : "ws"
+        guard let uri = components?.string else { return nil }
+        return try? await channel.outcome(pushURI: uri, subscription: ["session": session, "user_code": code])?.rawValue
+    }
+
     private func post<T: Decodable>(_ path: String, _ body: [String: String], bearer: String?) async throws -> T {
         let data = try JSONEncoder().encode(body)
         let (status, response) = try await transport.postJSON(server.appendingPathComponent(path), body: data, bearer: bearer)

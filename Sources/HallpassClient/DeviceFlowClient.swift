@@ -57,16 +57,28 @@ public struct DeviceFlowClient: Sendable {
         return codes
     }
 
-    /// Polls until a decision (RFC 8628 §3.4–3.5). `onPoll` sees each interim answer.
-    public func waitForToken(_ codes: DeviceAuthorization,
+    /// Polls until a decision (RFC 8628 §3.4–3.5). `onPoll` sees each interim answer. With
+    /// `push` and a `push_uri` from the server, a decision wakes the wait at once (the next poll
+    /// redeems immediately); polling at `interval` continues underneath, so a dropped socket or a
+    /// restarted server never loses the decision.
+    public func waitForToken(_ codes: DeviceAuthorization, push: (any PushChannel)? = nil,
                              onPoll: @Sendable (PollEvent) -> Void = { _ in }) async throws -> TokenResponse {
         guard let endpoint = codes.tokenEndpoint.flatMap(URL.init(string:)) else {
             throw DeviceFlowError.badResponse("no token endpoint")
         }
         var interval = TimeInterval(codes.interval ?? 5)
         let deadline = Date().addingTimeInterval(TimeInterval(codes.expires_in))
+        let wake = WakeSignal()
+        let listener = push.flatMap { channel in
+            codes.push_uri.map { uri in
+                Task { await Self.listen(channel, uri: uri, deviceCode: codes.device_code, until: deadline, wake: wake) }
+            }
+        }
+        defer { listener?.cancel() }
         while true {
-            try await sleep(interval)
+            if !wake.consume() {
+                try await wake.sleep(interval, using: sleep)
+            }
             var form = credentials()
             form["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code"
             form["device_code"] = codes.device_code
@@ -98,6 +110,21 @@ public struct DeviceFlowClient: Sendable {
             default:
                 throw error
             }
+        }
+    }
+
+    /// Keeps a push socket open until an outcome arrives (then wakes the poller) or the code
+    /// expires; reconnects after a dropped socket with a growing pause.
+    static func listen(_ channel: any PushChannel, uri: String, deviceCode: String, until deadline: Date, wake: WakeSignal) async {
+        var pause: UInt64 = 500
+        while !Task.isCancelled, Date() < deadline {
+            if let outcome = try? await channel.outcome(pushURI: uri, deviceCode: deviceCode) {
+                _ = outcome
+                wake.fire()
+                return
+            }
+            try? await Task.sleep(for: .milliseconds(pause))
+            pause = min(pause * 2, 8_000)
         }
     }
 

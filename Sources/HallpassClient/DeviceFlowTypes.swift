@@ -16,11 +16,13 @@ public struct DeviceAuthorization: Decodable, Sendable, Equatable {
     public var verification_uri_complete: String?
     public var expires_in: Int
     public var interval: Int?
+    /// Hallpass's push channel for this grant (ws:// or wss://), when the server offers one.
+    public var push_uri: String?
     /// Where to poll; filled in from the metadata.
     public var tokenEndpoint: String?
 
     enum CodingKeys: String, CodingKey {
-        case device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval
+        case device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval, push_uri
     }
 }
 

@@ -4,21 +4,23 @@ import HallpassStore
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
+import HummingbirdWebSocket
 import Logging
 import NIOSSL
 
 /// One builder for `hallpass serve` and the tests (Hummingbird's template pattern): the tests
 /// pass an in-memory configuration and port 0.
 public func buildApplication(
-    server: AuthorizationServer, logger: Logger = Logger(label: "hallpass")
+    server: AuthorizationServer, pushLimits: PushLimits = PushLimits(), logger: Logger = Logger(label: "hallpass")
 ) async throws -> some ApplicationProtocol {
     try await server.keys.ensureKey(algorithm: server.configuration.signingAlgorithm == "ES256" ? .es256 : .eddsa)
     let router = buildRouter(server: server)
     let configuration = server.configuration
     let address = BindAddress.hostname(configuration.host, port: configuration.port)
+    let hub = DevicePushHub(server: server, limits: pushLimits)
     var app = Application(
         router: router,
-        server: try serverBuilder(configuration),
+        server: try serverBuilder(configuration, hub: hub),
         configuration: .init(address: address, serverName: "hallpass"),
         logger: logger)
     app.addServices(ExpirySweeper(server: server, logger: logger))
@@ -37,18 +39,32 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     DiscoveryEndpoints(server: server).addRoutes(to: group)
     DiscoveryEndpoints(server: server).addRootRoutes(to: router)
     ConsentEndpoints(server: server).addRoutes(to: group)
+    // Plain GETs on the push paths (no upgrade, or a query string) get an explanation.
+    for path in ["oauth/device/push", "consent/events"] {
+        group.get(RouterPath(path)) { _, _ -> Response in
+            throw OAuthError(.invalidRequest, "open a WebSocket here and send the subscription as the first text frame (never in the URL)")
+        }
+    }
     return router
 }
 
-func serverBuilder(_ configuration: ServerConfiguration) throws -> HTTPServerBuilder {
+/// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
+/// when a certificate is configured.
+func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub) throws -> HTTPServerBuilder {
+    let plain = HTTPServerBuilder.http1WebSocketUpgrade(
+        configuration: .init(ws: .init(maxFrameSize: hub.limits.maxFrame, autoPing: .enabled(timePeriod: .seconds(20)),
+                                       closeTimeout: .seconds(5)))
+    ) { request, channel, _ in
+        hub.shouldUpgrade(request, channel: channel)
+    }
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
-        return .http1()
+        return plain
     }
     do {
         let chain = try NIOSSLCertificate.fromPEMFile(certPath).map { NIOSSLCertificateSource.certificate($0) }
         let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        return try .tls(.http1(), tlsConfiguration: tls)
+        return try .tls(plain, tlsConfiguration: tls)
     } catch {
         throw ConfigurationError.invalid("cannot load TLS certificate \(certPath) or key \(keyPath): \(error)")
     }

@@ -15,13 +15,17 @@ public final class AuthorizationServer: Sendable {
     public let policy: GrantPolicy
     public let configuration: ServerConfiguration
     public let metrics: ServerMetrics
+    /// Decisions fan out through here to push sockets (DESIGN §4).
+    public let events: any GrantEventBus
     let pacer = PollPacer()
     let lastPolls = Mutex<[Int64: Date]>([:])
     let guards: Mutex<ConsentGuards>
 
     public init(store: any HallpassStorage, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
-                random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy()) {
+                random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
+                events: any GrantEventBus = InProcessEventBus()) {
         self.store = store
+        self.events = events
         self.configuration = configuration
         self.clock = clock
         self.random = random
@@ -35,6 +39,14 @@ public final class AuthorizationServer: Sendable {
 
     /// A URL under the issuer (RFC 8414 §3: endpoints live below the issuer's path).
     public func endpoint(_ path: String) -> String { issuer + path }
+
+    /// The push channel's WebSocket URL (ws:// or wss:// like the issuer's scheme).
+    public var pushURI: String {
+        let url = endpoint("/oauth/device/push")
+        if url.hasPrefix("https://") { return "wss://" + url.dropFirst(8) }
+        if url.hasPrefix("http://") { return "ws://" + url.dropFirst(7) }
+        return url
+    }
 
     /// Records a poll of `grantID` at `now` and judges it against `interval` (RFC 8628 §3.5).
     func pace(grantID: Int64, interval: Int, now: Date) -> PollPacer.Verdict {
@@ -50,6 +62,19 @@ public final class AuthorizationServer: Sendable {
         }
     }
 
+    /// An unknown device_code at the token endpoint or on a push socket.
+    func recordFailedRedemption(address: String) {
+        let now = clock.now
+        _ = guards.withLock { $0.redemptionByAddress.recordFailure(address, at: now) }
+        metrics.failedRedemptions.increment()
+    }
+
+    /// Seconds until `address` may try device codes on a push socket again, if it is blocked.
+    func failedRedemptionBlock(address: String) -> Int? {
+        let now = clock.now
+        return guards.withLock { $0.redemptionByAddress.retryAfter(address, at: now) }
+    }
+
     func forgetPolls(grantID: Int64) {
         _ = lastPolls.withLock { $0.removeValue(forKey: grantID) }
     }
@@ -63,6 +88,8 @@ struct ConsentGuards {
     var codeByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
     var loginByName = AttemptLimiter(limit: 5, window: 15 * 60)
     var loginByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
+    /// Unknown device codes per address (token endpoint and push subscriptions together).
+    var redemptionByAddress = AttemptLimiter(limit: 50, window: 15 * 60)
 }
 
 /// Prometheus metrics served at `/metrics`.
@@ -75,6 +102,8 @@ public final class ServerMetrics: Sendable {
     let decisions: Counter
     let failedGuesses: Counter
     let failedLogins: Counter
+    let failedRedemptions: Counter
+    let pushDelivered: Counter
 
     init() {
         deviceAuthorizations = registry.makeCounter(name: "hallpass_device_authorizations_total", help: "Device authorization requests answered with codes")
@@ -84,6 +113,8 @@ public final class ServerMetrics: Sendable {
         decisions = registry.makeCounter(name: "hallpass_consent_decisions_total", help: "Grants approved or denied")
         failedGuesses = registry.makeCounter(name: "hallpass_failed_user_code_guesses_total", help: "User-code lookups that matched no live code")
         failedLogins = registry.makeCounter(name: "hallpass_failed_logins_total", help: "Failed consent logins")
+        failedRedemptions = registry.makeCounter(name: "hallpass_failed_redemptions_total", help: "Unknown device codes at the token endpoint or a push socket")
+        pushDelivered = registry.makeCounter(name: "hallpass_push_events_delivered_total", help: "Outcomes delivered on push sockets")
     }
 
     public func exposition() -> [UInt8] {

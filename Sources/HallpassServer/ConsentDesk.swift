@@ -139,6 +139,7 @@ struct ConsentDesk {
             throw OAuthError(.invalidGrant, "this request was decided elsewhere or has expired", status: 409)
         }
         server.metrics.decisions.increment()
+        if let id = grant.id { server.events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
         return grant
     }
 }

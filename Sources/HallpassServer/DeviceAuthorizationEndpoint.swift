@@ -51,6 +51,7 @@ struct DeviceAuthorizationEndpoint {
             "verification_uri_complete": .string("\(verification)?user_code=\(userCode.display)"),
             "expires_in": .int(Int(client.codeLifetime)),
             "interval": .int(client.interval),
+            "push_uri": .string(server.pushURI),
         ]
         return JSONResponse.make(body)
     }

@@ -40,6 +40,7 @@ struct DiscoveryEndpoints {
         var body: [String: JSON] = [
             "issuer": .string(server.issuer),
             "device_authorization_endpoint": .string(server.endpoint("/oauth/device_authorization")),
+            "device_push_endpoint": .string(server.pushURI),
             "token_endpoint": .string(server.endpoint("/oauth/token")),
             "revocation_endpoint": .string(server.endpoint("/oauth/revoke")),
             "introspection_endpoint": .string(server.endpoint("/oauth/introspect")),

@@ -28,18 +28,21 @@ struct TokenEndpoint {
             throw OAuthError(.unauthorizedClient, "this client may not use grant_type \(grantType)")
         }
         switch kind {
-        case .deviceCode: return try await deviceCode(form: form, client: client)
+        case .deviceCode: return try await deviceCode(form: form, client: client, peer: context.peerIP)
         case .refreshToken: return try await refresh(form: form, client: client)
         }
     }
 
     /// RFC 8628 §3.4–3.5.
-    private func deviceCode(form: FormBody, client: OAuthClient) async throws -> Response {
+    private func deviceCode(form: FormBody, client: OAuthClient, peer: String) async throws -> Response {
         let deviceCode = try form.require("device_code")
         let now = server.clock.now
         guard let grant = try await server.store.grant(deviceCodeHash: SecretToken.hash(deviceCode)),
               grant.clientID == client.id, let grantID = grant.id
-        else { throw OAuthError(.invalidGrant, "unknown device_code") }
+        else {
+            server.recordFailedRedemption(address: peer)
+            throw OAuthError(.invalidGrant, "unknown device_code")
+        }
 
         switch grant.redemption(at: now) {
         case .pending:

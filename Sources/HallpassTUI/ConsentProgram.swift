@@ -25,6 +25,7 @@ public final class ConsentProgram: @unchecked Sendable {
     private let now: @Sendable () -> Date
     private let inbox = Mutex<[ConsentMessage]>([])
     private let inFlight = Mutex(0)
+    private var watchTask: Task<Void, Never>?
 
     public init(state: ConsentState, service: any ConsentService, backend: any TerminalBackend, theme: Theme,
                 strings: Strings, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -64,6 +65,7 @@ public final class ConsentProgram: @unchecked Sendable {
             }
             if changed { redraw(size) }
         }
+        watchTask?.cancel()
         // Let a logout finish (bounded), so the session does not outlive the screen.
         let deadline = Date().addingTimeInterval(2)
         while inFlight.withLock({ $0 }) > 0, Date() < deadline { usleep(10_000) }
@@ -78,6 +80,12 @@ public final class ConsentProgram: @unchecked Sendable {
             switch effect {
             case .quit: state.finished = true
             case .wipeScreen: backend.wipe()
+            case .unwatch:
+                watchTask?.cancel()
+                watchTask = nil
+            case .watch(let code, let session):
+                watchTask?.cancel()
+                watchTask = follow(code: code, session: session)
             default: launch(effect)
             }
         }
@@ -90,6 +98,22 @@ public final class ConsentProgram: @unchecked Sendable {
             let message = await Self.answer(effect, service: service)
             if let message { inbox.withLock { $0.append(message) } }
             inFlight.withLock { $0 -= 1 }
+        }
+    }
+
+    /// Follows one request by push until news arrives, reconnecting after a dropped watch.
+    private func follow(code: String, session: String) -> Task<Void, Never> {
+        let service = self.service
+        return Task.detached { [self] in
+            var pause: UInt64 = 250
+            while !Task.isCancelled {
+                if let update = await service.watch(code: code, session: session) {
+                    if !Task.isCancelled { inbox.withLock { $0.append(.requestUpdated(code: code, update)) } }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(pause))
+                pause = min(pause * 2, 4_000)
+            }
         }
     }
 
@@ -107,7 +131,7 @@ public final class ConsentProgram: @unchecked Sendable {
         case .logout(let session):
             await service.logout(session: session)
             return nil
-        case .wipeScreen, .quit:
+        case .wipeScreen, .quit, .watch, .unwatch:
             return nil
         }
     }

@@ -7,6 +7,14 @@ public protocol ConsentService: Sendable {
     func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision
     func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision
     func logout(session: String) async
+    /// Waits until the pending request behind `code` is decided elsewhere or expires (DESIGN
+    /// §4, the approver's side of push). Returns nil if the watch ended without news.
+    func watch(code: String, session: String) async -> RequestUpdate?
+}
+
+/// What happened to the request on screen, learned by push.
+public enum RequestUpdate: String, Equatable, Sendable {
+    case approved, denied, expired
 }
 
 /// A consent session: an opaque token and whose it is.

@@ -122,7 +122,7 @@ extension ConsentState {
             review = nil
             code = CodeEntry()
             screen = .codeEntry
-            return []
+            return [.unwatch]
         }
         guard var review else { return [] }
         defer { self.review = review }

@@ -35,7 +35,18 @@ extension ConsentState {
             review = Review(request: request, selected: Array(repeating: true, count: request.scopes.count),
                             receivedAt: now, expiresAt: now.addingTimeInterval(TimeInterval(request.expiresIn)))
             screen = .consent
-            return []
+            guard let session else { return [] }
+            return [.watch(code: request.userCode, session: session.session)]
+        case .requestUpdated(let code, let update):
+            // Another screen or a script decided, or time ran out: this screen must not go stale.
+            guard let review, review.request.userCode == code, screen == .consent || screen == .denyConfirm,
+                  busy != .deciding else { return [] }
+            switch update {
+            case .approved: show(.decidedElsewhere(approved: true))
+            case .denied: show(.decidedElsewhere(approved: false))
+            case .expired: show(.expired)
+            }
+            return [.unwatch]
         case .lookupFailed(let failure):
             busy = nil
             return failed(failure, retrying: retry)
@@ -43,12 +54,12 @@ extension ConsentState {
             busy = nil
             unreachable = false
             show(decision.approved ? .approved(scopes: decision.scopes) : .denied)
-            return []
+            return [.unwatch]
         case .decisionFailed(let failure):
             busy = nil
             if failure == .alreadyDecided, let review {
                 show(review.expiresAt <= now ? .expired : .alreadyUsed)
-                return []
+                return [.unwatch]
             }
             return failed(failure, retrying: retry)
         }
@@ -62,7 +73,10 @@ extension ConsentState {
         }
         switch screen {
         case .consent, .denyConfirm:
-            if let review, busy == nil, review.expiresAt <= now { show(.expired) }
+            if let review, busy == nil, review.expiresAt <= now {
+                show(.expired)
+                return [.unwatch]
+            }
         case .result:
             if let outcomeAt, now.timeIntervalSince(outcomeAt) >= resultDisplay { return finishResult() }
         case .login:
@@ -121,7 +135,7 @@ extension ConsentState {
     }
 
     mutating func backToLogin(_ notice: LoginForm.Notice?) -> [ConsentEffect] {
-        let effects = session.map { [ConsentEffect.logout(session: $0.session)] } ?? []
+        let effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
         let keep = login.name
         session = nil
         review = nil
@@ -137,7 +151,7 @@ extension ConsentState {
 
     /// Kiosk: log out, forget everything typed, wipe the screen and scrollback.
     mutating func resetKiosk(notice: LoginForm.Notice?) -> [ConsentEffect] {
-        var effects = session.map { [ConsentEffect.logout(session: $0.session)] } ?? []
+        var effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
         effects.append(.wipeScreen)
         session = nil
         review = nil

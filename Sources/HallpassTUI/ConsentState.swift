@@ -55,6 +55,8 @@ public struct ConsentState: Equatable, Sendable {
 
     public enum Outcome: Equatable, Sendable {
         case approved(scopes: [String]), denied, expired, alreadyUsed
+        /// Decided by someone else (another screen, a script) while this one showed it.
+        case decidedElsewhere(approved: Bool)
         case invalid(guessesLeft: Int?), tooMany(until: Date), refused(String)
     }
 
@@ -100,6 +102,10 @@ public enum ConsentEffect: Equatable, Sendable {
     case approve(code: String, scopes: [String], session: String)
     case deny(code: String, session: String)
     case logout(session: String)
+    /// Follow the request on screen; its news comes back as `.requestUpdated`.
+    case watch(code: String, session: String)
+    /// Stop following (the screen left the request).
+    case unwatch
     /// Kiosk: clear the screen and the terminal's scrollback.
     case wipeScreen
     case quit
@@ -115,6 +121,8 @@ public enum ConsentMessage: Equatable, Sendable {
     case lookupFailed(ConsentFailure)
     case decided(ConsentDecision)
     case decisionFailed(ConsentFailure)
+    /// Push news about the request being watched (`code` says which).
+    case requestUpdated(code: String, RequestUpdate)
 }
 
 /// Code entry rules: which characters are code letters (DESIGN §6), which are separators.

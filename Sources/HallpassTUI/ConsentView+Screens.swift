@@ -83,6 +83,8 @@ extension Frame {
         case .denied: (title, body, role) = (strings.deniedTitle, strings.deniedBody, .danger)
         case .expired: (title, body, role) = (strings.expiredTitle, strings.expiredBody, .danger)
         case .alreadyUsed: (title, body, role) = (strings.alreadyUsedTitle, strings.alreadyUsedBody, .accent)
+        case .decidedElsewhere(let approved):
+            (title, body, role) = (strings.elsewhereTitle, approved ? strings.approvedElsewhere : strings.deniedElsewhere, .accent)
         case .invalid(let left):
             (title, role) = (strings.invalidTitle, .danger)
             body = left.map(strings.guessesLeft) ?? strings.expiredBody

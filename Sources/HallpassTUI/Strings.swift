@@ -87,6 +87,9 @@ public struct Strings: Sendable {
     public var expiredBody: String
     public var alreadyUsedTitle: String
     public var alreadyUsedBody: String
+    public var elsewhereTitle: String
+    public var approvedElsewhere: String
+    public var deniedElsewhere: String
     public var invalidTitle: String
     public var guessesLeft: @Sendable (Int) -> String
     public var tooManyTitle: String

@@ -36,6 +36,10 @@ struct HTTPConsentService: ConsentService {
         await api.logout(session: session)
     }
 
+    func watch(code: String, session: String) async -> RequestUpdate? {
+        await api.watch(code: code, session: session).flatMap(RequestUpdate.init(rawValue:))
+    }
+
     private func call<T>(login: Bool = false, _ body: () async throws -> T) async throws(ConsentFailure) -> T {
         do {
             return try await body()

@@ -25,7 +25,7 @@ struct Login: AsyncParsableCommand {
             do {
                 let codes = try await client.authorize(scope: scope)
                 announce(codes)
-                let token = try await client.waitForToken(codes) { event in
+                let token = try await client.waitForToken(codes, push: WebSocketPushChannel()) { event in
                     if case .slowDown(let interval) = event, !json {
                         FileHandle.standardError.write(Data("hallpass: server asked to slow down; polling every \(interval)s\n".utf8))
                     }

@@ -29,6 +29,10 @@ final class FakeConsentService: ConsentService, @unchecked Sendable {
     func logout(session: String) async {
         calls.withLock { $0.append("logout \(session)") }
     }
+    func watch(code: String, session: String) async -> RequestUpdate? {
+        try? await Task.sleep(for: .seconds(3600))
+        return nil
+    }
 }
 
 /// A terminal that replays scripted keys (waiting for the screen to show `until` text first)

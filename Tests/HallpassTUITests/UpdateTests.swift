@@ -128,13 +128,13 @@ import Testing
 
     @Test func escapeLogsOutAndAnExpiredSessionReturnsToLogin() {
         var s = Fixture.loggedIn()
-        #expect(s.update(.key(.escape)) == [.logout(session: "cs_test")])
+        #expect(s.update(.key(.escape)) == [.unwatch, .logout(session: "cs_test")])
         #expect(s.screen == .login)
         #expect(s.login.name == "")
         var t = Fixture.loggedIn()
         Fixture.type("bcdfghjk", into: &t)
         _ = t.update(.key(.enter))
-        #expect(t.update(.lookupFailed(.loginRequired)) == [.logout(session: "cs_test")])
+        #expect(t.update(.lookupFailed(.loginRequired)) == [.unwatch, .logout(session: "cs_test")])
         #expect(t.login.notice == .sessionExpired)
     }
 
@@ -165,7 +165,7 @@ import Testing
         #expect(s.screen == .consent)
         _ = s.update(.key(.enter))
         #expect(s.update(.key(.enter)) == [.deny(code: "BCDF-GHJK", session: "cs_test")])
-        #expect(s.update(.decided(ConsentDecision(approved: false, scopes: []))) == [])
+        #expect(s.update(.decided(ConsentDecision(approved: false, scopes: []))) == [.unwatch])
         #expect(s.outcome == .denied)
     }
 
@@ -268,7 +268,7 @@ import Testing
         _ = s.update(.key(.enter))
         _ = s.update(.key(.enter))
         _ = s.update(.decided(ConsentDecision(approved: false, scopes: [])))
-        #expect(s.update(.key(.enter)) == [.logout(session: "cs_test"), .wipeScreen])
+        #expect(s.update(.key(.enter)) == [.unwatch, .logout(session: "cs_test"), .wipeScreen])
         #expect(s.screen == .login)
         #expect(s.session == nil && s.login.name.isEmpty)
     }
@@ -277,10 +277,44 @@ import Testing
         var s = Self.kioskOnConsent()
         _ = s.update(.tick(Fixture.t0.addingTimeInterval(59)))
         #expect(s.screen == .consent)
-        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(60))) == [.logout(session: "cs_test"), .wipeScreen])
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(60))) == [.unwatch, .logout(session: "cs_test"), .wipeScreen])
         #expect(s.screen == .login)
         #expect(s.login.notice == .idle)
         // An empty login screen stays as it is.
         #expect(s.update(.tick(Fixture.t0.addingTimeInterval(200))) == [])
+    }
+}
+
+@Suite struct PushUpdateTests {
+    @Test func theConsentScreenFollowsItsRequest() {
+        var s = Fixture.loggedIn()
+        Fixture.type("bcdfghjk", into: &s)
+        _ = s.update(.key(.enter))
+        #expect(s.update(.lookedUp(Fixture.request)) == [.watch(code: "BCDF-GHJK", session: "cs_test")])
+        #expect(s.update(.key(.escape)) == [.unwatch])
+    }
+
+    @Test func newsFromElsewhereReplacesAStaleScreen() {
+        for (update, outcome) in [(RequestUpdate.approved, ConsentState.Outcome.decidedElsewhere(approved: true)),
+                                  (.denied, .decidedElsewhere(approved: false)), (.expired, .expired)] {
+            var s = Fixture.onConsent()
+            #expect(s.update(.requestUpdated(code: "BCDF-GHJK", update)) == [.unwatch])
+            #expect(s.outcome == outcome)
+            var confirming = Fixture.onConsent()
+            _ = confirming.update(.key(.enter))
+            _ = confirming.update(.requestUpdated(code: "BCDF-GHJK", update))
+            #expect(confirming.outcome == outcome)
+        }
+    }
+
+    @Test func newsAboutAnotherCodeOrOurOwnDecisionIsIgnored() {
+        var s = Fixture.onConsent()
+        #expect(s.update(.requestUpdated(code: "ZZZZ-ZZZZ", .approved)) == [])
+        #expect(s.screen == .consent)
+        _ = s.update(.key(.right))
+        _ = s.update(.key(.enter))                      // our approval is in flight
+        #expect(s.update(.requestUpdated(code: "BCDF-GHJK", .approved)) == [])
+        _ = s.update(.decided(ConsentDecision(approved: true, scopes: ["openid"])))
+        #expect(s.outcome == .approved(scopes: ["openid"]))
     }
 }

@@ -1,0 +1,150 @@
+"""The push channel (DESIGN §4) on the real server: outcomes reach subscribed devices, bad
+subscriptions and malformed frames are refused without disturbing other sockets, and
+`hallpass login` finishes even when its socket or the whole server goes away."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import ALICE_PASSWORD, BIN, Server, approve, get_json, start_login
+from ws import WS
+
+
+def device_authorization(s, client="tv", scope="openid"):
+    data = urllib.parse.urlencode({"client_id": client, "scope": scope}).encode()
+    with urllib.request.urlopen(s.base + "/oauth/device_authorization", data=data, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def subscribed(s, codes):
+    ws = WS(s.port)
+    assert ws.status == 101
+    ws.subscribe(codes["device_code"])
+    first = ws.event()
+    assert first["event"] == "subscribed" and 0 < first["expires_in"] <= 600, first
+    return ws
+
+
+def test_metadata_and_the_device_authorization_advertise_push(server):
+    meta = get_json(server.base + "/.well-known/oauth-authorization-server")
+    assert meta["device_push_endpoint"] == f"ws://127.0.0.1:{server.port}/oauth/device/push"
+    assert device_authorization(server)["push_uri"] == meta["device_push_endpoint"]
+
+
+@pytest.mark.parametrize("decision", ["approve", "deny"])
+def test_a_decision_reaches_the_subscribed_device_and_push_carries_no_token(server, decision):
+    codes = device_authorization(server)
+    ws = subscribed(server, codes)
+    t0 = time.time()
+    assert approve(server, codes["user_code"], decision).returncode == 0
+    event = ws.event()
+    assert event == {"event": "approved" if decision == "approve" else "denied"}
+    assert time.time() - t0 < 5
+    assert ws.event()["closed"] == 1000
+    ws.close()
+
+
+def test_expiry_reaches_the_subscribed_device(server):
+    r = server.cli("clients", "add", "quick", "--name", "Quick", "--public", "--scopes", "openid", "--code-lifetime", "60s")
+    assert r.returncode == 0, r.stderr
+    import sqlite3
+    with sqlite3.connect(server.db) as db:
+        db.execute("UPDATE clients SET code_lifetime = 3 WHERE id = 'quick'")
+    codes = device_authorization(server, client="quick")
+    ws = subscribed(server, codes)
+    assert ws.event() == {"event": "expired"}
+
+
+def test_subscribing_after_the_decision_gets_it_at_once(server):
+    codes = device_authorization(server)
+    assert approve(server, codes["user_code"], "deny").returncode == 0
+    ws = subscribed(server, codes)
+    assert ws.event() == {"event": "denied"}
+
+
+def test_bad_subscriptions_are_refused(server):
+    codes = device_authorization(server)
+    other = device_authorization(server)
+    watcher = subscribed(server, other)                       # must not be disturbed by any of this
+
+    # A device_code in the URL: no upgrade at all, and an OAuth error instead.
+    url = f"/oauth/device/push?device_code={codes['device_code']}"
+    assert WS(server.port, path=url).status != 101
+    # A user code, a made-up code, a foreign (other client's) code that does not exist.
+    for text in [json.dumps({"device_code": codes["user_code"]}), json.dumps({"device_code": "x" * 43}),
+                 json.dumps({"user_code": codes["user_code"]}), "not json", json.dumps({"device_code": 5})]:
+        ws = WS(server.port)
+        ws.send_text(text)
+        event = ws.event()
+        assert event.get("closed") in (1003, 1007, 1008), (text, event)
+        ws.close()
+    # Three sockets for one grant: the third is refused.
+    a, b = subscribed(server, codes), subscribed(server, codes)
+    c = WS(server.port)
+    c.subscribe(codes["device_code"])
+    assert c.event()["closed"] == 1008
+    for ws in (a, b, c):
+        ws.close()
+
+    assert approve(server, other["user_code"]).returncode == 0
+    assert watcher.event() == {"event": "approved"}
+
+
+@pytest.mark.parametrize("name", ["oversized", "unmasked", "high-bit-length"])
+def test_malformed_frames_close_only_their_own_socket(server, name):
+    codes = device_authorization(server)
+    watcher = subscribed(server, codes)
+    ws = WS(server.port)
+    if name == "oversized":
+        ws.send_text(json.dumps({"device_code": "x" * 5000}))
+    elif name == "unmasked":
+        ws.send_text(json.dumps({"device_code": codes["device_code"]}), mask=False)
+    else:
+        ws.send_raw(bytes([0x81, 0x80 | 127]) + bytes([0x80, 0, 0, 0, 0, 0, 0, 0x10]) + os.urandom(4) + b"{}")
+    assert ws.closed()
+    ws.close()
+    assert approve(server, codes["user_code"]).returncode == 0
+    assert watcher.event() == {"event": "approved"}
+    assert get_json(server.base + "/healthz")
+
+
+def test_login_waits_on_push_and_redeems_at_once(server):
+    proc, code = start_login(server, "--json")
+    time.sleep(1.0)                                            # the device is now waiting on its socket
+    t0 = time.time()
+    assert approve(server, code).returncode == 0
+    out, _ = proc.communicate(timeout=20)
+    elapsed = time.time() - t0
+    assert proc.returncode == 0
+    assert json.loads(out.strip().splitlines()[-1])["event"] == "approved"
+    assert elapsed < 3, elapsed                                # not the next 5 s poll
+
+
+def test_login_survives_a_killed_socket_and_a_server_restart(tmpdir_path):
+    s = Server(tmpdir_path)
+    try:
+        from conftest import setup_accounts
+        setup_accounts(s)
+        proc, code = start_login(s, "--json")
+        time.sleep(1.0)
+        port = s.port
+        s.proc.send_signal(signal.SIGKILL)                     # every socket dies with it
+        s.proc.wait()
+        time.sleep(1.0)
+        s.log.close()
+        s2 = Server(tmpdir_path, port=port)
+        try:
+            assert approve(s2, code).returncode == 0
+            out, _ = proc.communicate(timeout=30)
+            assert proc.returncode == 0, out
+            assert json.loads(out.strip().splitlines()[-1])["event"] == "approved"
+        finally:
+            s2.stop()
+    finally:
+        if s.proc.poll() is None:
+            s.stop()
