@@ -262,3 +262,39 @@ def test_kiosk_wipes_and_logs_out_after_a_decision(server, tui):
     assert "Logged in as" not in t.screen()
     assert b"\x1b[3J" in t.raw()                               # scrollback cleared too
     assert finish(proc)[0] == 3
+
+
+def test_a_decision_made_elsewhere_updates_the_screen_at_once(server, tui):
+    from conftest import approve
+    proc, code = start_login(server, "--json")
+    t = tui()
+    t.log_in("alice", ALICE_PASSWORD)
+    t.enter_code(code)
+    t.wait_for("You are authorizing a device")
+    time.sleep(0.5)                                            # the screen is now following the request
+    assert approve(server, code, "approve", scope="openid").returncode == 0
+    t0 = time.time()
+    t.wait_for("Decided elsewhere", timeout=5)
+    assert time.time() - t0 < 1.0
+    assert "approved elsewhere" in t.screen()
+    assert finish(proc)[0] == 0
+
+
+def test_expiry_shows_within_a_second(server, tui):
+    import subprocess
+    from conftest import BIN
+    r = server.cli("clients", "add", "brief", "--name", "Brief", "--public", "--scopes", "openid", "--code-lifetime", "60s")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(server.db) as db:
+        db.execute("UPDATE clients SET code_lifetime = 6 WHERE id = 'brief'")
+    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "brief", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = json.loads(proc.stdout.readline())
+    issued = time.time()
+    t = tui()
+    t.log_in("alice", ALICE_PASSWORD)
+    t.enter_code(first["user_code"])
+    t.wait_for("[Brief")
+    t.wait_for("⌛ Expired", timeout=10)
+    assert time.time() - issued < first["expires_in"] + 1.0
+    assert finish(proc)[0] == 4
