@@ -39,6 +39,10 @@ let package = Package(
             name: "CNCurses",
             providers: [.apt(["libncurses-dev"])]
         ),
+        .systemLibrary(
+            name: "CQRencode",
+            providers: [.apt(["libqrencode-dev"])]
+        ),
         .target(
             name: "HallpassCore",
             dependencies: [
@@ -89,6 +93,7 @@ let package = Package(
             name: "HallpassClient",
             dependencies: [
                 "HallpassCore",
+                "CQRencode",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
             ],

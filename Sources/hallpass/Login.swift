@@ -5,44 +5,57 @@ import HallpassCore
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The device side: get a code, wait for approval, print the token response.",
-        discussion: "Exit codes: 0 approved, 1 error, 3 denied, 4 expired.")
+        abstract: "The device side: get a code, show how to approve it, wait (push, with polling underneath), keep the token.",
+        discussion: """
+            On a terminal the code is shown large with a QR code of the verification URI and a countdown, and the
+            token is saved with mode 0600 (default $XDG_CONFIG_HOME/hallpass/token-CLIENT.json); through a pipe the
+            token response is printed. Exit codes: 0 approved, 1 error, 3 denied, 4 expired, 130 cancelled (Ctrl-C).
+            """)
 
     @Option(help: "The server's issuer URL (default http://127.0.0.1:8080).") var server: String = "http://127.0.0.1:8080"
     @Option(name: .customLong("client-id"), help: "This device's client_id.") var clientID: String
     @Option(help: "Scopes to ask for, space-separated (default: the client's ceiling).") var scope: String?
-    @Flag(help: "Machine-readable output: one JSON object per line on stdout.") var json = false
+    @Flag(help: "Machine-readable output: one JSON object per line on stdout (the token is printed, not saved).") var json = false
+    @Flag(name: .customLong("no-qr"), help: "Do not draw the QR code.") var noQR = false
+    @Flag(name: .customLong("no-push"), help: "Only poll; do not wait on the push channel.") var noPush = false
+    @Flag(help: "Print the token response instead of saving it.") var print = false
+    @Option(name: .customLong("token-file"), help: "Save the token response here (mode 0600).") var tokenFile: String?
 
     static let deniedExit: Int32 = 3
     static let expiredExit: Int32 = 4
+    static let cancelledExit: Int32 = 130
+
+    func validate() throws {
+        guard URL(string: server).map({ $0.scheme == "http" || $0.scheme == "https" }) == true else {
+            throw ValidationError("--server must be an http(s) URL")
+        }
+        if print, tokenFile != nil { throw ValidationError("--print and --token-file exclude each other") }
+    }
 
     func run() async throws {
         try await runReporting {
-            guard let url = URL(string: server), url.scheme == "http" || url.scheme == "https" else {
-                throw CLIError("--server must be an http(s) URL", exitCode: 64)
-            }
-            let client = DeviceFlowClient(server: url, clientID: clientID)
+            let terminal = isatty(STDOUT_FILENO) == 1 && !json
+            let cancel = CancelOnInterrupt(terminal: terminal)
+            defer { cancel.disarm() }
+            let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID)
             do {
                 let codes = try await client.authorize(scope: scope)
-                announce(codes)
-                let token = try await client.waitForToken(codes, push: WebSocketPushChannel()) { event in
+                let screen = DeviceScreen(codes: codes, server: server, terminal: terminal, showQR: !noQR)
+                if json { announceJSON(codes) } else { screen.announce() }
+                let countdown = terminal ? screen.startCountdown() : nil
+                defer { countdown?.cancel() }
+                let token = try await client.waitForToken(codes, push: noPush ? nil : WebSocketPushChannel()) { event in
                     if case .slowDown(let interval) = event, !json {
-                        FileHandle.standardError.write(Data("hallpass: server asked to slow down; polling every \(interval)s\n".utf8))
+                        FileHandle.standardError.write(Data("\rhallpass: server asked to slow down; polling every \(interval)s\n".utf8))
                     }
                 }
-                if json {
-                    let object = (try? JSONSerialization.jsonObject(with: token.raw)) as? [String: Any] ?? [:]
-                    let line = try JSONSerialization.data(withJSONObject: ["event": "approved", "token": object], options: [.sortedKeys])
-                    writeOut(String(decoding: line, as: UTF8.self))
-                } else {
-                    writeOut("Approved. Token response:")
-                    writeOut(String(decoding: token.raw, as: UTF8.self))
-                }
+                countdown?.cancel()
+                try deliver(token, terminal: terminal)
             } catch DeviceFlowError.denied {
-                emit(event: "denied", message: "the request was denied")
+                emit(event: "denied", message: "the request was denied", terminal: terminal)
                 throw ExitCode(Login.deniedExit)
             } catch DeviceFlowError.expired {
-                emit(event: "expired", message: "the code expired before anyone approved it")
+                emit(event: "expired", message: "the code expired before anyone approved it", terminal: terminal)
                 throw ExitCode(Login.expiredExit)
             } catch let error as DeviceFlowError {
                 throw CLIError(TerminalText.sanitize(error.description))
@@ -50,32 +63,38 @@ struct Login: AsyncParsableCommand {
         }
     }
 
-    private func announce(_ codes: DeviceAuthorization) {
+    /// Prints the token response (scripts, pipes, `--print`) or saves it with mode 0600.
+    private func deliver(_ token: TokenResponse, terminal: Bool) throws {
         if json {
-            let object: [String: Any] = ["event": "code", "user_code": codes.user_code, "verification_uri": codes.verification_uri,
-                                         "verification_uri_complete": codes.verification_uri_complete ?? "",
-                                         "expires_in": codes.expires_in, "interval": codes.interval ?? 5]
-            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
-                writeOut(String(decoding: data, as: UTF8.self))
-            }
-        } else {
-            writeOut("""
-                To approve this device, enter the code
+            let object = (try? JSONSerialization.jsonObject(with: token.raw)) as? [String: Any] ?? [:]
+            let line = try JSONSerialization.data(withJSONObject: ["event": "approved", "token": object], options: [.sortedKeys])
+            writeOut(String(decoding: line, as: UTF8.self))
+            return
+        }
+        if print || (tokenFile == nil && !terminal) {
+            writeOut((terminal ? "\r\u{1B}[K" : "") + "Approved. Token response:")
+            writeOut(String(decoding: token.raw, as: UTF8.self))
+            return
+        }
+        let path = tokenFile ?? TokenFile.defaultPath(clientID: clientID)
+        try TokenFile.save(token.raw, to: path)
+        writeOut((terminal ? "\r\u{1B}[K" : "") + "Approved. Token saved to \(path) (mode 0600).")
+    }
 
-                    \(TerminalText.sanitize(codes.user_code))
-
-                with:  hallpass approve --server \(server)
-                (or see \(TerminalText.sanitize(codes.verification_uri)))
-                The code expires in \(codes.expires_in / 60) minutes. Waiting…
-                """)
+    private func announceJSON(_ codes: DeviceAuthorization) {
+        let object: [String: Any] = ["event": "code", "user_code": codes.user_code, "verification_uri": codes.verification_uri,
+                                     "verification_uri_complete": codes.verification_uri_complete ?? "",
+                                     "expires_in": codes.expires_in, "interval": codes.interval ?? 5]
+        if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
+            writeOut(String(decoding: data, as: UTF8.self))
         }
     }
 
-    private func emit(event: String, message: String) {
+    private func emit(event: String, message: String, terminal: Bool) {
         if json {
             writeOut("{\"event\":\"\(event)\"}")
         } else {
-            FileHandle.standardError.write(Data("hallpass: \(message)\n".utf8))
+            FileHandle.standardError.write(Data(((terminal ? "\r\u{1B}[K" : "") + "hallpass: \(message)\n").utf8))
         }
     }
 }

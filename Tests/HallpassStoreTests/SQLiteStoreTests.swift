@@ -194,3 +194,32 @@ struct TempDatabase {
         #expect(try await db.store.user(named: "erin")?.user.name == "erin")
     }
 }
+
+@Suite struct EventBusTests {
+    @Test func eventsReachEverySubscriberOfTheirGrantOnly() async {
+        let bus = InProcessEventBus()
+        let a1 = bus.subscribe(grantID: 1)
+        let a2 = bus.subscribe(grantID: 1)
+        let b = bus.subscribe(grantID: 2)
+        #expect(bus.subscriberCount == 3)
+        bus.publish(GrantEvent(grantID: 1, outcome: .approved))
+        var i1 = a1.makeAsyncIterator()
+        var i2 = a2.makeAsyncIterator()
+        #expect(await i1.next() == GrantEvent(grantID: 1, outcome: .approved))
+        #expect(await i2.next() == GrantEvent(grantID: 1, outcome: .approved))
+        bus.publish(GrantEvent(grantID: 2, outcome: .expired))
+        var ib = b.makeAsyncIterator()
+        #expect(await ib.next()?.outcome == .expired)
+    }
+
+    @Test func aSubscriberThatStopsIsForgotten() async {
+        let bus = InProcessEventBus()
+        let task = Task {
+            for await _ in bus.subscribe(grantID: 7) {}
+        }
+        while bus.subscriberCount == 0 { await Task.yield() }
+        task.cancel()
+        _ = await task.value
+        #expect(bus.subscriberCount == 0)
+    }
+}

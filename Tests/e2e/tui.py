@@ -9,13 +9,15 @@ from conftest import BIN
 
 
 class Tmux:
-    def __init__(self, tmp, args, width=80, height=24, env=None):
+    def __init__(self, tmp, args, width=80, height=24, env=None, report_exit=False):
         self.socket = "hallpass-" + uuid.uuid4().hex[:10]
         self.raw_path = os.path.join(tmp, f"pty-{self.socket}.raw")
         environment = {"LANG": "C.UTF-8", "TERM": "xterm-256color", **(env or {})}
         self.env = {**os.environ, **environment}
-        command = "exec env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items()) + " " + \
+        command = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items()) + " " + \
                   " ".join(shlex.quote(a) for a in [BIN, *args])
+        # Either the program is the pane, or a shell reports its exit status on screen after it.
+        command = command + '; echo "EXIT=$?"; sleep 600' if report_exit else "exec " + command
         self.tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), command)
         self.tmux("set-option", "-g", "remain-on-exit", "on")
         self.tmux("pipe-pane", "-o", "-t", "main", "cat >> " + shlex.quote(self.raw_path))
