@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Approval → token latency with the push channel, beside the Authlib peer's polling, in one run
+# (../shared/bench's driver, latency phase only; loopback). Hallpass is approved through its
+# consent API by `hallpass approve --decision`; the figure that matters is from the approval's
+# acknowledgement (committed) to the device holding its token.
+# Usage: Benchmarks/push.sh [FLOWS]   → bench-out/push-*.json and a table on stdout.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+flows=${1:-60}
+root=$PWD
+out=$root/bench-out
+mkdir -p "$out"
+shared=${BENCH_DIR:-$root/../shared/bench}
+bench=$(mktemp -d /tmp/hallpass-push-XXXX)
+cp -r "$shared"/. "$bench"/ && chmod -R u+w "$bench"
+"$bench/setup.sh" >/dev/null
+py=$bench/.venv-bench/bin/python
+swift build -c release --product hallpass >/dev/null
+hp=$root/.build/release/hallpass
+pw=bench-password-123
+wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+driver() { "$py" "$bench/bench_device_flow.py" --phases latency --flows "$flows" --flow-concurrency "$flows" \
+             --approve-min 1 --approve-max 6 "$@"; }
+
+PEER_RESET=1 PEER_DATA_DIR=$bench/peer-data "$py" "$bench/authlib_device_server.py" >"$out/push-peer.log" 2>&1 &
+wait_port 8628; sleep 1
+driver --base-url http://127.0.0.1:8628 --device-path /device_authorization --token-path /token \
+  --approve-url 'http://127.0.0.1:8628/admin/decide?user_code={user_code}&decision={decision}' \
+  --approve-header 'X-Admin-Token: peer-admin-secret' --out "$out/push-peer.json" 2>"$out/push-peer-driver.log" >/dev/null
+kill "$(cat "$bench/peer-data/gunicorn.pid")" 2>/dev/null || true; sleep 2
+
+mkdir -p "$bench/hp"
+"$hp" users add alice --password-stdin --db "$bench/hp/h.db" <<<"$pw" >/dev/null
+"$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --demo --log-level warning >"$out/push-hallpass.log" 2>&1 &
+hp_pid=$!
+wait_port 8080
+driver --base-url http://127.0.0.1:8080 --device-path /oauth/device_authorization --token-path /oauth/token \
+  --ws-url 'ws://127.0.0.1:8080/oauth/device/push' --ws-subscribe \
+  --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}" \
+  --out "$out/push-hallpass.json" 2>"$out/push-hallpass-driver.log" >/dev/null
+kill "$hp_pid"; wait "$hp_pid" 2>/dev/null || true
+rm -rf "$bench"
+python3 - "$out" <<'PY'
+import json, sys
+out = sys.argv[1]
+for name in ("peer", "hallpass"):
+    d = json.load(open(f"{out}/push-{name}.json"))
+    lat = d.get("latency") or d
+    print(name, json.dumps({k: v for k, v in lat.items() if k != "samples"}, indent=None)[:1500])
+PY
