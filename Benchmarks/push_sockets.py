@@ -140,8 +140,10 @@ async def main():
         session = post(base + "/consent/login", {"username": "alice", "password": password})["session"]
         chosen = devices[:a.decisions]
         acks = {}
+        sent = {}
 
         def decide(d):
+            sent[d.code["user_code"]] = time.perf_counter()
             post(base + "/consent/approve", {"user_code": d.code["user_code"]}, {"Authorization": f"Bearer {session}"})
             acks[d.code["user_code"]] = time.perf_counter()
         t_first = time.perf_counter()
@@ -153,6 +155,7 @@ async def main():
             await asyncio.sleep(0.01)
         got = [d for d in chosen if d.event == "approved"]
         lat = sorted((d.event_at - acks[d.code["user_code"]]) * 1000 for d in got)
+        lat_sent = sorted((d.event_at - sent[d.code["user_code"]]) * 1000 for d in got)
         last = max(d.event_at for d in got) - t_first if got else float("nan")
         result = {
             "sockets": len(devices), "rss_before_mib": round(before / 1024, 1), "rss_after_mib": round(after / 1024, 1),
@@ -160,6 +163,9 @@ async def main():
             "decisions_made_in_s": round(t_decided - t_first, 3), "delivered": len(got),
             "delivery_after_ack_ms": {"p50": round(statistics.median(lat), 2), "p99": round(lat[int(0.99 * (len(lat) - 1))], 2),
                                       "max": round(lat[-1], 2)} if lat else None,
+            "delivery_after_send_ms": {"p50": round(statistics.median(lat_sent), 2),
+                                       "p99": round(lat_sent[int(0.99 * (len(lat_sent) - 1))], 2),
+                                       "max": round(lat_sent[-1], 2)} if lat_sent else None,
             "first_decision_to_last_delivery_s": round(last, 3),
             "others_disturbed": sum(1 for d in devices[a.decisions:] if d.event is not None),
         }

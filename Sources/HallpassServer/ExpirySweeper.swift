@@ -16,6 +16,8 @@ struct ExpirySweeper: Service {
                 do {
                     let touched = try await server.store.sweep(at: server.clock.now)
                     if touched > 0 { logger.debug("sweeper touched \(touched) rows") }
+                } catch is CancellationError {
+                    return   // shutting down
                 } catch {
                     logger.warning("expiry sweep failed: \(error)")
                 }
