@@ -47,6 +47,7 @@ struct PushSession {
         var iterator = signals.makeAsyncIterator()
         do {
             guard let first = await iterator.next() else { return }
+            helpers[1].cancel()   // the subscription timeout has done its job
             let text: String
             switch first {
             case .text(let t): text = t
@@ -63,13 +64,8 @@ struct PushSession {
             }
             defer { if forDevice { hub.unclaim(grantID: id) } }
             // Subscribe first, then read the truth, so no decision can slip between the two.
-            let events = server.events.subscribe(grantID: id)
-            helpers.append(Task {
-                for await event in events {
-                    sink.yield(.news(event.outcome))
-                    return
-                }
-            })
+            let subscription = server.events.listen(grantID: id) { sink.yield(.news($0.outcome)) }
+            defer { subscription.cancel() }
             let expiry = max(0, grant.expiresAt.timeIntervalSince(server.clock.now))
             helpers.append(Task {
                 try? await Task.sleep(for: .milliseconds(Int(expiry * 1000) + 20))

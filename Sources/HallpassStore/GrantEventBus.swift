@@ -21,16 +21,36 @@ public struct GrantEvent: Sendable, Equatable {
 public protocol GrantEventBus: Sendable {
     /// Delivers `event` to every current subscriber of its grant.
     func publish(_ event: GrantEvent)
-    /// Events for `grantID` from now on; the stream ends when the consumer stops iterating
-    /// (its task is cancelled) or the bus shuts down.
-    func subscribe(grantID: Int64) -> AsyncStream<GrantEvent>
+    /// Calls `handler` for every event of `grantID` from now on, until the subscription is
+    /// cancelled. Cheaper than a stream when thousands of sockets wait (no task per listener).
+    func listen(grantID: Int64, _ handler: @escaping @Sendable (GrantEvent) -> Void) -> GrantSubscription
 }
 
-/// The single-replica `GrantEventBus`: a table of continuations behind one lock.
+extension GrantEventBus {
+    /// Events for `grantID` from now on, as a stream that ends when its consumer stops.
+    public func subscribe(grantID: Int64) -> AsyncStream<GrantEvent> {
+        let (stream, continuation) = AsyncStream<GrantEvent>.makeStream(bufferingPolicy: .bufferingNewest(4))
+        let subscription = listen(grantID: grantID) { continuation.yield($0) }
+        continuation.onTermination = { _ in subscription.cancel() }
+        return stream
+    }
+}
+
+/// A live `listen`; `cancel` (idempotent) stops the calls.
+public final class GrantSubscription: Sendable {
+    private let onCancel: Mutex<(@Sendable () -> Void)?>
+    public init(onCancel: @escaping @Sendable () -> Void) { self.onCancel = Mutex(onCancel) }
+    public func cancel() {
+        let action = onCancel.withLock { a in defer { a = nil }; return a }
+        action?()
+    }
+}
+
+/// The single-replica `GrantEventBus`: a table of handlers behind one lock.
 public final class InProcessEventBus: GrantEventBus {
     private struct Table {
         var next = 0
-        var byGrant: [Int64: [Int: AsyncStream<GrantEvent>.Continuation]] = [:]
+        var byGrant: [Int64: [Int: @Sendable (GrantEvent) -> Void]] = [:]
     }
     private let table = Mutex(Table())
 
@@ -38,23 +58,21 @@ public final class InProcessEventBus: GrantEventBus {
 
     public func publish(_ event: GrantEvent) {
         let targets = table.withLock { $0.byGrant[event.grantID].map { Array($0.values) } ?? [] }
-        for continuation in targets { continuation.yield(event) }
+        for handler in targets { handler(event) }
     }
 
-    public func subscribe(grantID: Int64) -> AsyncStream<GrantEvent> {
-        let (stream, continuation) = AsyncStream<GrantEvent>.makeStream(bufferingPolicy: .bufferingNewest(4))
+    public func listen(grantID: Int64, _ handler: @escaping @Sendable (GrantEvent) -> Void) -> GrantSubscription {
         let key = table.withLock { t in
             t.next += 1
-            t.byGrant[grantID, default: [:]][t.next] = continuation
+            t.byGrant[grantID, default: [:]][t.next] = handler
             return t.next
         }
-        continuation.onTermination = { [weak self] _ in
+        return GrantSubscription { [weak self] in
             self?.table.withLock { t in
                 t.byGrant[grantID]?[key] = nil
                 if t.byGrant[grantID]?.isEmpty == true { t.byGrant[grantID] = nil }
             }
         }
-        return stream
     }
 
     /// Subscriptions currently open (for metrics and tests).

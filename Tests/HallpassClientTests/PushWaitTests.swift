@@ -29,19 +29,27 @@ final class ScriptedPush: PushChannel, Sendable {
         return codes
     }()
 
-    @Test func aPushWakesTheWaitAndTheNextPollRedeemsAtOnce() async throws {
+    /// The wait between polls never ends on its own here: only the push can end it.
+    @Test(.timeLimit(.minutes(1)))
+    func aPushWakesTheWaitAndTheNextPollRedeemsAtOnce() async throws {
         let transport = ScriptedTransport(tokenReplies: [DeviceFlowClientTests.token])
-        let flow = DeviceFlowClient(server: URL(string: "http://s")!, clientID: "tv", transport: transport)   // real sleeps
-        let started = ContinuousClock.now
-        let token = try await flow.waitForToken(Self.codes, push: ScriptedPush(after: .milliseconds(200)))
+        let waits = SleepLog()
+        let flow = DeviceFlowClient(server: URL(string: "http://s")!, clientID: "tv", transport: transport) { seconds in
+            waits.waits.withLock { $0.append(seconds) }
+            try await Task.sleep(for: .seconds(3600))
+        }
+        let token = try await flow.waitForToken(Self.codes, push: ScriptedPush(after: .milliseconds(50)))
         #expect(token.accessToken == "at")
-        #expect(ContinuousClock.now - started < .seconds(3))     // not the 5 s interval
+        #expect(waits.waits.withLock { $0 } == [5])             // one wait, cut short by the push
     }
 
-    @Test func droppedSocketsReconnectAndPollingContinuesUnderneath() async throws {
+    @Test(.timeLimit(.minutes(1)))
+    func droppedSocketsReconnectAndPollingContinuesUnderneath() async throws {
         let transport = ScriptedTransport(tokenReplies: [DeviceFlowClientTests.token])
         let push = ScriptedPush(drops: 2, after: .milliseconds(100))
-        let flow = DeviceFlowClient(server: URL(string: "http://s")!, clientID: "tv", transport: transport)
+        let flow = DeviceFlowClient(server: URL(string: "http://s")!, clientID: "tv", transport: transport) { _ in
+            try await Task.sleep(for: .seconds(3600))
+        }
         _ = try await flow.waitForToken(Self.codes, push: push)
         #expect(push.connects.withLock { $0 } == 3)
     }
