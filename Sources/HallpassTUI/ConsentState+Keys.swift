@@ -91,7 +91,7 @@ extension ConsentState {
         case .character(let c):
             let (letters, rejected) = CodeLetters.accept(String(c))
             if let rejected {
-                code.notice = .badCharacter(rejected == "\"" ? "'\"'" : "“\(rejected)”")
+                code.notice = .badCharacter(rejected)
                 return []
             }
             code.notice = nil

@@ -22,7 +22,8 @@ public struct ConsentState: Equatable, Sendable {
     }
 
     public struct CodeEntry: Equatable, Sendable {
-        public enum Notice: Equatable, Sendable { case badCharacter(String), incomplete }
+        /// The character is raw (it may have been pasted); the view sanitizes it.
+        public enum Notice: Equatable, Sendable { case badCharacter(Character), incomplete }
         /// Up to 8 code letters, upper case, without the dash.
         public var letters: [Character] = []
         public var notice: Notice?

@@ -51,7 +51,9 @@ extension Frame {
         buffer.text("]", x: margin + 1 + DisplayWidth.of(text), y: row, role: .border)
         row += 2
         switch state.code.notice {
-        case .badCharacter(let shown): _ = paragraph("✗ " + strings.codeBadCharacter(shown), row: row, maxRows: bottom - row + 1, role: .danger)
+        case .badCharacter(let c):
+            let shown = "“" + TerminalText.sanitize(String(c)) + "”"
+            _ = paragraph("✗ " + strings.codeBadCharacter(shown), row: row, maxRows: bottom - row + 1, role: .danger)
         case .incomplete: _ = paragraph("! " + strings.codeIncomplete, row: row, maxRows: bottom - row + 1, role: .danger)
         case nil: break
         }

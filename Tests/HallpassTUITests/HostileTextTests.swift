@@ -34,3 +34,19 @@ import Testing
         #expect(hostile.lines.filter { $0.contains("[>") }.count == 1)
     }
 }
+
+@Suite struct PastedTextTests {
+    /// A paste into code entry is untrusted too: a rejected control or bidi character is named
+    /// by its escape, never drawn.
+    @Test(arguments: ["\u{202E}", "\u{1B}", "\u{200D}"] as [Character])
+    func aRejectedPastedCharacterIsShownEscaped(character: Character) {
+        var s = Fixture.loggedIn()
+        _ = s.update(.key(.character(character)))
+        #expect(s.code.notice == .badCharacter(character))
+        let buffer = ConsentView.render(s, strings: .english, width: 80, height: 24)
+        let hex = String(character.unicodeScalars.first!.value, radix: 16, uppercase: true)
+        let escape = "<U+" + String(repeating: "0", count: 4 - hex.count) + hex + ">"
+        #expect(buffer.lines.joined().contains("“\(escape)” is never part of a code"))
+        #expect(buffer.cells.allSatisfy { $0.character.unicodeScalars.allSatisfy { !TerminalText.isUnsafe($0) } })
+    }
+}
