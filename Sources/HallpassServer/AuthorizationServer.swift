@@ -17,6 +17,9 @@ public final class AuthorizationServer: Sendable {
     public let metrics: ServerMetrics
     /// Decisions fan out through here to push sockets (DESIGN §4).
     public let events: any GrantEventBus
+    /// The push channel's WebSocket URL (ws:// or wss:// like the issuer's scheme), computed
+    /// once: it goes into every device authorization response.
+    public let pushURI: String
     let pacer = PollPacer()
     let lastPolls = Mutex<[Int64: Date]>([:])
     let guards: Mutex<ConsentGuards>
@@ -26,6 +29,14 @@ public final class AuthorizationServer: Sendable {
                 events: any GrantEventBus = InProcessEventBus()) {
         self.store = store
         self.events = events
+        let push = configuration.effectiveIssuer + "/oauth/device/push"
+        if push.hasPrefix("https://") {
+            pushURI = "wss://" + push.dropFirst(8)
+        } else if push.hasPrefix("http://") {
+            pushURI = "ws://" + push.dropFirst(7)
+        } else {
+            pushURI = push
+        }
         self.configuration = configuration
         self.clock = clock
         self.random = random
@@ -39,14 +50,6 @@ public final class AuthorizationServer: Sendable {
 
     /// A URL under the issuer (RFC 8414 §3: endpoints live below the issuer's path).
     public func endpoint(_ path: String) -> String { issuer + path }
-
-    /// The push channel's WebSocket URL (ws:// or wss:// like the issuer's scheme).
-    public var pushURI: String {
-        let url = endpoint("/oauth/device/push")
-        if url.hasPrefix("https://") { return "wss://" + url.dropFirst(8) }
-        if url.hasPrefix("http://") { return "ws://" + url.dropFirst(7) }
-        return url
-    }
 
     /// Records a poll of `grantID` at `now` and judges it against `interval` (RFC 8628 §3.5).
     func pace(grantID: Int64, interval: Int, now: Date) -> PollPacer.Verdict {

@@ -40,8 +40,6 @@ public final class DevicePushHub: Sendable {
     var devicePath: String { server.configuration.basePath + "/oauth/device/push" }
     var consentPath: String { server.configuration.basePath + "/consent/events" }
 
-    public var openSockets: Int { counts.withLock { $0.total } }
-
     /// Decides an upgrade request: only the two push paths, never with a query string (a
     /// device_code in a URL ends up in logs), and only within the socket budgets.
     func shouldUpgrade(_ request: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
@@ -56,10 +54,17 @@ public final class DevicePushHub: Sendable {
             return true
         }
         guard admitted else { return .dontUpgrade }
-        try? channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(), position: .first)
+        // The frame guard must be in place before any frame arrives; without it, no upgrade.
+        do {
+            try channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(), position: .first)
+        } catch {
+            release(address: address)
+            return .dontUpgrade
+        }
+        // The slot lives exactly as long as the connection, even if the handler never starts.
+        channel.closeFuture.whenComplete { _ in self.release(address: address) }
         let forDevice = path == devicePath
         return .upgrade([:]) { inbound, outbound, context in
-            defer { self.release(address: address) }
             let session = PushSession(hub: self, address: address, forDevice: forDevice)
             await session.run(inbound: inbound, outbound: outbound, logger: context.logger)
         }

@@ -17,7 +17,7 @@ final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed else { return }
         let buffer = unwrapInboundIn(data)
-        if let bytes = buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes), !scan(bytes) {
+        if !scan(buffer.readableBytesView) {
             closed = true
             context.close(promise: nil)
             return
@@ -26,12 +26,12 @@ final class WebSocketFrameGuard: ChannelInboundHandler, RemovableChannelHandler 
     }
 
     /// Walks the frame headers in `bytes`; false as soon as one breaks the rules.
-    private func scan(_ bytes: [UInt8]) -> Bool {
-        var index = 0
-        while index < bytes.count {
+    private func scan(_ bytes: ByteBufferView) -> Bool {
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
             switch state {
             case .skip(let left):
-                let take = min(UInt64(bytes.count - index), left)
+                let take = min(UInt64(bytes.endIndex - index), left)
                 index += Int(take)
                 state = left - take == 0 ? .header([]) : .skip(left - take)
             case .header(var header):
