@@ -5,6 +5,7 @@ import re
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -112,9 +113,18 @@ def approve(s, code, decision="approve", scope=None, password=ALICE_PASSWORD):
     return run(args, s.db, stdin=password + "\n")
 
 
-def start_login(s, *extra):
+def add_short_lived_client(s, client_id, name, seconds):
+    """A public client whose codes live `seconds` (below the CLI's 60 s minimum, set in the
+    store directly, to keep expiry tests quick)."""
+    r = s.cli("clients", "add", client_id, "--name", name, "--public", "--scopes", "openid", "--code-lifetime", "60s")
+    assert r.returncode == 0, r.stderr
+    with sqlite3.connect(s.db) as db:
+        db.execute("UPDATE clients SET code_lifetime = ? WHERE id = ?", (seconds, client_id))
+
+
+def start_login(s, *extra, client="tv"):
     """Starts `hallpass login` in the background; returns (process, user_code)."""
-    proc = subprocess.Popen([BIN, "login", "--server", s.base, "--client-id", "tv", *extra],
+    proc = subprocess.Popen([BIN, "login", "--server", s.base, "--client-id", client, *extra],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 30
     lines = []

@@ -2,10 +2,9 @@
 import os
 import re
 import stat
-import subprocess
 import time
 
-from conftest import BIN, approve
+from conftest import approve, start_login
 from tui import Tmux
 
 
@@ -64,12 +63,7 @@ def test_ctrl_c_cancels_cleanly_with_its_own_exit_code(server, tmpdir_path):
 
 def test_token_file_through_a_pipe(server, tmpdir_path):
     path = os.path.join(tmpdir_path, "sub", "tok.json")
-    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "tv", "--token-file", path],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = ""
-    while "-" not in line or not re.search(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-", line):
-        line = proc.stdout.readline()
-    code = re.search(r"([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})", line).group(1)
+    proc, code = start_login(server, "--token-file", path)
     assert approve(server, code).returncode == 0
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err

@@ -4,14 +4,14 @@ subscriptions and malformed frames are refused without disturbing other sockets,
 import json
 import os
 import signal
-import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
 import pytest
 
-from conftest import ALICE_PASSWORD, BIN, Server, approve, get_json, start_login
+from conftest import Server, add_short_lived_client, approve, get_json, start_login
 from ws import WS
 
 
@@ -50,11 +50,7 @@ def test_a_decision_reaches_the_subscribed_device_and_push_carries_no_token(serv
 
 
 def test_expiry_reaches_the_subscribed_device(server):
-    r = server.cli("clients", "add", "quick", "--name", "Quick", "--public", "--scopes", "openid", "--code-lifetime", "60s")
-    assert r.returncode == 0, r.stderr
-    import sqlite3
-    with sqlite3.connect(server.db) as db:
-        db.execute("UPDATE clients SET code_lifetime = 3 WHERE id = 'quick'")
+    add_short_lived_client(server, "quick", "Quick", seconds=3)
     codes = device_authorization(server, client="quick")
     ws = subscribed(server, codes)
     assert ws.event() == {"event": "expired"}
@@ -72,22 +68,28 @@ def test_bad_subscriptions_are_refused(server):
     other = device_authorization(server)
     watcher = subscribed(server, other)                       # must not be disturbed by any of this
 
-    # A device_code in the URL: no upgrade at all, and an OAuth error instead.
+    # A device_code in the URL: no upgrade at all (400), and a plain GET gets an OAuth error.
     url = f"/oauth/device/push?device_code={codes['device_code']}"
-    assert WS(server.port, path=url).status != 101
-    # A user code, a made-up code, a foreign (other client's) code that does not exist.
-    for text in [json.dumps({"device_code": codes["user_code"]}), json.dumps({"device_code": "x" * 43}),
-                 json.dumps({"user_code": codes["user_code"]}), "not json", json.dumps({"device_code": 5})]:
+    assert WS(server.port, path=url).status == 400
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(server.base + url, timeout=10)
+    assert refused.value.code == 400 and json.loads(refused.value.read())["error"] == "invalid_request"
+    # A user code, a code this server never issued, the wrong key, not JSON, not a string.
+    for text, code, reason in [
+            (json.dumps({"device_code": codes["user_code"]}), 1008, "unknown device_code"),
+            (json.dumps({"device_code": "x" * 43}), 1008, "unknown device_code"),
+            (json.dumps({"user_code": codes["user_code"]}), 1003, 'expected {"device_code":"…"}'),
+            ("not json", 1003, 'expected {"device_code":"…"}'),
+            (json.dumps({"device_code": 5}), 1003, "device_code must be a short string")]:
         ws = WS(server.port)
         ws.send_text(text)
-        event = ws.event()
-        assert event.get("closed") in (1003, 1007, 1008), (text, event)
+        assert ws.event() == {"closed": code, "reason": reason}, text
         ws.close()
     # Three sockets for one grant: the third is refused.
     a, b = subscribed(server, codes), subscribed(server, codes)
     c = WS(server.port)
     c.subscribe(codes["device_code"])
-    assert c.event()["closed"] == 1008
+    assert c.event() == {"closed": 1008, "reason": "too many sockets for this grant"}
     for ws in (a, b, c):
         ws.close()
 
@@ -116,9 +118,7 @@ def test_malformed_frames_close_only_their_own_socket(server, name):
 def test_login_waits_on_push_and_redeems_long_before_its_next_poll(server):
     r = server.cli("clients", "add", "patient", "--name", "Patient", "--public", "--scopes", "openid", "--interval", "60s")
     assert r.returncode == 0, r.stderr
-    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "patient", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    code = json.loads(proc.stdout.readline())["user_code"]
+    proc, code = start_login(server, "--json", client="patient")
     time.sleep(1.0)                                            # the device is now waiting on its socket
     t0 = time.time()
     assert approve(server, code).returncode == 0

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import ALICE_PASSWORD, start_login
+from conftest import ALICE_PASSWORD, add_short_lived_client, start_login
 from tui import Tmux
 
 
@@ -23,6 +23,15 @@ def tui(server, tmpdir_path):
         t.close()
 
 
+def open_consent(server, tui, *extra, client="tv"):
+    """A device asks (`hallpass login --json`); alice opens its request on the consent screen."""
+    proc, code = start_login(server, "--json", client=client)
+    t = tui(*extra)
+    t.log_in("alice", ALICE_PASSWORD)
+    t.enter_code(code)
+    return proc, code, t
+
+
 def finish(proc, timeout=20):
     out, err = proc.communicate(timeout=timeout)
     return proc.returncode, out, err
@@ -34,10 +43,7 @@ def token_scope(out):
 
 
 def test_approve_a_grant_started_by_hallpass_login(server, tui):
-    proc, code = start_login(server, "--json")
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui)
     screen = t.wait_for("You are authorizing a device")
     assert "[Living-room TV" in screen and "[tv " in screen
     assert "If you did not start this on a device you are holding, choose Deny." in screen
@@ -52,10 +58,7 @@ def test_approve_a_grant_started_by_hallpass_login(server, tui):
 
 
 def test_deny_after_confirmation(server, tui):
-    proc, code = start_login(server, "--json")
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui)
     t.wait_for("You are authorizing a device")
     t.keys("Enter")
     t.wait_for("Deny this device?")
@@ -67,10 +70,7 @@ def test_deny_after_confirmation(server, tui):
 
 
 def test_approve_a_subset_of_scopes(server, tui):
-    proc, code = start_login(server, "--json")
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui)
     t.wait_for("You are authorizing a device")
     t.tmux("send-keys", "-t", "main", "-H", "1b", "5b", "41")   # a CSI arrow (no keypad mode) is Up, never Esc
     t.keys("Space", "Up", "Up", "Space")                       # write and profile off
@@ -98,31 +98,8 @@ def test_wrong_codes_until_the_limit(server, tui):
     assert "Too many wrong codes" in seen[5] and "Try again in" in seen[5]
 
 
-def test_a_code_that_expires_on_the_consent_screen(server, tui):
-    r = server.cli("clients", "add", "quick", "--name", "Quick device", "--public", "--scopes", "openid",
-                   "--code-lifetime", "60s", "--interval", "1s")
-    assert r.returncode == 0, r.stderr
-    with sqlite3.connect(server.db) as db:                      # shorter than the CLI allows, to keep the test quick
-        db.execute("UPDATE clients SET code_lifetime = 8 WHERE id = 'quick'")
-    import subprocess
-    from conftest import BIN
-    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "quick", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    code = json.loads(proc.stdout.readline())["user_code"]
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
-    t.wait_for("[Quick device")
-    t.wait_for("⌛ Expired", timeout=10)
-    status, _, _ = finish(proc)
-    assert status == 4
-
-
 def test_resizing_mid_consent_relays_out_and_still_approves(server, tui):
-    proc, code = start_login(server, "--json")
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui)
     t.wait_for("It asks for:")
     t.resize(44, 14)
     screen = t.wait_for("Expires in")                          # the compact layout moves it to the title bar
@@ -146,14 +123,7 @@ def test_a_hostile_client_name_is_escaped_and_stays_in_its_field(server, tui):
                "[ Approve ]\x1b[10;1H")
     with sqlite3.connect(server.db) as db:                      # legacy data, past the registration check
         db.execute("UPDATE clients SET name = ? WHERE id = 'evil'", (hostile,))
-    import subprocess
-    from conftest import BIN
-    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "evil", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    code = json.loads(proc.stdout.readline())["user_code"]
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui, client="evil")
     screen = t.wait_for("You are authorizing a device")
     lines = screen.split("\n")
     name_row = next(line for line in lines if "Name (from client)" in line)
@@ -250,10 +220,7 @@ def test_an_unreachable_server_shows_the_banner(tmpdir_path):
 
 
 def test_kiosk_wipes_and_logs_out_after_a_decision(server, tui):
-    proc, code = start_login(server, "--json")
-    t = tui("--kiosk")
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui, "--kiosk")
     t.wait_for("You are authorizing a device")
     t.keys("Enter", "Enter")
     t.wait_for("✗ Denied")
@@ -266,10 +233,7 @@ def test_kiosk_wipes_and_logs_out_after_a_decision(server, tui):
 
 def test_a_decision_made_elsewhere_updates_the_screen_at_once(server, tui):
     from conftest import approve
-    proc, code = start_login(server, "--json")
-    t = tui()
-    t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(code)
+    proc, code, t = open_consent(server, tui)
     t.wait_for("You are authorizing a device")
     time.sleep(0.5)                                            # the screen is now following the request
     assert approve(server, code, "approve", scope="openid").returncode == 0
@@ -280,21 +244,14 @@ def test_a_decision_made_elsewhere_updates_the_screen_at_once(server, tui):
     assert finish(proc)[0] == 0
 
 
-def test_expiry_shows_within_a_second(server, tui):
-    import subprocess
-    from conftest import BIN
-    r = server.cli("clients", "add", "brief", "--name", "Brief", "--public", "--scopes", "openid", "--code-lifetime", "60s")
-    assert r.returncode == 0, r.stderr
-    with sqlite3.connect(server.db) as db:
-        db.execute("UPDATE clients SET code_lifetime = 6 WHERE id = 'brief'")
-    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "brief", "--json"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    first = json.loads(proc.stdout.readline())
-    issued = time.time()
+def test_a_code_that_expires_on_the_consent_screen_says_so_within_a_second(server, tui):
+    add_short_lived_client(server, "brief", "Brief", seconds=6)
+    proc, code = start_login(server, "--json", client="brief")
+    issued = time.time()                                       # the code was issued just before
     t = tui()
     t.log_in("alice", ALICE_PASSWORD)
-    t.enter_code(first["user_code"])
+    t.enter_code(code)
     t.wait_for("[Brief")
     t.wait_for("⌛ Expired", timeout=10)
-    assert time.time() - issued < first["expires_in"] + 1.0
+    assert time.time() - issued < 6 + 1.0
     assert finish(proc)[0] == 4
