@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Synchronization
 import WSClient
 
 /// What a push socket says about a grant (DESIGN §4). A hint: the token endpoint decides.
@@ -28,7 +29,7 @@ public struct WebSocketPushChannel: PushChannel {
     public func outcome(pushURI: String, subscription fields: [String: String]) async throws -> PushOutcome? {
         guard pushURI.hasPrefix("ws://") || pushURI.hasPrefix("wss://") else { return nil }
         let subscription = try JSONSerialization.data(withJSONObject: fields)
-        let result = ResultBox()
+        let result = Mutex<PushOutcome?>(nil)
         var logger = Logger(label: "hallpass.push")
         logger.logLevel = .critical
         try await WebSocketClient.connect(url: pushURI, configuration: .init(maxFrameSize: 4096), logger: logger) { inbound, outbound, _ in
@@ -38,19 +39,11 @@ public struct WebSocketPushChannel: PushChannel {
                       let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
                       let event = object["event"] as? String else { continue }
                 if let outcome = PushOutcome(rawValue: event) {
-                    result.set(outcome)
+                    result.withLock { $0 = outcome }
                     return
                 }
             }
         }
-        return result.get()
+        return result.withLock { $0 }
     }
-}
-
-/// Carries the outcome out of the socket handler.
-final class ResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value: PushOutcome?
-    func set(_ outcome: PushOutcome) { lock.withLock { value = outcome } }
-    func get() -> PushOutcome? { lock.withLock { value } }
 }

@@ -29,9 +29,7 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "TOML configuration file (theme, language; also HALLPASS_CONFIG).") var config: String?
 
     func validate() throws {
-        guard URL(string: server).map({ $0.scheme == "http" || $0.scheme == "https" }) == true else {
-            throw ValidationError("--server must be an http(s) URL")
-        }
+        try validateServerURL(server)
         if let code { do { _ = try UserCode(parsing: code) } catch { throw ValidationError("--code: \(error)") } }
         guard (5...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 5 and 86400 seconds") }
         if let decision, decision != "approve", decision != "deny" { throw ValidationError("--decision must be approve or deny") }
@@ -56,12 +54,18 @@ struct Approve: AsyncParsableCommand {
         let api = ConsentAPIClient(server: URL(string: server)!)
         do {
             let session = try await api.login(user: user, password: password)
-            let details = try await api.lookup(code: code, session: session.session)
-            let name = TerminalText.sanitize(details.client_name)
-            let result = decision == "approve"
-                ? try await api.approve(code: code, scope: scope, session: session.session)
-                : try await api.deny(code: code, session: session.session)
+            let decided: (result: ConsentAPIClient.Decision, name: String)
+            do {
+                let details = try await api.lookup(code: code, session: session.session)
+                decided = (decision == "approve"
+                    ? try await api.approve(code: code, scope: scope, session: session.session)
+                    : try await api.deny(code: code, session: session.session), TerminalText.sanitize(details.client_name))
+            } catch {
+                await api.logout(session: session.session)   // the session ends with the command, failed or not
+                throw error
+            }
             await api.logout(session: session.session)
+            let (result, name) = decided
             if result.status == "approved" {
                 print("approved \(result.user_code) for client \(TerminalText.sanitize(result.client_id)) (“\(name)”, supplied by the client) with scope: \(result.scope ?? "")")
             } else {
@@ -70,7 +74,7 @@ struct Approve: AsyncParsableCommand {
         } catch let failure as ConsentAPIClient.Failure {
             throw CLIError(TerminalText.sanitize(failure.message), exitCode: failure.status == 429 ? 75 : 1)
         } catch let error as DeviceFlowError {
-            throw CLIError(error.description)
+            throw CLIError(TerminalText.sanitize(error.description))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HallpassClient
 import HallpassCore
+import HallpassTUI
 
 /// What `hallpass login` shows while a device waits: the code (large on a terminal), a QR code
 /// of the verification URI when it fits, the ways to approve, and a live countdown.
@@ -45,7 +46,7 @@ struct DeviceScreen {
         return Task {
             while !Task.isCancelled {
                 let left = max(0, Int(deadline.timeIntervalSinceNow.rounded(.up)))
-                let text = "\r\u{1B}[KWaiting for approval… the code expires in \(left / 60):\(String(format: "%02d", left % 60))  (Ctrl-C cancels)"
+                let text = "\r\u{1B}[KWaiting for approval… the code expires in \(Strings.clock(left))  (Ctrl-C cancels)"
                 FileHandle.standardOutput.write(Data(text.utf8))
                 try? await Task.sleep(for: .seconds(1))
             }

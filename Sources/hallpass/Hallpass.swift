@@ -46,6 +46,13 @@ func runReporting(_ body: () async throws -> Void) async throws {
     }
 }
 
+/// `--server` of the commands that talk to a running server: an http(s) URL.
+func validateServerURL(_ server: String) throws {
+    guard URL(string: server).map({ $0.scheme == "http" || $0.scheme == "https" }) == true else {
+        throw ValidationError("--server must be an http(s) URL")
+    }
+}
+
 /// Reads a secret from standard input: the first line, without its line ending.
 func readSecretFromStdin(what: String) throws -> String {
     guard let line = readLine(strippingNewline: true) else {

@@ -26,9 +26,7 @@ struct Login: AsyncParsableCommand {
     static let cancelledExit: Int32 = 130
 
     func validate() throws {
-        guard URL(string: server).map({ $0.scheme == "http" || $0.scheme == "https" }) == true else {
-            throw ValidationError("--server must be an http(s) URL")
-        }
+        try validateServerURL(server)
         if print, tokenFile != nil { throw ValidationError("--print and --token-file exclude each other") }
     }
 

@@ -24,6 +24,6 @@ final class TerminalLineIO: LineIO {
     }
 
     func say(_ line: String) {
-        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        writeOut(line)
     }
 }

@@ -1,5 +1,6 @@
 """End to end: the built binary, as a person and a device would use it."""
 import json
+import sqlite3
 import os
 import re
 import signal
@@ -61,6 +62,8 @@ def test_wrong_password_and_wrong_code_are_one_readable_line(server):
         assert r.returncode == 1
         assert r.stderr.startswith("hallpass: invalid or expired code (")
         assert len(r.stderr.strip().splitlines()) == 1
+        with sqlite3.connect(server.db) as db:                  # the failed command logged out too
+            assert db.execute("SELECT COUNT(*) FROM consent_sessions").fetchone()[0] == 0
         r = approve(server, "AEIO-U123")
         assert r.returncode != 0 and "cannot appear in a code" in r.stderr
     finally:
