@@ -132,13 +132,7 @@ struct PushSession {
 
     /// The grant's outcome as the store has it now; nil while it is still pending.
     private func currentOutcome(_ grant: DeviceGrant) async throws -> GrantOutcome? {
-        let now = server.clock.now
         let current = try await server.store.grant(deviceCodeHash: grant.deviceCodeHash) ?? grant
-        switch current.effectiveStatus(at: now) {
-        case .pending: return nil
-        case .approved, .redeemed: return .approved
-        case .denied: return .denied
-        case .expired: return .expired
-        }
+        return current.outcome(at: server.clock.now)
     }
 }

@@ -1,11 +1,6 @@
 import Foundation
+import HallpassCore
 import Synchronization
-
-/// What can happen to a pending grant that a waiting device or an approver's screen must learn
-/// at once (DESIGN §4). Events are hints: whoever receives one re-reads the store before acting.
-public enum GrantOutcome: String, Sendable, Equatable {
-    case approved, denied, expired
-}
 
 public struct GrantEvent: Sendable, Equatable {
     public var grantID: Int64

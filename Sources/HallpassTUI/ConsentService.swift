@@ -1,3 +1,5 @@
+import HallpassCore
+
 /// The consent API as the TUI sees it (DESIGN §5). The CLI implements it over HTTP; tests
 /// implement it in memory. The TUI never sees HTTP, ncurses or NIO.
 public protocol ConsentService: Sendable {
@@ -9,12 +11,7 @@ public protocol ConsentService: Sendable {
     func logout(session: String) async
     /// Waits until the pending request behind `code` is decided elsewhere or expires (DESIGN
     /// §4, the approver's side of push). Returns nil if the watch ended without news.
-    func watch(code: String, session: String) async -> RequestUpdate?
-}
-
-/// What happened to the request on screen, learned by push.
-public enum RequestUpdate: String, Equatable, Sendable {
-    case approved, denied, expired
+    func watch(code: String, session: String) async -> GrantOutcome?
 }
 
 /// A consent session: an opaque token and whose it is.

@@ -123,7 +123,7 @@ public enum ConsentMessage: Equatable, Sendable {
     case decided(ConsentDecision)
     case decisionFailed(ConsentFailure)
     /// Push news about the request being watched (`code` says which).
-    case requestUpdated(code: String, RequestUpdate)
+    case requestUpdated(code: String, GrantOutcome)
 }
 
 /// Code entry rules: which characters are code letters (DESIGN §6), which are separators.

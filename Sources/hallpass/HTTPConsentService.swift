@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import HallpassClient
 import HallpassTUI
 
@@ -36,8 +37,8 @@ struct HTTPConsentService: ConsentService {
         await api.logout(session: session)
     }
 
-    func watch(code: String, session: String) async -> RequestUpdate? {
-        await api.watch(code: code, session: session).flatMap(RequestUpdate.init(rawValue:))
+    func watch(code: String, session: String) async -> GrantOutcome? {
+        await api.watch(code: code, session: session).flatMap(GrantOutcome.init(rawValue:))
     }
 
     private func call<T>(login: Bool = false, _ body: () async throws -> T) async throws(ConsentFailure) -> T {

@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import HallpassClient
 import Synchronization
 import Testing
@@ -12,7 +13,7 @@ final class ScriptedPush: PushChannel, Sendable {
         self.drops = Mutex(drops)
         self.delay = delay
     }
-    func outcome(pushURI: String, subscription: [String: String]) async throws -> PushOutcome? {
+    func outcome(pushURI: String, subscription: [String: String]) async throws -> GrantOutcome? {
         connects.withLock { $0 += 1 }
         #expect(subscription == ["device_code": "dc"])
         if drops.withLock({ d in defer { d -= 1 }; return d > 0 }) { return nil }

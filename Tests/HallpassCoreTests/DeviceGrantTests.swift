@@ -41,6 +41,24 @@ import Testing
         #expect(throws: GrantTransitionError.notApproved(.expired)) { try grant.redeem(at: clock.now) }
     }
 
+    @Test func pushOutcomesFollowTheGrant() throws {
+        let pending = try makeGrant(lifetime: 60)
+        #expect(pending.outcome(at: clock.now) == nil)
+        var approved = pending
+        try approved.approve(by: 1, scopes: ScopeSet(["read"]), at: clock.now)
+        #expect(approved.outcome(at: clock.now) == .approved)
+        var redeemed = approved
+        try redeemed.redeem(at: clock.now)
+        #expect(redeemed.outcome(at: clock.now) == .approved)
+        var denied = pending
+        try denied.deny(by: 1, at: clock.now)
+        #expect(denied.outcome(at: clock.now) == .denied)
+        clock.advance(by: 60)
+        #expect(pending.outcome(at: clock.now) == .expired)
+        #expect(approved.outcome(at: clock.now) == .expired)   // never redeemed: it cannot be now
+        #expect(denied.outcome(at: clock.now) == .denied)
+    }
+
     @Test func cannotApproveScopesThatWereNotRequestedOrNone() throws {
         var grant = try makeGrant()
         #expect(throws: GrantTransitionError.scopeNotRequested(ScopeSet(["admin"]))) {

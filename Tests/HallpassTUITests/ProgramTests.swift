@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import Synchronization
 import Testing
 @testable import HallpassTUI
@@ -29,7 +30,7 @@ final class FakeConsentService: ConsentService, @unchecked Sendable {
     func logout(session: String) async {
         calls.withLock { $0.append("logout \(session)") }
     }
-    func watch(code: String, session: String) async -> RequestUpdate? {
+    func watch(code: String, session: String) async -> GrantOutcome? {
         try? await Task.sleep(for: .seconds(3600))
         return nil
     }

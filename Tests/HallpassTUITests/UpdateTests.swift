@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import Testing
 @testable import HallpassTUI
 
@@ -295,7 +296,7 @@ import Testing
     }
 
     @Test func newsFromElsewhereReplacesAStaleScreen() {
-        for (update, outcome) in [(RequestUpdate.approved, ConsentState.Outcome.decidedElsewhere(approved: true)),
+        for (update, outcome) in [(GrantOutcome.approved, ConsentState.Outcome.decidedElsewhere(approved: true)),
                                   (.denied, .decidedElsewhere(approved: false)), (.expired, .expired)] {
             var s = Fixture.onConsent()
             #expect(s.update(.requestUpdated(code: "BCDF-GHJK", update)) == [.unwatch])
