@@ -1,5 +1,6 @@
 import Foundation
 import HallpassClient
+import HallpassCore
 import HallpassServer
 import HallpassTerminal
 import HallpassTUI
@@ -28,7 +29,9 @@ extension Approve {
             return
         }
 
-        let (chosenTheme, warning) = ThemeCatalog.standard().load(theme ?? settings.theme)
+        let (chosenTheme, loadWarning) = ThemeCatalog.standard().load(theme ?? settings.theme)
+        // The warning quotes the theme file's own text: it goes through the sanitizer too.
+        let warning = loadWarning.map(TerminalText.sanitize)
         if let warning { FileHandle.standardError.write(Data("hallpass: \(warning)\n".utf8)) }
         if kiosk {
             for signalNumber in [SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU] { signal(signalNumber, SIG_IGN) }
