@@ -3,6 +3,9 @@
 server RSS per socket, then make 1,000 decisions within about one second through the consent API
 and time their delivery to the waiting sockets. Loopback only; bounded in count and time.
 
+The decisions come from separate worker processes (`--deciders`, keep-alive connections), so the
+process holding the sockets only reads; the deliveries are timed against each approval's ack.
+
 Sources rotate over 127.0.0.2… so no address exceeds the per-address socket budget (200).
 This machine's hard open-file limit is 20,000 per process, so the default N is 19,800.
 Usage: Benchmarks/push_sockets.py [--bin PATH] [--sockets N] [--decisions 1000]
@@ -10,6 +13,8 @@ Usage: Benchmarks/push_sockets.py [--bin PATH] [--sockets N] [--decisions 1000]
 import argparse
 import asyncio
 import base64
+import http.client
+import multiprocessing
 import json
 import os
 import re
@@ -53,6 +58,21 @@ async def read_frame(reader):
     return b0 & 0x0F, await reader.readexactly(n)
 
 
+def decide_chunk(port, session, user_codes):
+    """One decider process: approvals over one keep-alive connection; (user_code, sent, ack) each."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    out = []
+    for code in user_codes:
+        sent = time.perf_counter()
+        conn.request("POST", "/consent/approve", json.dumps({"user_code": code}),
+                     {"Content-Type": "application/json", "Authorization": f"Bearer {session}"})
+        r = conn.getresponse()
+        r.read()
+        out.append((code, sent, time.perf_counter(), r.status))
+    conn.close()
+    return out
+
+
 class Device:
     def __init__(self, code):
         self.code = code
@@ -90,7 +110,11 @@ async def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, ".build", "release", "hallpass"))
     ap.add_argument("--sockets", type=int, default=19_800)
     ap.add_argument("--decisions", type=int, default=1000)
+    ap.add_argument("--deciders", type=int, default=8, help="decider processes, one connection each")
     a = ap.parse_args()
+    # Spawned before any socket exists (they inherit none) and warmed up, so start-up is not timed.
+    deciders = multiprocessing.get_context("spawn").Pool(a.deciders)
+    deciders.map(time.sleep, [0] * a.deciders)
 
     tmp = tempfile.mkdtemp(prefix="hallpass-push-load-")
     port = 18000 + os.getpid() % 1000
@@ -139,17 +163,13 @@ async def main():
 
         session = post(base + "/consent/login", {"username": "alice", "password": password})["session"]
         chosen = devices[:a.decisions]
-        acks = {}
-        sent = {}
-
-        def decide(d):
-            sent[d.code["user_code"]] = time.perf_counter()
-            post(base + "/consent/approve", {"user_code": d.code["user_code"]}, {"Authorization": f"Bearer {session}"})
-            acks[d.code["user_code"]] = time.perf_counter()
-        t_first = time.perf_counter()
-        with __import__("concurrent.futures").futures.ThreadPoolExecutor(48) as pool:
-            await asyncio.gather(*(loop.run_in_executor(pool, decide, d) for d in chosen))
-        t_decided = time.perf_counter()
+        chunks = [[d.code["user_code"] for d in chosen[i::a.deciders]] for i in range(a.deciders)]
+        answers = await loop.run_in_executor(None, deciders.starmap, decide_chunk, [(port, session, c) for c in chunks])
+        answers = [x for chunk in answers for x in chunk]
+        assert all(status == 200 for *_, status in answers), {status for *_, status in answers}
+        sent = {code: t for code, t, _, _ in answers}
+        acks = {code: t for code, _, t, _ in answers}
+        t_first, t_decided = min(sent.values()), max(acks.values())
         deadline = time.perf_counter() + 10
         while time.perf_counter() < deadline and any(d.event_at is None for d in chosen):
             await asyncio.sleep(0.01)
@@ -175,6 +195,7 @@ async def main():
         for d in devices:
             d.writer.close()
     finally:
+        deciders.terminate()
         server.terminate()
         server.wait()
 

@@ -4,7 +4,6 @@ import HallpassStore
 import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
-import HummingbirdWebSocket
 import Logging
 import NIOSSL
 
@@ -39,11 +38,9 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     DiscoveryEndpoints(server: server).addRoutes(to: group)
     DiscoveryEndpoints(server: server).addRootRoutes(to: router)
     ConsentEndpoints(server: server).addRoutes(to: group)
-    // Plain GETs on the push paths (no upgrade, or a query string) get an explanation.
+    // Plain GETs on the push paths get an explanation.
     for path in ["oauth/device/push", "consent/events"] {
-        group.get(RouterPath(path)) { _, _ -> Response in
-            throw OAuthError(.invalidRequest, "open a WebSocket here and send the subscription as the first text frame (never in the URL)")
-        }
+        group.get(RouterPath(path)) { _, _ -> Response in throw DevicePushHub.plainRequestRefusal }
     }
     return router
 }
@@ -51,12 +48,7 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
 /// when a certificate is configured.
 func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub) throws -> HTTPServerBuilder {
-    let plain = HTTPServerBuilder.http1WebSocketUpgrade(
-        configuration: .init(ws: .init(maxFrameSize: hub.limits.maxFrame, autoPing: .enabled(timePeriod: .seconds(20)),
-                                       closeTimeout: .seconds(5)))
-    ) { request, channel, _ in
-        hub.shouldUpgrade(request, channel: channel)
-    }
+    let plain = HTTPServerBuilder.http1WithPush(hub: hub)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
         return plain
     }

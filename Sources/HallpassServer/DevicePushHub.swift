@@ -1,10 +1,9 @@
 import Foundation
 import HallpassCore
 import HallpassStore
-import HTTPTypes
-import HummingbirdWebSocket
 import Logging
 import NIOCore
+import NIOWebSocket
 import Synchronization
 
 /// Socket budgets for the push channel.
@@ -14,7 +13,11 @@ public struct PushLimits: Sendable {
     public var total = 30_000
     public var maxFrame = 4096
     /// How long a new socket may take to send its subscription frame.
-    public var subscribeTimeout: Duration = .seconds(10)
+    public var subscribeTimeout: TimeAmount = .seconds(10)
+    /// A ping this often; a socket that has not answered the previous one is closed.
+    public var pingInterval: TimeAmount = .seconds(20)
+    /// How long a closing socket waits for the peer's close frame before dropping the connection.
+    public var closeTimeout: TimeAmount = .seconds(5)
     public init() {}
 }
 
@@ -41,11 +44,11 @@ public final class DevicePushHub: Sendable {
     var consentPath: String { server.configuration.basePath + "/consent/events" }
 
     /// Decides an upgrade request: only the two push paths, never with a query string (a
-    /// device_code in a URL ends up in logs), and only within the socket budgets.
-    func shouldUpgrade(_ request: HTTPRequest, channel: any Channel) -> ShouldUpgradeResult<WebSocketDataHandler<HTTP1WebSocketUpgradeChannel.Context>> {
-        let raw = request.path ?? ""
-        let path = String(raw.prefix { $0 != "?" })
-        guard path == devicePath || path == consentPath, !raw.contains("?") else { return .dontUpgrade }
+    /// device_code in a URL ends up in logs), and only within the socket budgets. A refused
+    /// upgrade is answered with `refusal(for:)`.
+    /// Runs on the connection's event loop.
+    func admit(uri: String, channel: any Channel) -> Bool {
+        guard pushPath(uri) != nil, !uri.contains("?") else { return false }
         let address = Self.address(of: channel)
         let admitted = counts.withLock { c in
             guard c.total < limits.total, c.byAddress[address, default: 0] < limits.perAddress else { return false }
@@ -53,22 +56,49 @@ public final class DevicePushHub: Sendable {
             c.byAddress[address, default: 0] += 1
             return true
         }
-        guard admitted else { return .dontUpgrade }
+        guard admitted else { return false }
         // The frame guard must be in place before any frame arrives; without it, no upgrade.
         do {
             try channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(), position: .first)
         } catch {
             release(address: address)
-            return .dontUpgrade
+            return false
         }
-        // The slot lives exactly as long as the connection, even if the handler never starts.
+        // The slot lives exactly as long as the connection, even if no handler ever runs.
         channel.closeFuture.whenComplete { _ in self.release(address: address) }
-        let forDevice = path == devicePath
-        return .upgrade([:]) { inbound, outbound, context in
-            let session = PushSession(hub: self, address: address, forDevice: forDevice)
-            await session.run(inbound: inbound, outbound: outbound, logger: context.logger)
-        }
+        return true
     }
+
+    /// After the 101: the socket's conversation, as NIO handlers (no task per socket).
+    func installSocket(on channel: any Channel, uri: String) throws {
+        let session = PushSession(hub: self, address: Self.address(of: channel), forDevice: pushPath(uri) == devicePath)
+        try channel.pipeline.syncOperations.addHandlers([
+            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 16, maxAccumulatedFrameSize: limits.maxFrame),
+            PushSocketHandler(session: session, limits: limits),
+        ])
+    }
+
+    /// The push path `uri` names, without its query; nil for every other path.
+    func pushPath(_ uri: String) -> String? {
+        let path = String(uri.prefix { $0 != "?" })
+        return path == devicePath || path == consentPath ? path : nil
+    }
+
+    /// Why an upgrade request was refused: not a push path, a query string (a device_code in a
+    /// URL ends up in logs), or the socket budgets (try again later; polling still works).
+    func refusal(for uri: String) -> OAuthError {
+        guard pushPath(uri) != nil else {
+            return OAuthError(.notFound, "WebSockets are served at \(devicePath) and \(consentPath) only")
+        }
+        guard !uri.contains("?") else { return Self.plainRequestRefusal }
+        var error = OAuthError(.temporarilyUnavailable, "too many push sockets are open; poll the token endpoint meanwhile")
+        error.retryAfter = 5
+        return error
+    }
+
+    /// The answer to a request on a push path that is not a WebSocket upgrade.
+    static let plainRequestRefusal = OAuthError(
+        .invalidRequest, "open a WebSocket here and send the subscription as the first text frame (never in the URL)")
 
     private func release(address: String) {
         counts.withLock { c in

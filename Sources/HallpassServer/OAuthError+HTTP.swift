@@ -8,14 +8,24 @@ extension OAuthError: HTTPResponseError {
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(wireObject, status: status, headers: wireHeaders)
+    }
+
+    /// The JSON object on the wire.
+    var wireObject: [String: JSON] {
         var object: [String: JSON] = ["error": .string(code.description)]
         if let errorDescription { object["error_description"] = .string(errorDescription) }
         if let guessesLeft { object["guesses_left"] = .int(guessesLeft) }
         if let retryAfter { object["retry_after"] = .int(retryAfter) }
+        return object
+    }
+
+    /// `no-store`, and `Retry-After` / `WWW-Authenticate` when they apply.
+    var wireHeaders: HTTPFields {
         var headers = HTTPFields.noStore
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let challenge { headers[.wwwAuthenticate] = challenge }
-        return JSONResponse.make(object, status: status, headers: headers)
+        return headers
     }
 }
 

@@ -1,14 +1,14 @@
 import Foundation
 import HallpassCore
 import HallpassStore
-import HummingbirdWebSocket
 import Logging
 import NIOWebSocket
 
-/// One push socket, start to end (DESIGN §4): the subscription frame, `subscribed`, then exactly
+/// What one push socket means (DESIGN §4): the subscription frame, `subscribed`, then exactly
 /// one of `approved`, `denied`, `expired`, then close. Devices subscribe with their device_code;
-/// approvers' screens with their consent session and the user code on the screen.
-struct PushSession {
+/// approvers' screens with their consent session and the user code on the screen. The frames
+/// themselves are `PushSocketHandler`'s; this holds the lookups behind them.
+struct PushSession: Sendable {
     let hub: DevicePushHub
     let address: String
     let forDevice: Bool
@@ -20,77 +20,33 @@ struct PushSession {
         var reason: String
     }
 
-    /// What the socket's conversation reacts to, from the reader, the bus and the timers.
-    enum Signal: Sendable {
-        case text(String), binary, ended, subscribeTimeout, news(GrantOutcome)
+    /// The grant a socket's subscription frame names: a device's by device_code, an approver's
+    /// by consent session and user code. Throws a `Refusal` or an `OAuthError` (both become a
+    /// close frame with a reason).
+    func grant(subscription text: String) async throws -> DeviceGrant {
+        try await (forDevice ? deviceGrant(text) : approverGrant(text))
     }
 
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, logger: Logger) async {
-        let (signals, sink) = AsyncStream<Signal>.makeStream()
-        let maxFrame = hub.limits.maxFrame
-        let timeout = hub.limits.subscribeTimeout
-        var helpers = [
-            Task {
-                do {
-                    for try await message in inbound.messages(maxSize: maxFrame) {
-                        if case .text(let text) = message { sink.yield(.text(text)) } else { sink.yield(.binary) }
-                    }
-                } catch {}
-                sink.yield(.ended)
-            },
-            Task {
-                try? await Task.sleep(for: timeout)
-                sink.yield(.subscribeTimeout)
-            },
-        ]
-        defer { helpers.forEach { $0.cancel() } }
-        var iterator = signals.makeAsyncIterator()
-        do {
-            guard let first = await iterator.next() else { return }
-            helpers[1].cancel()   // the subscription timeout has done its job
-            let text: String
-            switch first {
-            case .text(let t): text = t
-            case .binary: throw Refusal(code: .unacceptableData, reason: "the first frame must be a JSON text frame")
-            case .subscribeTimeout: throw Refusal(code: .policyViolation, reason: "send the subscription as the first frame")
-            case .ended, .news: return
-            }
-            let grant = try await (forDevice ? deviceGrant(text) : approverGrant(text))
-            let id = grant.id ?? 0
-            if forDevice {
-                guard hub.claim(grantID: id) else {
-                    throw Refusal(code: .policyViolation, reason: "too many sockets for this grant")
-                }
-            }
-            defer { if forDevice { hub.unclaim(grantID: id) } }
-            // Subscribe first, then read the truth, so no decision can slip between the two.
-            let subscription = server.events.listen(grantID: id) { sink.yield(.news($0.outcome)) }
-            defer { subscription.cancel() }
-            let expiry = max(0, grant.expiresAt.timeIntervalSince(server.clock.now))
-            helpers.append(Task {
-                try? await Task.sleep(for: .milliseconds(Int(expiry * 1000) + 20))
-                if !Task.isCancelled { sink.yield(.news(.expired)) }
-            })
-            var outcome = try await currentOutcome(grant)
-            try await outbound.write(.text("{\"event\":\"subscribed\",\"expires_in\":\(grant.secondsLeft(at: server.clock.now))}"))
-            while outcome == nil, let signal = await iterator.next() {
-                switch signal {
-                case .news(let news): outcome = try await currentOutcome(grant) ?? (news == .expired ? .expired : nil)
-                case .ended: return            // the client went away
-                case .text, .binary, .subscribeTimeout: continue
-                }
-            }
-            guard let outcome else { return }
-            try await outbound.write(.text("{\"event\":\"\(outcome.rawValue)\"}"))
-            server.metrics.pushDelivered.increment()
-            try await outbound.close(.normalClosure, reason: nil)
-        } catch let refusal as Refusal {
-            try? await outbound.close(refusal.code, reason: refusal.reason)
-        } catch let error as OAuthError {
-            try? await outbound.close(.policyViolation, reason: error.errorDescription ?? error.code.description)
-        } catch {
-            logger.debug("push socket ended: \(String(describing: error))")
+    /// The close frame for a failed subscription: refusals and OAuth errors say what was wrong;
+    /// anything else is an internal error and says nothing more.
+    static func closing(for error: any Error) -> (code: WebSocketErrorCode, reason: String) {
+        switch error {
+        case let refusal as Refusal: (refusal.code, refusal.reason)
+        case let error as OAuthError: (.policyViolation, error.errorDescription ?? error.code.description)
+        default: (.unexpectedServerError, "server error")
         }
+    }
+
+    /// What the socket says when `outcome` is known.
+    static func frame(_ outcome: GrantOutcome) -> String { "{\"event\":\"\(outcome.rawValue)\"}" }
+
+    func subscribedFrame(_ grant: DeviceGrant) -> String {
+        "{\"event\":\"subscribed\",\"expires_in\":\(grant.secondsLeft(at: server.clock.now))}"
+    }
+
+    /// Seconds until `grant` expires, from now.
+    func secondsUntilExpiry(_ grant: DeviceGrant) -> Double {
+        max(0, grant.expiresAt.timeIntervalSince(server.clock.now))
     }
 
     private func object(_ text: String, keys: Set<String>) throws -> [String: String] {
@@ -131,7 +87,7 @@ struct PushSession {
     }
 
     /// The grant's outcome as the store has it now; nil while it is still pending.
-    private func currentOutcome(_ grant: DeviceGrant) async throws -> GrantOutcome? {
+    func currentOutcome(_ grant: DeviceGrant) async throws -> GrantOutcome? {
         let current = try await server.store.grant(deviceCodeHash: grant.deviceCodeHash) ?? grant
         return current.outcome(at: server.clock.now)
     }

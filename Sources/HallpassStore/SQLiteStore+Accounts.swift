@@ -64,10 +64,12 @@ extension SQLiteStore: UserStore {
         }
     }
 
+    /// A `HotReader` point read: every consent call and every redemption asks.
     public func user(id: Int64) async throws -> User? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, disabled FROM users WHERE id = ?", arguments: [id]).map { row in
-                User(id: row["id"], name: row["name"], disabled: row["disabled"])
+        try hot.withConnection { connection in
+            // The id travels as text; the INTEGER column's affinity compares it as a number.
+            try connection.queryOne("SELECT id, name, disabled FROM users WHERE id = ?", String(id)) { row in
+                User(id: row.int(0) ?? id, name: row.text(1) ?? "", disabled: (row.int(2) ?? 0) != 0)
             }
         }
     }
@@ -157,12 +159,15 @@ extension SQLiteStore: ConsentSessionStore {
         }
     }
 
+    /// A `HotReader` point read: every consent call starts here.
     public func session(tokenHash: String) async throws -> ConsentSession? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM consent_sessions WHERE token_hash = ?", arguments: [tokenHash]).map { row in
-                ConsentSession(tokenHash: row["token_hash"], userID: row["user_id"],
-                               createdAt: row.date("created_at") ?? .distantPast,
-                               expiresAt: row.date("expires_at") ?? .distantPast, source: row["source"])
+        try hot.withConnection { connection in
+            try connection.queryOne("""
+                SELECT token_hash, user_id, created_at, expires_at, source FROM consent_sessions WHERE token_hash = ?
+                """, tokenHash) { row in
+                ConsentSession(tokenHash: row.text(0) ?? "", userID: row.int(1) ?? -1,
+                               createdAt: row.double(2).map(Date.init(unix:)) ?? .distantPast,
+                               expiresAt: row.double(3).map(Date.init(unix:)) ?? .distantPast, source: row.text(4) ?? "")
             }
         }
     }

@@ -22,50 +22,66 @@ extension SQLiteStore: GrantStore {
     /// The polling hot path: a point read through `HotReader`.
     public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
         try hot.withConnection { connection in
-            try connection.queryOne("""
-                SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
-                       created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
-                FROM device_grants WHERE device_code_hash = ?
-                """, deviceCodeHash) { row in
-                guard let code = row.text(2), let userCode = try? UserCode(parsing: code),
-                      let status = row.text(6).flatMap(DeviceGrant.Status.init(rawValue:)),
-                      let created = row.double(7), let expires = row.double(8)
-                else { throw StoreError.corrupt("device grant \(row.int(0) ?? -1)") }
-                var grant = DeviceGrant(
-                    deviceCodeHash: row.text(1) ?? "", userCode: userCode, clientID: row.text(3) ?? "",
-                    requestedScopes: ScopeSet(words: row.text(4)), createdAt: Date(unix: created), lifetime: 0,
-                    interval: Int(row.int(9) ?? 5), deviceIP: row.text(13) ?? "", userAgent: row.text(14) ?? "",
-                    guessBudget: Int(row.int(15) ?? 0))
-                grant.id = row.int(0)
-                grant.expiresAt = Date(unix: expires)
-                grant.status = status
-                grant.grantedScopes = row.text(5).map { ScopeSet(words: $0) }
-                grant.userID = row.int(10)
-                grant.decidedAt = row.double(11).map(Date.init(unix:))
-                grant.redeemedAt = row.double(12).map(Date.init(unix:))
-                return grant
-            }
+            try connection.queryOne(Self.grantQuery + " device_code_hash = ?", deviceCodeHash, row: Self.grant(from:))
         }
     }
 
+    /// The consent screens' lookup, also a `HotReader` point read (every approval starts here).
     public func pendingGrant(userCode: UserCode) async throws -> DeviceGrant? {
-        try await pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM device_grants WHERE user_code = ? AND status = 'pending'",
-                             arguments: [userCode.normalized])
-                .map(SQLiteStore.grant(from:))
+        try hot.withConnection { connection in
+            try connection.queryOne(Self.grantQuery + " user_code = ? AND status = 'pending'", userCode.normalized,
+                                    row: Self.grant(from:))
         }
     }
 
+    static let grantQuery = """
+        SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
+               created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
+        FROM device_grants WHERE
+        """
+
+    /// A row of `grantQuery`.
+    static func grant(from row: HotReader.Row) throws -> DeviceGrant {
+        guard let code = row.text(2), let userCode = try? UserCode(parsing: code),
+              let status = row.text(6).flatMap(DeviceGrant.Status.init(rawValue:)),
+              let created = row.double(7), let expires = row.double(8)
+        else { throw StoreError.corrupt("device grant \(row.int(0) ?? -1)") }
+        var grant = DeviceGrant(
+            deviceCodeHash: row.text(1) ?? "", userCode: userCode, clientID: row.text(3) ?? "",
+            requestedScopes: ScopeSet(words: row.text(4)), createdAt: Date(unix: created), lifetime: 0,
+            interval: Int(row.int(9) ?? 5), deviceIP: row.text(13) ?? "", userAgent: row.text(14) ?? "",
+            guessBudget: Int(row.int(15) ?? 0))
+        grant.id = row.int(0)
+        grant.expiresAt = Date(unix: expires)
+        grant.status = status
+        grant.grantedScopes = row.text(5).map { ScopeSet(words: $0) }
+        grant.userID = row.int(10)
+        grant.decidedAt = row.double(11).map(Date.init(unix:))
+        grant.redeemedAt = row.double(12).map(Date.init(unix:))
+        return grant
+    }
+
+    /// Decisions are group-committed like grant inserts: each caller is answered only after the
+    /// transaction holding its decision is durable, and many approvals share one fsync.
     public func recordDecision(_ grant: DeviceGrant, at now: Date) async throws -> Bool {
-        guard let id = grant.id, grant.status == .approved || grant.status == .denied else { return false }
-        return try await pool.write { db in
-            try db.execute(sql: """
-                UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?
-                WHERE id = ? AND status = 'pending' AND expires_at > ?
-                """, arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
-                                 grant.decidedAt?.unix, id, now.unix])
-            return db.changesCount == 1
-        }
+        guard grant.id != nil, grant.status == .approved || grant.status == .denied else { return false }
+        return try await decisions.submit(Decision(grant: grant, at: now))
+    }
+
+    struct Decision: Sendable {
+        var grant: DeviceGrant
+        var at: Date
+    }
+
+    /// Records one decision if its grant is still pending and unexpired; true when it did.
+    static func record(_ decision: Decision, in db: Database) throws -> Bool {
+        let grant = decision.grant
+        try db.cachedStatement(sql: """
+            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?
+            WHERE id = ? AND status = 'pending' AND expires_at > ?
+            """).execute(arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
+                                     grant.decidedAt?.unix, grant.id, decision.at.unix])
+        return db.changesCount == 1
     }
 
     public func setInterval(grantID: Int64, interval: Int) async throws {

@@ -8,6 +8,7 @@ import HallpassCore
 public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let grantInserts: GroupCommit<DeviceGrant, GrantInsertion>
+    let decisions: GroupCommit<Decision, Bool>
     let hot: HotReader
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
@@ -30,6 +31,11 @@ public final class SQLiteStore: Sendable {
         grantInserts = GroupCommit { grants in
             try await pool.write { db in
                 try grants.map { grant in try SQLiteStore.insert(grant, in: db) }
+            }
+        }
+        decisions = GroupCommit { decisions in
+            try await pool.write { db in
+                try decisions.map { decision in try SQLiteStore.record(decision, in: db) }
             }
         }
     }

@@ -1,0 +1,248 @@
+import HallpassCore
+import HallpassStore
+import NIOCore
+import NIOWebSocket
+
+/// One push socket's conversation as a NIO handler (DESIGN §4), after the RFC 6455 upgrade:
+/// the subscription frame (within `subscribeTimeout`), `subscribed`, exactly one outcome, then
+/// the closing handshake. Store lookups run as short tasks whose results hop back onto the
+/// socket's event loop; while a socket merely waits it costs its channel, a bus listener and
+/// two scheduled timers, and no Swift task.
+final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private enum State {
+        case awaitingSubscription
+        case resolving
+        /// Subscribed to the bus; `announced` once the `subscribed` frame went out.
+        case waiting(DeviceGrant, announced: Bool)
+        case closing
+        case closed
+    }
+
+    private let session: PushSession
+    private let limits: PushLimits
+    private var state = State.awaitingSubscription
+    private var subscription: GrantSubscription?
+    private var claimedGrant: Int64?
+    private var subscribeTimer: Scheduled<Void>?
+    private var expiryTimer: Scheduled<Void>?
+    private var pingTimer: Scheduled<Void>?
+    private var closeTimer: Scheduled<Void>?
+    private var awaitingPong = false
+
+    init(session: PushSession, limits: PushLimits) {
+        self.session = session
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let loop = context.eventLoop.assumeIsolated()
+        subscribeTimer = loop.scheduleTask(in: limits.subscribeTimeout) {
+            self.refuse(context: context, .policyViolation, "send the subscription as the first frame")
+        }
+        schedulePing(context: context)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = Self.unwrapInboundIn(data)
+        switch frame.opcode {
+        case .ping:
+            if !isEnding { send(context: context, .pong, frame.unmaskedData) }
+        case .pong:
+            awaitingPong = false
+        case .connectionClose:
+            if case .closing = state {
+                context.close(promise: nil)
+            } else {
+                // RFC 6455 §5.5.1: echo the peer's close, then the server drops the connection.
+                var received = frame.unmaskedData
+                let code = received.readWebSocketErrorCode() ?? .normalClosure
+                end(context: context)
+                state = .closing
+                context.writeAndFlush(Self.wrapOutboundOut(closeFrame(context: context, code, reason: nil)))
+                    .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        case .text:
+            guard case .awaitingSubscription = state else { return }   // later frames mean nothing
+            subscribeTimer?.cancel()
+            state = .resolving
+            resolve(context: context, text: String(buffer: frame.unmaskedData))
+        case .binary:
+            if case .awaitingSubscription = state {
+                refuse(context: context, .unacceptableData, "the first frame must be a JSON text frame")
+            }
+        default:
+            break
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            refuse(context: context, .goingAway, "server shutting down")
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // Only the fragment aggregator reports here: an over-long or over-fragmented message.
+        refuse(context: context, .messageTooLarge, "messages are limited to \(limits.maxFrame) bytes")
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        end(context: context)
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    // MARK: the subscription
+
+    private func resolve(context: ChannelHandlerContext, text: String) {
+        let session = session
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            let result: Result<DeviceGrant, any Error>
+            do { result = .success(try await session.grant(subscription: text)) } catch { result = .failure(error) }
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.resolved(context: context, result)
+            }
+        }
+    }
+
+    private func resolved(context: ChannelHandlerContext, _ result: Result<DeviceGrant, any Error>) {
+        guard case .resolving = state else { return }           // the socket went away meanwhile
+        let grant: DeviceGrant
+        switch result {
+        case .failure(let error):
+            let (code, reason) = PushSession.closing(for: error)
+            return refuse(context: context, code, reason)
+        case .success(let found):
+            grant = found
+        }
+        let id = grant.id ?? 0
+        if session.forDevice {
+            guard session.hub.claim(grantID: id) else {
+                return refuse(context: context, .policyViolation, "too many sockets for this grant")
+            }
+            claimedGrant = id
+        }
+        state = .waiting(grant, announced: false)
+        // Subscribe first, then read the truth, so no decision can slip between the two.
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        subscription = session.server.events.listen(grantID: id) { event in
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.check(context: context, hint: event.outcome)
+            }
+        }
+        let expiry = TimeAmount.milliseconds(Int64(session.secondsUntilExpiry(grant) * 1000) + 20)
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: expiry) {
+            self.check(context: context, hint: .expired)
+        }
+        check(context: context, hint: nil)
+    }
+
+    /// Reads the grant's outcome from the store (a bus event is only a hint); the first answer
+    /// announces `subscribed`, the first outcome is delivered.
+    private func check(context: ChannelHandlerContext, hint: GrantOutcome?) {
+        guard case .waiting(let grant, _) = state else { return }
+        let session = session
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        Task {
+            let result: Result<GrantOutcome?, any Error>
+            do {
+                let outcome = try await session.currentOutcome(grant)
+                result = .success(outcome ?? (hint == .expired ? .expired : nil))
+            } catch {
+                result = .failure(error)
+            }
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.checked(context: context, result)
+            }
+        }
+    }
+
+    private func checked(context: ChannelHandlerContext, _ result: Result<GrantOutcome?, any Error>) {
+        guard case .waiting(let grant, let announced) = state else { return }
+        guard case .success(let outcome) = result else {
+            return refuse(context: context, .unexpectedServerError, "server error")
+        }
+        if !announced {
+            state = .waiting(grant, announced: true)
+            send(context: context, .text, text: session.subscribedFrame(grant))
+        }
+        guard let outcome else { return }
+        send(context: context, .text, text: PushSession.frame(outcome))
+        session.server.metrics.pushDelivered.increment()
+        refuse(context: context, .normalClosure, nil)
+    }
+
+    // MARK: frames and the end
+
+    private var isEnding: Bool {
+        switch state {
+        case .closing, .closed: true
+        default: false
+        }
+    }
+
+    /// Starts the closing handshake: a close frame with `code` and `reason`, then the peer's
+    /// close frame or `closeTimeout`, then the connection is dropped.
+    private func refuse(context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ reason: String?) {
+        guard !isEnding else { return }
+        end(context: context)
+        state = .closing
+        context.writeAndFlush(Self.wrapOutboundOut(closeFrame(context: context, code, reason: reason)), promise: nil)
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.closeTimeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Releases what the socket holds: timers, its bus listener and its grant slot.
+    private func end(context: ChannelHandlerContext) {
+        subscribeTimer?.cancel()
+        expiryTimer?.cancel()
+        pingTimer?.cancel()
+        subscription?.cancel()
+        subscription = nil
+        if let claimedGrant { session.hub.unclaim(grantID: claimedGrant) }
+        claimedGrant = nil
+        if case .closed = state { closeTimer?.cancel() }
+    }
+
+    /// Pings every `pingInterval`; a socket that let the previous ping go unanswered is dead.
+    private func schedulePing(context: ChannelHandlerContext) {
+        pingTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.pingInterval) {
+            guard !self.isEnding else { return }
+            if self.awaitingPong { return context.close(promise: nil) }
+            self.awaitingPong = true
+            self.send(context: context, .ping, context.channel.allocator.buffer(capacity: 0))
+            self.schedulePing(context: context)
+        }
+    }
+
+    private func send(context: ChannelHandlerContext, _ opcode: WebSocketOpcode, text: String) {
+        send(context: context, opcode, context.channel.allocator.buffer(string: text))
+    }
+
+    private func send(context: ChannelHandlerContext, _ opcode: WebSocketOpcode, _ data: ByteBuffer) {
+        context.writeAndFlush(Self.wrapOutboundOut(WebSocketFrame(fin: true, opcode: opcode, data: data)), promise: nil)
+    }
+
+    private func closeFrame(context: ChannelHandlerContext, _ code: WebSocketErrorCode, reason: String?) -> WebSocketFrame {
+        var data = context.channel.allocator.buffer(capacity: 2 + (reason?.utf8.count ?? 0))
+        data.write(webSocketErrorCode: code)
+        if let reason { data.writeString(Self.clipped(reason, toUTF8: 123)) }   // RFC 6455 §5.5: 125 bytes in all
+        return WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+    }
+
+    /// `text` cut at a character boundary to at most `limit` UTF-8 bytes.
+    static func clipped(_ text: String, toUTF8 limit: Int) -> String {
+        var used = 0
+        return String(text.prefix { used += $0.utf8.count; return used <= limit })
+    }
+}

@@ -1,0 +1,122 @@
+import HallpassCore
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+
+/// Hummingbird's child channel for `hallpass serve`: HTTP/1.1 for every route, or — on the two
+/// push paths — an RFC 6455 upgrade to a push socket that lives entirely in NIO handlers
+/// (`PushSocketHandler`): no Swift task and no async channel per waiting socket, which is what
+/// lets one replica hold tens of thousands of waiting devices. Modelled on hummingbird-websocket's
+/// `HTTP1WebSocketUpgradeChannel`, whose per-socket task and buffers cost ~40 KiB a socket.
+struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
+    enum Negotiated: Sendable {
+        /// NIO owns the socket from here; nothing is left for Hummingbird to run.
+        case push
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        /// An upgrade was asked for and refused; its request was consumed by the upgrader.
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, OAuthError)
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let hub: DevicePushHub
+    let http1 = HTTP1Channel.Configuration()
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let hub = self.hub
+            let refusal = NIOLoopBoundBox<OAuthError?>(nil, eventLoop: channel.eventLoop)
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: hub.limits.maxFrame,
+                shouldUpgrade: { channel, head in
+                    let admitted = hub.admit(uri: head.uri, channel: channel)
+                    if !admitted { refusal.value = hub.refusal(for: head.uri) }
+                    return channel.eventLoop.makeSucceededFuture(admitted ? HTTPHeaders() : nil)
+                },
+                upgradePipelineHandler: { channel, head in
+                    channel.eventLoop.makeCompletedFuture {
+                        try hub.installSocket(on: channel, uri: head.uri)
+                        return .push
+                    }
+                }
+            )
+            let notUpgrading = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let http = try Self.httpChannel(channel, configuration: self.http1, logger: logger)
+                        return refusal.value.map { .refused(http, $0) } ?? .http(http)
+                    }
+                }
+            )
+            var configuration = NIOUpgradableHTTPServerPipelineConfiguration<Negotiated>(upgradeConfiguration: notUpgrading)
+            configuration.enablePipelining = false          // HTTP is pipelined by NIOAsyncChannel
+            configuration.enableErrorHandling = false       // Hummingbird answers errors
+            configuration.enableResponseHeaderValidation = false
+            configuration.decoderConfiguration.maxHeaderFieldSize = http1.httpDecoder.maxHeaderFieldSize
+            configuration.decoderConfiguration.maxHeaderListSize = http1.httpDecoder.maxHeaderListSize
+            configuration.decoderConfiguration.maxHeaderFieldCount = http1.httpDecoder.maxHeaderFieldCount
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: configuration)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    /// The same pipeline tail as Hummingbird's `HTTP1Channel`.
+    static func httpChannel(
+        _ channel: any Channel, configuration: HTTP1Channel.Configuration, logger: Logger
+    ) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart> {
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try pipeline.addHandlers(configuration.additionalChannelHandlers())
+        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .push: return
+            case .http(let http): await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let error): try await Self.answer(http, with: error)
+            }
+        } catch let error as ChannelError where error == .inputClosed {
+            logger.trace("connection closed before a request")
+        } catch {
+            logger.debug("connection setup failed: \(error)")
+        }
+    }
+}
+
+extension PushUpgradeChannel {
+    /// Answers a refused upgrade with its OAuth error and closes the connection.
+    static func answer(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, with error: OAuthError) async throws {
+        var bytes: [UInt8] = []
+        JSON.object(error.wireObject).write(to: &bytes)
+        var headers = error.wireHeaders
+        headers[.connection] = "close"
+        headers[.contentLength] = String(bytes.count)
+        try await http.executeThenClose { _, outbound in
+            try await outbound.write(contentsOf: [
+                .head(HTTPResponse(status: .init(code: error.httpStatus), headerFields: headers)),
+                .body(ByteBuffer(bytes: bytes)),
+                .end(nil),
+            ])
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 plus the push sockets of `hub`.
+    static func http1WithPush(hub: DevicePushHub) -> HTTPServerBuilder {
+        .init { responder in PushUpgradeChannel(responder: responder, hub: hub) }
+    }
+}
