@@ -19,6 +19,9 @@ py=$bench/.venv-bench/bin/python
 swift build -c release --product hallpass >/dev/null
 hp=$root/.build/release/hallpass
 pw=bench-password-123
+for port in 8628 8080; do
+  if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is already taken; stop what listens there" >&2; exit 1; fi
+done
 wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 driver() { "$py" "$bench/bench_device_flow.py" --phases latency --flows "$flows" --flow-concurrency "$flows" \
              --approve-min 1 --approve-max 6 "$@"; }
@@ -34,6 +37,7 @@ mkdir -p "$bench/hp"
 "$hp" users add alice --password-stdin --db "$bench/hp/h.db" <<<"$pw" >/dev/null
 "$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --demo --log-level warning >"$out/push-hallpass.log" 2>&1 &
 hp_pid=$!
+trap 'kill $hp_pid 2>/dev/null || true' EXIT
 wait_port 8080
 session=$(curl -s -X POST -H 'Content-Type: application/json' -d "{\"username\":\"alice\",\"password\":\"$pw\"}" \
   http://127.0.0.1:8080/consent/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["session"])')

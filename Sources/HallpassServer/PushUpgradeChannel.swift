@@ -114,9 +114,26 @@ extension PushUpgradeChannel {
     }
 }
 
+extension PushUpgradeChannel {
+    /// NIO upgrades only a connection's first request. Clients that pool connections (aiohttp)
+    /// may send the upgrade on a kept-alive one; like hummingbird-websocket, answer it with a
+    /// 307 to the same path and close, so the client retries on a fresh connection.
+    static func redirectingLateUpgrades(_ responder: @escaping HTTPChannelHandler.Responder) -> HTTPChannelHandler.Responder {
+        struct CloseAfterRedirect: Error {}
+        return { request, writer, channel in
+            guard request.headers[.upgrade]?.lowercased() == "websocket" else {
+                return try await responder(request, writer, channel)
+            }
+            let headers: HTTPFields = [.connection: "close", .location: request.uri.description, .contentLength: "0"]
+            try await writer.writeResponse(HTTPResponse(status: .temporaryRedirect, headerFields: headers))
+            throw CloseAfterRedirect()
+        }
+    }
+}
+
 extension HTTPServerBuilder {
     /// HTTP/1.1 plus the push sockets of `hub`.
     static func http1WithPush(hub: DevicePushHub) -> HTTPServerBuilder {
-        .init { responder in PushUpgradeChannel(responder: responder, hub: hub) }
+        .init { responder in PushUpgradeChannel(responder: PushUpgradeChannel.redirectingLateUpgrades(responder), hub: hub) }
     }
 }

@@ -4,6 +4,7 @@ subscriptions and malformed frames are refused without disturbing other sockets,
 import json
 import os
 import signal
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -95,6 +96,27 @@ def test_bad_subscriptions_are_refused(server):
 
     assert approve(server, other["user_code"]).returncode == 0
     assert watcher.event() == {"event": "approved"}
+
+
+def test_upgrades_on_a_kept_alive_connection_are_redirected_and_other_paths_refused(server):
+    # Pooling clients (aiohttp) send the upgrade on a connection that already carried a request;
+    # they get a 307 to the same path with Connection: close and retry on a fresh connection.
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = b""
+    while b'"ok"' not in first and b"}" not in first:
+        first += sock.recv(4096)
+    sock.sendall(b"GET /oauth/device/push HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                 b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+    reply = b""
+    while chunk := sock.recv(4096):
+        reply += chunk                                         # ends: the server closes
+    head = reply.split(b"\r\n\r\n")[0].lower()
+    assert head.startswith(b"http/1.1 307") and b"location: /oauth/device/push" in head and b"connection: close" in head
+    sock.close()
+    # An upgrade anywhere but the two push paths is refused with an OAuth error, not upgraded.
+    assert WS(server.port, path="/oauth/token").status == 404
+    subscribed(server, device_authorization(server)).close()  # and a fresh connection upgrades
 
 
 @pytest.mark.parametrize("name", ["oversized", "unmasked", "high-bit-length"])
