@@ -1,0 +1,143 @@
+import Foundation
+import HallpassCore
+@testable import HallpassServer
+import HallpassStore
+import NIOCore
+import NIOEmbedded
+import NIOWebSocket
+import Testing
+
+/// `PushSocketHandler` on a testing channel whose clock the test moves: the subscription
+/// timeout, pings, expiry, shutdown and the closing handshake, without waiting in real time.
+@Suite(.timeLimit(.minutes(1)))
+struct PushSocketHandlerTests {
+    let h: Harness
+    let channel = NIOAsyncTestingChannel()
+
+    init() async throws {
+        h = try await Harness()
+        let session = PushSession(hub: DevicePushHub(server: h.server), address: "127.0.0.1", forDevice: true)
+        try await channel.pipeline.addHandler(PushSocketHandler(session: session, limits: PushLimits()))
+        try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000))
+    }
+
+    /// A pending grant in the store; returns its device code and id.
+    func grant(code: String = "BCDFGHJK", lifetime: TimeInterval = 600) async throws -> (deviceCode: String, id: Int64) {
+        let deviceCode = "device-code-\(code)"
+        let grant = DeviceGrant(deviceCodeHash: SecretToken.hash(deviceCode), userCode: try UserCode(parsing: code),
+                                clientID: "tv", requestedScopes: ScopeSet(["openid"]), createdAt: h.clock.now,
+                                lifetime: lifetime, interval: 5, deviceIP: "127.0.0.1", userAgent: "test")
+        guard case .inserted(let id) = try await h.store.insertGrant(grant) else { throw StoreError.corrupt("not inserted") }
+        return (deviceCode, id)
+    }
+
+    func send(_ opcode: WebSocketOpcode, _ text: String = "") async throws {
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: opcode, data: ByteBuffer(string: text)))
+    }
+
+    func next() async throws -> WebSocketFrame {
+        try await channel.waitForOutboundWrite(as: WebSocketFrame.self)
+    }
+
+    func nextText() async throws -> String {
+        let frame = try await next()
+        #expect(frame.opcode == .text)
+        return String(buffer: frame.unmaskedData)
+    }
+
+    func nextClose() async throws -> (code: WebSocketErrorCode?, reason: String) {
+        let frame = try await next()
+        #expect(frame.opcode == .connectionClose)
+        var data = frame.unmaskedData
+        return (data.readWebSocketErrorCode(), data.readString(length: data.readableBytes) ?? "")
+    }
+
+    func subscribe(lifetime: TimeInterval = 600) async throws -> (deviceCode: String, id: Int64) {
+        let g = try await grant(lifetime: lifetime)
+        try await send(.text, "{\"device_code\":\"\(g.deviceCode)\"}")
+        #expect(try await nextText() == "{\"event\":\"subscribed\",\"expires_in\":\(Int(lifetime))}")
+        return g
+    }
+
+    @Test func aQuietSocketIsRefusedAfterTheSubscriptionTimeoutAndDroppedAfterTheCloseTimeout() async throws {
+        await channel.testingEventLoop.advanceTime(by: .seconds(9))
+        #expect(try await channel.readOutbound(as: WebSocketFrame.self) == nil)
+        await channel.testingEventLoop.advanceTime(by: .seconds(1))
+        let close = try await nextClose()
+        #expect(close.code == .policyViolation && close.reason == "send the subscription as the first frame")
+        #expect(channel.isActive)                               // waiting for the peer's close frame
+        await channel.testingEventLoop.advanceTime(by: .seconds(5))
+        try await channel.closeFuture.get()
+    }
+
+    @Test func aDecisionIsReadFromTheStoreNotTakenFromTheBus() async throws {
+        let g = try await subscribe()
+        // A bus event is a hint: "denied" while the store says pending delivers nothing.
+        h.server.events.publish(GrantEvent(grantID: g.id, outcome: .denied))
+        var approved = try #require(try await h.store.grant(deviceCodeHash: SecretToken.hash(g.deviceCode)))
+        try approved.approve(by: 1, scopes: ScopeSet(["openid"]), at: h.clock.now)
+        #expect(try await h.store.recordDecision(approved, at: h.clock.now))
+        h.server.events.publish(GrantEvent(grantID: g.id, outcome: .approved))
+        #expect(try await nextText() == "{\"event\":\"approved\"}")
+        #expect(try await nextClose().code == .normalClosure)
+        try await send(.connectionClose)                        // the peer answers; the server drops it
+        try await channel.closeFuture.get()
+    }
+
+    @Test func expiryIsPushedWhenTheGrantRunsOut() async throws {
+        _ = try await subscribe(lifetime: 15)                   // runs out before the first ping
+        await channel.testingEventLoop.advanceTime(by: .seconds(14))
+        #expect(try await channel.readOutbound(as: WebSocketFrame.self) == nil)
+        h.clock.advance(by: 15)
+        await channel.testingEventLoop.advanceTime(by: .seconds(2))
+        #expect(try await nextText() == "{\"event\":\"expired\"}")
+        #expect(try await nextClose().code == .normalClosure)
+    }
+
+    @Test func pingsAreSentAndASocketThatStopsAnsweringIsDropped() async throws {
+        _ = try await subscribe()
+        await channel.testingEventLoop.advanceTime(by: .seconds(20))
+        #expect(try await next().opcode == .ping)
+        try await send(.pong)
+        await channel.testingEventLoop.advanceTime(by: .seconds(20))
+        #expect(try await next().opcode == .ping)
+        #expect(channel.isActive)
+        await channel.testingEventLoop.advanceTime(by: .seconds(20))   // no pong this time
+        try await channel.closeFuture.get()
+    }
+
+    @Test func thePeersPingsAreAnsweredAndItsCloseIsEchoed() async throws {
+        try await send(.ping, "hi")
+        let pong = try await next()
+        #expect(pong.opcode == .pong && String(buffer: pong.unmaskedData) == "hi")
+        var close = ByteBuffer()
+        close.write(webSocketErrorCode: .goingAway)
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: close))
+        #expect(try await nextClose().code == .goingAway)
+        try await channel.closeFuture.get()
+    }
+
+    @Test func aBinaryFirstFrameIsRefusedWithAReason() async throws {
+        try await send(.binary, "{}")
+        let close = try await nextClose()
+        #expect(close.code == .unacceptableData && close.reason == "the first frame must be a JSON text frame")
+    }
+
+    @Test func anUnknownDeviceCodeIsRefused() async throws {
+        try await send(.text, "{\"device_code\":\"never-issued\"}")
+        let close = try await nextClose()
+        #expect(close.code == .policyViolation && close.reason == "unknown device_code")
+    }
+
+    @Test func serverShutdownClosesWaitingSocketsWithGoingAway() async throws {
+        _ = try await subscribe()
+        channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        let close = try await nextClose()
+        #expect(close.code == .goingAway && close.reason == "server shutting down")
+    }
+
+    @Test func closeReasonsAreCutAtACharacterBoundary() {
+        #expect(PushSocketHandler.clipped(String(repeating: "é", count: 100), toUTF8: 123).utf8.count == 122)
+        #expect(PushSocketHandler.clipped("short", toUTF8: 123) == "short")
+    }
+}
