@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
     ],
     targets: [
@@ -80,6 +81,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CHallpassPTY"),
+        .target(
+            name: "HallpassSSH",
+            dependencies: [
+                "HallpassCore",
+                "HallpassServer",
+                "CHallpassPTY",
+                .product(name: "NIOSSH", package: "swift-nio-ssh"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "HallpassTUI",
             dependencies: ["HallpassCore"],
@@ -106,6 +123,7 @@ let package = Package(
                 "HallpassCore",
                 "HallpassStore",
                 "HallpassServer",
+                "HallpassSSH",
                 "HallpassClient",
                 "HallpassTUI",
                 "HallpassTerminal",

@@ -33,7 +33,7 @@ stop_peer() { kill "$(cat "$bench/peer-data/gunicorn.pid")" 2>/dev/null || true;
 start_hallpass() {
   rm -rf "$bench/hp" && mkdir -p "$bench/hp"
   "$hp" users add alice --password-stdin --db "$bench/hp/h.db" <<<"$pw" >/dev/null
-  "$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --demo --log-level warning >"$out/hallpass.log" 2>&1 &
+  "$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --no-ssh --demo --log-level warning >"$out/hallpass.log" 2>&1 &
   hp_pid=$!
   wait_port 8080
 }

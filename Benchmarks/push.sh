@@ -35,7 +35,7 @@ kill "$(cat "$bench/peer-data/gunicorn.pid")" 2>/dev/null || true; sleep 2
 
 mkdir -p "$bench/hp"
 "$hp" users add alice --password-stdin --db "$bench/hp/h.db" <<<"$pw" >/dev/null
-"$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --demo --log-level warning >"$out/push-hallpass.log" 2>&1 &
+"$hp" serve --db "$bench/hp/h.db" --listen 127.0.0.1:8080 --no-ssh --demo --log-level warning >"$out/push-hallpass.log" 2>&1 &
 hp_pid=$!
 trap 'kill $hp_pid 2>/dev/null || true' EXIT
 wait_port 8080

@@ -128,7 +128,7 @@ async def main():
     port = 18000 + os.getpid() % 1000
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(tmp, "serve.log"), "w+")
-    server = subprocess.Popen([a.bin, "serve", "--demo", "--db", os.path.join(tmp, "h.db"), "--listen", f"127.0.0.1:{port}",
+    server = subprocess.Popen([a.bin, "serve", "--demo", "--no-ssh", "--db", os.path.join(tmp, "h.db"), "--listen", f"127.0.0.1:{port}",
                                "--log-level", "warning"], stdout=log, stderr=subprocess.STDOUT)
     try:
         password = None

@@ -107,7 +107,7 @@ def main():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = open(os.path.join(tmp, "serve.log"), "w+")
-    server = subprocess.Popen([args.bin, "serve", "--demo", "--db", os.path.join(tmp, "h.db"), "--listen", f"127.0.0.1:{port}"],
+    server = subprocess.Popen([args.bin, "serve", "--demo", "--no-ssh", "--db", os.path.join(tmp, "h.db"), "--listen", f"127.0.0.1:{port}"],
                               stdout=log, stderr=subprocess.STDOUT)
     results = []
     try:

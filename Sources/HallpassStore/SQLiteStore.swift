@@ -139,6 +139,19 @@ public final class SQLiteStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-ssh-keys") { db in
+            try db.execute(sql: """
+                CREATE TABLE ssh_keys (
+                    blob TEXT PRIMARY KEY,
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    type TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    comment TEXT NOT NULL,
+                    added_at REAL NOT NULL
+                );
+                CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
+                """)
+        }
         return migrator
     }
 }

@@ -141,3 +141,23 @@ public struct ConsentSession: Sendable, Equatable {
         self.source = source
     }
 }
+
+/// One registered SSH public key: `type` and `blob` as in an authorized_keys line.
+public struct SSHKeyRecord: Sendable, Equatable {
+    public var userID: Int64
+    public var type: String
+    public var blob: String
+    /// `SHA256:` + unpadded base64 of the blob's SHA-256, as `ssh-keygen -l` prints it.
+    public var fingerprint: String
+    public var comment: String
+    public var addedAt: Date
+
+    public init(userID: Int64, type: String, blob: String, fingerprint: String, comment: String, addedAt: Date) {
+        self.userID = userID
+        self.type = type
+        self.blob = blob
+        self.fingerprint = fingerprint
+        self.comment = comment
+        self.addedAt = addedAt
+    }
+}

@@ -71,5 +71,17 @@ public protocol ConsentSessionStore: Sendable {
     func deleteSession(tokenHash: String) async throws
 }
 
+/// Users' SSH public keys, for the SSH front's public-key authentication.
+public protocol SSHKeyStore: Sendable {
+    /// Registers `key` for `userID`; false when that key is already registered (for anyone).
+    func addSSHKey(_ key: SSHKeyRecord) async throws -> Bool
+    func sshKeys(userID: Int64) async throws -> [SSHKeyRecord]
+    /// Removes the key with `fingerprint` from `userID`; false when there was none.
+    func removeSSHKey(userID: Int64, fingerprint: String) async throws -> Bool
+    /// The key record for a key blob (base64 as in authorized_keys), if registered.
+    func sshKey(blob: String) async throws -> SSHKeyRecord?
+}
+
 /// Everything the server needs from a store.
 public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
+    & SSHKeyStore

@@ -85,7 +85,7 @@ public struct ConsentState: Equatable, Sendable {
     public var finished = false
 
     public init(now: Date, serverName: String, kiosk: Bool = false, idleTimeout: TimeInterval = 60,
-                user: String? = nil, code: String? = nil) {
+                user: String? = nil, code: String? = nil, session: ConsentLogin? = nil) {
         self.now = now
         self.serverName = serverName
         self.kiosk = kiosk
@@ -93,6 +93,11 @@ public struct ConsentState: Equatable, Sendable {
         lastInput = now
         if let user { login.name = user; login.focus = .password }
         if let code { self.code.letters = CodeLetters.accept(code).letters }
+        // Already authenticated elsewhere (the SSH front): straight to code entry.
+        if let session {
+            self.session = session
+            screen = .codeEntry
+        }
     }
 }
 

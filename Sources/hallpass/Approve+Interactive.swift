@@ -6,10 +6,17 @@ import HallpassTerminal
 import HallpassTUI
 
 extension Approve {
+    /// The environment variable through which `hallpass serve`'s SSH front passes a session.
+    static let sessionVariable = "HALLPASS_SSH_SESSION"
+
     /// The consent screen (or its plain-prompt form) until the person quits.
     func interactive() async throws {
         if passwordStdin { throw CLIError("--password-stdin needs --decision; the consent screen asks for the password", exitCode: 64) }
         let environment = ProcessInfo.processInfo.environment
+        // The SSH front hands over a consent session for the key or password that authenticated
+        // the connection: by environment (never argv), read once and removed at once.
+        let handedOver = environment[Approve.sessionVariable].flatMap { $0.isEmpty ? nil : $0 }
+        unsetenv(Approve.sessionVariable)
         let settings = try ConfigurationLoader.load(file: config, environment: environment)
         let language: Language
         if let tag = lang ?? settings.language {
@@ -37,7 +44,8 @@ extension Approve {
             for signalNumber in [SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU] { signal(signalNumber, SIG_IGN) }
         }
         let state = ConsentState(now: Date(), serverName: server, kiosk: kiosk, idleTimeout: TimeInterval(idleTimeout),
-                                 user: user, code: code)
+                                 user: user, code: code,
+                                 session: handedOver.map { ConsentLogin(session: $0, user: user ?? "") })
         let failure: String? = await withCheckedContinuation { continuation in
             // ncurses wants one thread of its own; effects run as tasks beside it.
             let thread = Thread {

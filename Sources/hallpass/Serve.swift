@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HallpassCore
 import HallpassServer
+import HallpassSSH
 import HallpassStore
 import Hummingbird
 import Logging
@@ -26,6 +27,12 @@ struct Serve: AsyncParsableCommand {
 
     @Option(name: .customLong("signing-alg"), help: "Algorithm for the first signing key: EdDSA (default) or ES256.")
     var signingAlg: String?
+
+    @Option(name: .customLong("ssh-listen"), help: "Address for the SSH consent front, HOST:PORT (default 127.0.0.1:2222).")
+    var sshListen: String = "127.0.0.1:2222"
+
+    @Flag(name: .customLong("no-ssh"), help: "Do not start the SSH consent front.")
+    var noSSH = false
 
     @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
     var demo = false
@@ -56,10 +63,29 @@ struct Serve: AsyncParsableCommand {
             if demo { try await DemoSeed.seed(sqlite) }
             let app = try await buildApplication(server: server, logger: logger)
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databasePath)")
+            var services: [any Service] = [app]
+            if !noSSH {
+                let (sshHost, sshPort) = try ServerConfiguration.parseListen(sshListen)
+                let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
+                let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
+                services.append(SSHFront(server: server, hostKey: hostKey, host: sshHost, port: sshPort,
+                                         executable: try Self.ownExecutable(), logger: logger) { port in
+                    writeOut("hallpass: ssh consent front on \(sshHost):\(port) · host key \(hostKey.fingerprint)")
+                })
+            }
             let group = ServiceGroup(configuration: .init(
-                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+                services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
             try await group.run()
         }
+    }
+}
+
+extension Serve {
+    /// This binary's own path, for the SSH front's `hallpass approve` children.
+    static func ownExecutable() throws -> String {
+        let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw CLIError("cannot find this program's own path") }
+        return path
     }
 }
 

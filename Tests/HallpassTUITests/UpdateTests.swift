@@ -19,6 +19,13 @@ import Testing
         #expect(s.login.password.isEmpty)
     }
 
+    @Test func aSessionFromTheSSHFrontStartsOnCodeEntry() {
+        var s = ConsentState(now: Fixture.t0, serverName: "h", session: Fixture.login)
+        #expect(s.screen == .codeEntry && s.session == Fixture.login)
+        Fixture.type("BCDFGHJK", into: &s)
+        #expect(s.update(.key(.enter)) == [.lookup(code: "BCDF-GHJK", session: Fixture.login.session)])
+    }
+
     @Test func emptyFieldsAndWrongPasswordsSaySo() {
         var s = Fixture.state()
         _ = s.update(.key(.tab))

@@ -34,9 +34,11 @@ class Server:
         self.tmp = tmp
         self.db = os.path.join(tmp, "hallpass.db")
         self.port = port or free_port()
+        self.ssh_port = free_port()
         self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
         self.log = open(os.path.join(tmp, "serve.log"), "w+")
-        self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}", *extra],
+        self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
+                                      "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
                                      stdout=self.log, stderr=subprocess.STDOUT)
         self.wait_ready(scheme)
 

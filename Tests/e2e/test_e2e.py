@@ -127,7 +127,7 @@ def test_config_file_environment_and_flags_in_order_of_precedence(tmpdir_path):
     with open(conf, "w") as f:
         f.write(f'db = "{tmpdir_path}/from-file.db"\nlisten = "127.0.0.1:1"\n')
     env = dict(os.environ, HALLPASS_LISTEN=f"127.0.0.1:{port}")
-    proc = subprocess.Popen([BIN, "serve", "--config", conf, "--issuer", f"http://localhost:{port}/t/acme"], env=env,
+    proc = subprocess.Popen([BIN, "serve", "--config", conf, "--issuer", f"http://localhost:{port}/t/acme", "--no-ssh"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = proc.stdout.readline()

@@ -9,13 +9,13 @@ from conftest import BIN
 
 
 class Tmux:
-    def __init__(self, tmp, args, width=80, height=24, env=None, report_exit=False):
+    def __init__(self, tmp, args, width=80, height=24, env=None, report_exit=False, program=BIN):
         self.socket = "hallpass-" + uuid.uuid4().hex[:10]
         self.raw_path = os.path.join(tmp, f"pty-{self.socket}.raw")
         environment = {"LANG": "C.UTF-8", "TERM": "xterm-256color", **(env or {})}
         self.env = {**os.environ, **environment}
         command = "env " + " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items()) + " " + \
-                  " ".join(shlex.quote(a) for a in [BIN, *args])
+                  " ".join(shlex.quote(a) for a in [program, *args])
         # Either the program is the pane, or a shell reports its exit status on screen after it.
         command = command + '; echo "EXIT=$?"; sleep 600' if report_exit else "exec " + command
         self.tmux("new-session", "-d", "-s", "main", "-x", str(width), "-y", str(height), command)
