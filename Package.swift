@@ -149,6 +149,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "HallpassSSHTests",
+            dependencies: ["HallpassCore", "HallpassSSH"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "HallpassStoreTests",
             dependencies: ["HallpassCore", "HallpassStore"],
             swiftSettings: swiftSettings

@@ -1,0 +1,64 @@
+import Foundation
+import HallpassCore
+@testable import HallpassSSH
+import Testing
+
+@Suite struct SSHPublicKeyLineTests {
+    // ssh-keygen -t ed25519; `ssh-keygen -lf` prints the same fingerprint.
+    let line = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINxDQILeWuHewSRmCKSoNft6fCSvZ+JNPXa4t5OOEqk+ someone@host"
+
+    @Test func parsesAndFingerprintsLikeSshKeygen() throws {
+        let key = try SSHPublicKeyLine(parsing: line + "\n")
+        #expect(key.type == "ssh-ed25519" && key.comment == "someone@host")
+        #expect(key.fingerprint == "SHA256:zLyP0bU4eEQp8U6VXoX4wHR8XphKDiQW1HcmwAKBIdA")
+    }
+
+    @Test func refusesWhatTheFrontCannotVerifyOrWhatLies() {
+        #expect(throws: SSHPublicKeyLine.ParseError.empty) { try SSHPublicKeyLine(parsing: "  \n") }
+        #expect(throws: SSHPublicKeyLine.ParseError.unsupportedType("ssh-rsa")) { try SSHPublicKeyLine(parsing: "ssh-rsa AAAAB3NzaC1yc2E= x") }
+        #expect(throws: SSHPublicKeyLine.ParseError.badBase64) { try SSHPublicKeyLine(parsing: "ssh-ed25519 !!!") }
+        // An ECDSA blob presented as Ed25519.
+        #expect(throws: SSHPublicKeyLine.ParseError.typeMismatch) {
+            try SSHPublicKeyLine(parsing: "ssh-ed25519 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTY=")
+        }
+    }
+}
+
+@Suite struct SSHHostKeyTests {
+    @Test func isMadeOnceKeptPrivateAndReloaded() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-ssh-\(UUID().uuidString)/keys")
+        let path = dir.appendingPathComponent("ssh_host_ed25519_key").path
+        let first = try SSHHostKey.loadOrCreate(at: path)
+        let again = try SSHHostKey.loadOrCreate(at: path)
+        #expect(first.fingerprint == again.fingerprint)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        try "not a key".write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(throws: SSHFrontError.self) { try SSHHostKey.loadOrCreate(at: path) }
+    }
+}
+
+@Suite struct SSHSessionLaunchTests {
+    let launch = SSHSessionLaunch(executable: "/usr/bin/hallpass", serverURL: "http://127.0.0.1:8080")
+
+    @Test func theChildEnvironmentIsBuiltNotInherited() {
+        let env = launch.environment(term: "tmux-256color", clientEnvironment: ["LANG": "zh_CN.UTF-8"], session: "cs_x")
+        #expect(env == ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TERM": "tmux-256color", "LANG": "zh_CN.UTF-8",
+                        "LC_CTYPE": "C.UTF-8", "HALLPASS_SSH_SESSION": "cs_x"])
+    }
+
+    @Test func unknownTermsAndNonUTF8LocalesFallBack() {
+        let env = launch.environment(term: "evil\u{1b}[0m", clientEnvironment: ["LC_CTYPE": "POSIX"], session: "cs_x")
+        #expect(env["TERM"] == "xterm-256color" && env["LANG"] == "C.UTF-8" && env["LC_CTYPE"] == "C.UTF-8")
+        #expect(!SSHSessionLaunch.isUTF8Locale("en_US.UTF-8; rm -rf /"))
+        #expect(SSHSessionLaunch.isUTF8Locale("en_US.utf8"))
+    }
+
+    @Test func terminalSizesAreClamped() {
+        #expect(TerminalSize(columns: 0, rows: 0) == TerminalSize(columns: 80, rows: 24))
+        let huge = TerminalSize(columns: 100_000, rows: 100_000)
+        #expect(huge.columns == 500 && huge.rows == 300)
+        let tiny = TerminalSize(columns: 1, rows: 1)
+        #expect(tiny.columns == 20 && tiny.rows == 5)
+    }
+}
