@@ -150,7 +150,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallpassSSHTests",
-            dependencies: ["HallpassCore", "HallpassSSH"],
+            dependencies: ["HallpassCore", "HallpassServer", "HallpassSSH"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -54,6 +54,7 @@ public struct DeviceFlowClient: Sendable {
             throw DeviceFlowError.badResponse("malformed device authorization response")
         }
         codes.tokenEndpoint = metadata.token_endpoint
+        codes.sshConsent = metadata.consent_ssh_uri.flatMap(SSHConsentAddress.init(uri:))
         return codes
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 
 /// RFC 8414 §2 fields the device side uses.
 public struct ServerMetadata: Decodable, Sendable {
@@ -6,6 +7,8 @@ public struct ServerMetadata: Decodable, Sendable {
     public var device_authorization_endpoint: String?
     public var token_endpoint: String?
     public var jwks_uri: String?
+    /// Hallpass's SSH consent front, `ssh://HOST:PORT`, when the server runs one.
+    public var consent_ssh_uri: String?
 }
 
 /// RFC 8628 §3.2 device authorization response.
@@ -20,6 +23,8 @@ public struct DeviceAuthorization: Decodable, Sendable, Equatable {
     public var push_uri: String?
     /// Where to poll; filled in from the metadata.
     public var tokenEndpoint: String?
+    /// The SSH consent front to approve on, from the metadata (`consent_ssh_uri`).
+    public var sshConsent: SSHConsentAddress?
 
     enum CodingKeys: String, CodingKey {
         case device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval, push_uri

@@ -54,6 +54,8 @@ struct DiscoveryEndpoints {
             "scopes_supported": .array(scopes.map(JSON.string)),
             "code_challenge_methods_supported": [],
         ]
+        // An extension field (RFC 8414 §2 allows more): the terminal consent front over SSH.
+        if let ssh = server.configuration.sshConsentURI { body["consent_ssh_uri"] = .string(ssh) }
         if openID {
             body["subject_types_supported"] = ["public"]
             body["id_token_signing_alg_values_supported"] = .array(algorithms.map(JSON.string))
@@ -64,13 +66,16 @@ struct DiscoveryEndpoints {
 
     /// `verification_uri` (RFC 8628 §3.2): Hallpass approves in a terminal, so this page says how.
     func verificationPage() -> Response {
-        let text = """
+        var text = """
             Hallpass — approve a device from a terminal.
 
             Run:   hallpass approve --server \(server.issuer)
-            and enter the code shown on your device.
 
             """
+        if let ssh = server.configuration.sshConsentURI.flatMap(SSHConsentAddress.init(uri:)) {
+            text += "or:    \(ssh.command)\n"
+        }
+        text += "and enter the code shown on your device.\n"
         return Response(status: .ok, headers: [.contentType: "text/plain; charset=utf-8", .cacheControl: "no-store"],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var theme: String?
     /// The consent front's language, `en` or `zh-Hans` (`language`, `HALLPASS_LANGUAGE`).
     public var language: String?
+    /// Where the SSH consent front listens (`serve --ssh-listen`), or nil when it is off.
+    public var sshHost: String?
+    public var sshPort: Int?
 
     public init() {}
 
@@ -32,6 +35,28 @@ public struct ServerConfiguration: Sendable, Equatable {
         }
         let shownHost = host.contains(":") ? "[\(host)]" : host
         return "\(usesTLS ? "https" : "http")://\(shownHost):\(port)"
+    }
+
+    /// The SSH consent front as people reach it, `ssh://HOST:PORT`, for metadata and the
+    /// verification page. A wildcard listen address is reached at the issuer's host; a loopback
+    /// one only from the issuer's own machine, so it is advertised only with a loopback issuer.
+    public var sshConsentURI: String? {
+        guard let sshHost, let sshPort, sshPort > 0, let issuerHost = URL(string: effectiveIssuer)?.host else { return nil }
+        let host: String
+        if ["0.0.0.0", "::", ""].contains(sshHost) {
+            host = issuerHost
+        } else if Self.isLoopback(sshHost), !Self.isLoopback(issuerHost) {
+            return nil
+        } else {
+            host = sshHost
+        }
+        let shown = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        return "ssh://\(shown):\(sshPort)"
+    }
+
+    static func isLoopback(_ host: String) -> Bool {
+        let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 
     /// The path component of the issuer, where every route is mounted ("" for none).

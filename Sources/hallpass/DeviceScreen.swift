@@ -35,6 +35,7 @@ struct DeviceScreen {
             lines.append("")
         }
         lines.append("with:  hallpass approve --server \(server)")
+        if let ssh = codes.sshConsent { lines.append("or:    \(ssh.command)") }
         lines.append("(or see \(uri))")
         lines.append(terminal ? "" : "The code expires in \(codes.expires_in / 60) minutes. Waiting…")
         writeOut(lines.joined(separator: "\n"))

@@ -80,9 +80,10 @@ struct Login: AsyncParsableCommand {
     }
 
     private func announceJSON(_ codes: DeviceAuthorization) {
-        let object: [String: Any] = ["event": "code", "user_code": codes.user_code, "verification_uri": codes.verification_uri,
+        var object: [String: Any] = ["event": "code", "user_code": codes.user_code, "verification_uri": codes.verification_uri,
                                      "verification_uri_complete": codes.verification_uri_complete ?? "",
                                      "expires_in": codes.expires_in, "interval": codes.interval ?? 5]
+        if let ssh = codes.sshConsent { object["ssh_command"] = ssh.command }
         if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) {
             writeOut(String(decoding: data, as: UTF8.self))
         }

@@ -54,6 +54,7 @@ struct Serve: AsyncParsableCommand {
             if let tlsKey { configuration.tlsKeyPath = tlsKey }
             if let signingAlg { configuration.signingAlgorithm = signingAlg }
             configuration.demo = demo
+            if !noSSH { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
             try configuration.validate()
 
             var logger = Logger(label: "hallpass")
@@ -65,7 +66,7 @@ struct Serve: AsyncParsableCommand {
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databasePath)")
             var services: [any Service] = [app]
             if !noSSH {
-                let (sshHost, sshPort) = try ServerConfiguration.parseListen(sshListen)
+                let (sshHost, sshPort) = (configuration.sshHost ?? "127.0.0.1", configuration.sshPort ?? 2222)
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
                 services.append(SSHFront(server: server, hostKey: hostKey, host: sshHost, port: sshPort,

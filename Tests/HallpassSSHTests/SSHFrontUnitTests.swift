@@ -1,5 +1,6 @@
 import Foundation
 import HallpassCore
+import HallpassServer
 @testable import HallpassSSH
 import Testing
 
@@ -60,5 +61,40 @@ import Testing
         #expect(huge.columns == 500 && huge.rows == 300)
         let tiny = TerminalSize(columns: 1, rows: 1)
         #expect(tiny.columns == 20 && tiny.rows == 5)
+    }
+}
+
+@Suite struct SSHConsentAddressTests {
+    @Test func parsesWhatTheServerAdvertisesIntoACommandToType() {
+        #expect(SSHConsentAddress(uri: "ssh://auth.example.com:2222")?.command == "ssh -p 2222 auth.example.com")
+        #expect(SSHConsentAddress(uri: "ssh://auth.example.com")?.command == "ssh auth.example.com")
+        #expect(SSHConsentAddress(uri: "ssh://[::1]:2222") == SSHConsentAddress(uri: "ssh://[::1]:2222"))
+        #expect(SSHConsentAddress(uri: "ssh://[::1]:2222")?.command == "ssh -p 2222 ::1")
+    }
+
+    @Test func refusesAnythingThatIsNotPlainlyAHostAndPort() {
+        for hostile in ["http://a:22", "ssh://", "ssh://a@b:22", "ssh://a:22/path", "ssh://a;rm -rf ~:22",
+                        "ssh://a\u{1b}[2J:22", "ssh://-oProxyCommand=x:22", "ssh://-oVisualHostKey:22", "ssh://a:0", "ssh://a:70000", "ssh://[::1",
+                        "ssh://a:22x", "ssh://ａ:22"] {
+            #expect(SSHConsentAddress(uri: hostile) == nil, "\(hostile)")
+        }
+    }
+
+    @Test func theServerAdvertisesOnlyWhatPeopleCanReach() {
+        var configuration = ServerConfiguration()
+        #expect(configuration.sshConsentURI == nil)                                  // --no-ssh
+        (configuration.sshHost, configuration.sshPort) = ("127.0.0.1", 2222)
+        #expect(configuration.sshConsentURI == "ssh://127.0.0.1:2222")                // loopback issuer, loopback front
+        configuration.issuer = URL(string: "https://auth.example.com/t/acme")
+        #expect(configuration.sshConsentURI == nil)                                  // loopback only: unreachable for others
+        configuration.sshHost = "0.0.0.0"
+        #expect(configuration.sshConsentURI == "ssh://auth.example.com:2222")         // wildcard: the issuer's host
+        configuration.sshHost = "192.0.2.7"
+        #expect(configuration.sshConsentURI == "ssh://192.0.2.7:2222")
+        configuration.sshHost = "::"
+        configuration.issuer = URL(string: "http://[::1]:8080")
+        #expect(configuration.sshConsentURI == "ssh://[::1]:2222")
+        configuration.sshPort = 0
+        #expect(configuration.sshConsentURI == nil)                                  // an ephemeral port is not known yet
     }
 }

@@ -141,6 +141,7 @@ def test_config_file_environment_and_flags_in_order_of_precedence(tmpdir_path):
             except OSError:
                 time.sleep(0.2)
         assert meta["token_endpoint"] == f"http://localhost:{port}/t/acme/oauth/token"
+        assert "consent_ssh_uri" not in meta                  # --no-ssh: nothing advertised
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=15)

@@ -23,6 +23,7 @@ def test_a_terminal_gets_a_large_code_a_qr_code_a_countdown_and_a_private_token_
     try:
         screen = t.wait_for("Waiting for approval")
         assert "or scan it:" in screen and "█▀▀▀▀▀█" in screen
+        assert f"or:    ssh -p {server.ssh_port} 127.0.0.1" in screen   # the SSH consent front
         assert "the code expires in 9:5" in screen or "the code expires in 10:00" in screen
         code = shown_code(screen)
         assert screen.count("█") > 100                         # the block letters and the QR code

@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ALICE_PASSWORD, start_login
+from conftest import ALICE_PASSWORD, BIN, get_json, start_login
 from tui import Tmux
 
 
@@ -69,6 +69,21 @@ def test_key_login_lands_on_code_entry_and_approves_a_login_grant(server, keys, 
     t.wait_for("Approved")
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 0 and json.loads(out.strip().splitlines()[-1])["event"] == "approved"
+
+
+def test_the_server_tells_devices_and_people_where_the_ssh_front_is(server):
+    meta = get_json(f"{server.base}/.well-known/oauth-authorization-server")
+    assert meta["consent_ssh_uri"] == f"ssh://127.0.0.1:{server.ssh_port}"
+    page = urllib.request.urlopen(f"{server.base}/device", timeout=10).read().decode()
+    assert f"ssh -p {server.ssh_port} 127.0.0.1" in page
+    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "tv", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = json.loads(proc.stdout.readline())
+        assert first["event"] == "code" and first["ssh_command"] == f"ssh -p {server.ssh_port} 127.0.0.1"
+    finally:
+        proc.kill()
+        proc.wait()
 
 
 def test_password_login_and_the_limits_on_wrong_passwords(server, ssh):
