@@ -5,7 +5,7 @@ import TOMLKit
 /// `HALLPASS_*` environment variables, then flags (applied by the caller last).
 public enum ConfigurationLoader {
     /// The keys a config file and the environment may set.
-    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language"]
+    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language", "ssh_listen"]
 
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -60,6 +60,12 @@ public enum ConfigurationLoader {
             case "signing_alg": configuration.signingAlgorithm = value
             case "theme": configuration.theme = value
             case "language": configuration.language = value
+            case "ssh_listen":
+                if value == "off" {
+                    (configuration.sshHost, configuration.sshPort) = (nil, nil)
+                } else {
+                    (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(value)
+                }
             default: break
             }
         }

@@ -18,9 +18,10 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var theme: String?
     /// The consent front's language, `en` or `zh-Hans` (`language`, `HALLPASS_LANGUAGE`).
     public var language: String?
-    /// Where the SSH consent front listens (`serve --ssh-listen`), or nil when it is off.
-    public var sshHost: String?
-    public var sshPort: Int?
+    /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
+    /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
+    public var sshHost: String? = "127.0.0.1"
+    public var sshPort: Int? = 2222
 
     public init() {}
 

@@ -28,10 +28,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("signing-alg"), help: "Algorithm for the first signing key: EdDSA (default) or ES256.")
     var signingAlg: String?
 
-    @Option(name: .customLong("ssh-listen"), help: "Address for the SSH consent front, HOST:PORT (default 127.0.0.1:2222).")
-    var sshListen: String = "127.0.0.1:2222"
+    @Option(name: .customLong("ssh-listen"), help: "Address for the SSH consent front, HOST:PORT (default 127.0.0.1:2222; also HALLPASS_SSH_LISTEN).")
+    var sshListen: String?
 
-    @Flag(name: .customLong("no-ssh"), help: "Do not start the SSH consent front.")
+    @Flag(name: .customLong("no-ssh"), help: "Do not start the SSH consent front (also ssh_listen = \"off\").")
     var noSSH = false
 
     @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
@@ -54,7 +54,8 @@ struct Serve: AsyncParsableCommand {
             if let tlsKey { configuration.tlsKeyPath = tlsKey }
             if let signingAlg { configuration.signingAlgorithm = signingAlg }
             configuration.demo = demo
-            if !noSSH { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
+            if let sshListen { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
+            if noSSH { (configuration.sshHost, configuration.sshPort) = (nil, nil) }
             try configuration.validate()
 
             var logger = Logger(label: "hallpass")
@@ -65,8 +66,7 @@ struct Serve: AsyncParsableCommand {
             let app = try await buildApplication(server: server, logger: logger)
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databasePath)")
             var services: [any Service] = [app]
-            if !noSSH {
-                let (sshHost, sshPort) = (configuration.sshHost ?? "127.0.0.1", configuration.sshPort ?? 2222)
+            if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
                 services.append(SSHFront(server: server, hostKey: hostKey, host: sshHost, port: sshPort,

@@ -82,8 +82,9 @@ import Testing
 
     @Test func theServerAdvertisesOnlyWhatPeopleCanReach() {
         var configuration = ServerConfiguration()
-        #expect(configuration.sshConsentURI == nil)                                  // --no-ssh
-        (configuration.sshHost, configuration.sshPort) = ("127.0.0.1", 2222)
+        (configuration.sshHost, configuration.sshPort) = (nil, nil)                   // --no-ssh
+        #expect(configuration.sshConsentURI == nil)
+        configuration = ServerConfiguration()                                       // the default front
         #expect(configuration.sshConsentURI == "ssh://127.0.0.1:2222")                // loopback issuer, loopback front
         configuration.issuer = URL(string: "https://auth.example.com/t/acme")
         #expect(configuration.sshConsentURI == nil)                                  // loopback only: unreachable for others
@@ -96,5 +97,15 @@ import Testing
         #expect(configuration.sshConsentURI == "ssh://[::1]:2222")
         configuration.sshPort = 0
         #expect(configuration.sshConsentURI == nil)                                  // an ephemeral port is not known yet
+    }
+
+    @Test func theConfigFileAndEnvironmentChooseOrTurnOffTheFront() throws {
+        let on = try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "0.0.0.0:2200"])
+        #expect(on.sshHost == "0.0.0.0" && on.sshPort == 2200)
+        let off = try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "off"])
+        #expect(off.sshHost == nil && off.sshPort == nil)
+        #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "somewhere"])
+        }
     }
 }
