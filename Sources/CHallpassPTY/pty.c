@@ -7,7 +7,7 @@
 #include "hallpass_pty.h"
 
 pid_t hp_pty_spawn(const char *path, char *const argv[], char *const envp[],
-                   unsigned short rows, unsigned short cols, int *master) {
+                   unsigned short rows, unsigned short cols, int handover, int *master) {
     struct winsize size = { .ws_row = rows, .ws_col = cols };
     int fd = -1;
     pid_t pid = forkpty(&fd, NULL, NULL, &size);
@@ -19,7 +19,14 @@ pid_t hp_pty_spawn(const char *path, char *const argv[], char *const envp[],
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        closefrom(3);
+        if (handover >= 0) {
+            /* dup2 leaves the copy without close-on-exec; the same fd needs it cleared. */
+            if (handover == 3) fcntl(3, F_SETFD, 0);
+            else if (dup2(handover, 3) < 0) _exit(126);
+            closefrom(4);
+        } else {
+            closefrom(3);
+        }
         execve(path, argv, envp);
         _exit(127);
     }
@@ -31,4 +38,8 @@ pid_t hp_pty_spawn(const char *path, char *const argv[], char *const envp[],
 int hp_pty_resize(int master, unsigned short rows, unsigned short cols) {
     struct winsize size = { .ws_row = rows, .ws_col = cols };
     return ioctl(master, TIOCSWINSZ, &size);
+}
+
+int hp_pipe_cloexec(int ends[2]) {
+    return pipe2(ends, O_CLOEXEC);
 }

@@ -11,18 +11,46 @@ struct PTYProcess: Sendable {
         let description: String
     }
 
+    /// The child's fd on which `handover` can be read, once, to its end.
+    static let handoverDescriptor: Int32 = 3
+
+    /// Starts `executable` on a new PTY. `handover` (a secret for the child) is written into a
+    /// pipe whose read end becomes the child's fd 3: never in argv or the environment (which
+    /// `/proc/PID/environ` and `ps e` show), and gone once the child has read it.
     static func spawn(executable: String, arguments: [String], environment: [String: String],
-                      size: TerminalSize) throws -> PTYProcess {
+                      size: TerminalSize, handover: String? = nil) throws -> PTYProcess {
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = environment.sorted { $0.key < $1.key }.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
         }
+        var readEnd: Int32 = -1
+        if let handover {
+            readEnd = try handoverPipe(carrying: handover)
+        }
+        defer { if readEnd >= 0 { close(readEnd) } }
         var master: Int32 = -1
-        let pid = hp_pty_spawn(executable, argv, envp, UInt16(size.rows), UInt16(size.columns), &master)
+        let pid = hp_pty_spawn(executable, argv, envp, UInt16(size.rows), UInt16(size.columns), readEnd, &master)
         guard pid > 0 else { throw SpawnError(description: "cannot start the consent screen: \(String(cString: strerror(errno)))") }
         return PTYProcess(pid: pid, master: master)
+    }
+
+    /// A close-on-exec pipe already holding `secret` and closed for writing; its read end.
+    private static func handoverPipe(carrying secret: String) throws -> Int32 {
+        var ends: [Int32] = [-1, -1]
+        guard hp_pipe_cloexec(&ends) == 0 else {
+            throw SpawnError(description: "cannot start the consent screen: \(String(cString: strerror(errno)))")
+        }
+        let bytes = Array(secret.utf8)
+        // Far below the pipe's capacity: the write completes without a reader.
+        let written = bytes.withUnsafeBytes { write(ends[1], $0.baseAddress, $0.count) }
+        close(ends[1])
+        guard written == bytes.count else {
+            close(ends[0])
+            throw SpawnError(description: "cannot start the consent screen: the session could not be handed over")
+        }
+        return ends[0]
     }
 
     func resize(_ size: TerminalSize) {

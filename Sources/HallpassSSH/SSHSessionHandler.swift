@@ -15,11 +15,13 @@ struct SSHSessionLaunch: Sendable {
         "linux", "rxvt-unicode", "rxvt-unicode-256color", "alacritty", "foot", "kitty", "xterm-kitty",
     ]
 
-    /// The child's whole environment: nothing of the server's own leaks into it.
-    func environment(term: String, clientEnvironment: [String: String], session: String) -> [String: String] {
+    /// The child's whole environment: nothing of the server's own leaks into it. The consent
+    /// session itself is not in it: it waits on the inherited fd named by `HALLPASS_SSH_SESSION_FD`.
+    func environment(term: String, clientEnvironment: [String: String]) -> [String: String] {
         var environment = ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent",
                            "TERM": Self.terminals.contains(term) ? term : "xterm-256color",
-                           "LANG": "C.UTF-8", "LC_CTYPE": "C.UTF-8", "HALLPASS_SSH_SESSION": session]
+                           "LANG": "C.UTF-8", "LC_CTYPE": "C.UTF-8",
+                           "HALLPASS_SSH_SESSION_FD": String(PTYProcess.handoverDescriptor)]
         for (name, value) in clientEnvironment where Self.isUTF8Locale(value) { environment[name] = value }
         environment["LC_CTYPE"] = "C.UTF-8"       // whatever the client asked, characters are UTF-8
         return environment
@@ -96,12 +98,12 @@ final class SSHSessionHandler: ChannelDuplexHandler {
         guard process == nil, let terminal else {
             return refuse(context: context, wanted: wantReply, "this server needs a terminal: connect with ssh -t")
         }
-        let environment = launch.environment(term: terminal.term, clientEnvironment: clientEnvironment, session: session.token)
+        let environment = launch.environment(term: terminal.term, clientEnvironment: clientEnvironment)
         let child: PTYProcess
         do {
             child = try PTYProcess.spawn(executable: launch.executable,
                                          arguments: ["approve", "--server", launch.serverURL, "--user", session.userName],
-                                         environment: environment, size: terminal.size)
+                                         environment: environment, size: terminal.size, handover: session.token)
         } catch {
             return refuse(context: context, wanted: wantReply, "\(error)")
         }

@@ -6,17 +6,40 @@ import HallpassTerminal
 import HallpassTUI
 
 extension Approve {
-    /// The environment variable through which `hallpass serve`'s SSH front passes a session.
-    static let sessionVariable = "HALLPASS_SSH_SESSION"
+    /// Names the inherited fd on which `hallpass serve`'s SSH front hands over a session.
+    static let sessionDescriptorVariable = "HALLPASS_SSH_SESSION_FD"
+
+    /// The consent session the SSH front opened for the key or password that authenticated the
+    /// connection, read once from the inherited pipe named in the environment (never argv, never
+    /// the secret itself in the environment), which is then closed. Nil when there is none or it
+    /// is not a pipe holding a session token.
+    static func takeHandedOverSession(environment: [String: String]) -> String? {
+        guard let name = environment[sessionDescriptorVariable] else { return nil }
+        unsetenv(sessionDescriptorVariable)
+        guard let fd = Int32(name), fd >= 3 else { return nil }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFIFO else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 256)
+        while bytes.count <= 512 {
+            let count = read(fd, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes += chunk[0..<count]
+        }
+        let token = String(decoding: bytes, as: UTF8.self)
+        guard token.hasPrefix("cs_"), token.count <= 512,
+              token.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F })
+        else { return nil }
+        return token
+    }
 
     /// The consent screen (or its plain-prompt form) until the person quits.
     func interactive() async throws {
         if passwordStdin { throw CLIError("--password-stdin needs --decision; the consent screen asks for the password", exitCode: 64) }
         let environment = ProcessInfo.processInfo.environment
-        // The SSH front hands over a consent session for the key or password that authenticated
-        // the connection: by environment (never argv), read once and removed at once.
-        let handedOver = environment[Approve.sessionVariable].flatMap { $0.isEmpty ? nil : $0 }
-        unsetenv(Approve.sessionVariable)
+        let handedOver = Approve.takeHandedOverSession(environment: environment)
         let settings = try ConfigurationLoader.load(file: config, environment: environment)
         let language: Language
         if let tag = lang ?? settings.language {

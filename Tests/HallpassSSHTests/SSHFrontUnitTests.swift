@@ -43,13 +43,13 @@ import Testing
     let launch = SSHSessionLaunch(executable: "/usr/bin/hallpass", serverURL: "http://127.0.0.1:8080")
 
     @Test func theChildEnvironmentIsBuiltNotInherited() {
-        let env = launch.environment(term: "tmux-256color", clientEnvironment: ["LANG": "zh_CN.UTF-8"], session: "cs_x")
+        let env = launch.environment(term: "tmux-256color", clientEnvironment: ["LANG": "zh_CN.UTF-8"])
         #expect(env == ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TERM": "tmux-256color", "LANG": "zh_CN.UTF-8",
-                        "LC_CTYPE": "C.UTF-8", "HALLPASS_SSH_SESSION": "cs_x"])
+                        "LC_CTYPE": "C.UTF-8", "HALLPASS_SSH_SESSION_FD": "3"])
     }
 
     @Test func unknownTermsAndNonUTF8LocalesFallBack() {
-        let env = launch.environment(term: "evil\u{1b}[0m", clientEnvironment: ["LC_CTYPE": "POSIX"], session: "cs_x")
+        let env = launch.environment(term: "evil\u{1b}[0m", clientEnvironment: ["LC_CTYPE": "POSIX"])
         #expect(env["TERM"] == "xterm-256color" && env["LANG"] == "C.UTF-8" && env["LC_CTYPE"] == "C.UTF-8")
         #expect(!SSHSessionLaunch.isUTF8Locale("en_US.UTF-8; rm -rf /"))
         #expect(SSHSessionLaunch.isUTF8Locale("en_US.utf8"))
@@ -61,6 +61,45 @@ import Testing
         #expect(huge.columns == 500 && huge.rows == 300)
         let tiny = TerminalSize(columns: 1, rows: 1)
         #expect(tiny.columns == 20 && tiny.rows == 5)
+    }
+}
+
+@Suite struct PTYProcessTests {
+    /// Everything the child wrote to its terminal, until it exits.
+    func output(of process: PTYProcess) async -> String {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = read(process.master, &chunk, chunk.count)
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { break }                      // EIO once the child has gone
+            bytes += chunk[0..<count]
+        }
+        _ = await process.reap()
+        close(process.master)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    @Test func theSessionArrivesOnFd3OnlyAndOnlyOnce() async throws {
+        let script = "cat <&3; echo; cat <&3; echo END; ls /proc/self/fd; echo ENV=$HALLPASS_SECRET_CHECK"
+        let child = try PTYProcess.spawn(executable: "/bin/sh", arguments: ["-c", script],
+                                         environment: ["PATH": "/usr/bin:/bin"], size: TerminalSize(columns: 80, rows: 24),
+                                         handover: "cs_secret")
+        let text = await output(of: child).replacingOccurrences(of: "\r", with: "")
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(lines.first == "cs_secret")
+        #expect(lines.dropFirst().first == "END")              // a second read finds the pipe empty
+        // fds 0-2 (the PTY), 3 (the pipe) and the one `ls` opens to list them: nothing of the server's.
+        let fds = lines.drop { $0 != "END" }.dropFirst().prefix { !$0.hasPrefix("ENV=") }
+            .flatMap { $0.split(separator: " ").map(String.init) }
+        #expect(Set(fds).isSubset(of: ["0", "1", "2", "3", "4"]), "\(fds)")
+    }
+
+    @Test func withoutAHandoverTheChildHasOnlyItsTerminal() async throws {
+        let child = try PTYProcess.spawn(executable: "/bin/sh", arguments: ["-c", "ls /proc/self/fd"],
+                                         environment: ["PATH": "/usr/bin:/bin"], size: TerminalSize(columns: 80, rows: 24))
+        let fds = await output(of: child).split(whereSeparator: \.isWhitespace).map(String.init)
+        #expect(Set(fds).isSubset(of: ["0", "1", "2", "3"]) && !fds.contains("4"), "\(fds)")
     }
 }
 

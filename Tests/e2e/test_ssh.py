@@ -62,6 +62,15 @@ def test_key_login_lands_on_code_entry_and_approves_a_login_grant(server, keys, 
     t = ssh(keys["alice"])
     t.wait_for("Enter the code shown on the device")
     assert "Logged in as alice" in t.screen()
+    # The session came through an inherited pipe: neither argv nor the environment holds it.
+    children = subprocess.run(["pgrep", "-f", f"approve --server {server.base} --user alice"],
+                              capture_output=True, text=True).stdout.split()
+    assert len(children) == 1
+    with open(f"/proc/{children[0]}/environ", "rb") as f:
+        environ = f.read().split(b"\0")
+    with open(f"/proc/{children[0]}/cmdline", "rb") as f:
+        assert b"cs_" not in f.read()
+    assert b"HALLPASS_SSH_SESSION_FD=3" in environ and not any(b"cs_" in v for v in environ)
     t.type(code.lower().replace("-", " "))
     t.keys("Enter")
     t.wait_for("Deny")
