@@ -19,11 +19,19 @@ extension AuthorizationServer {
 
     /// Public-key authentication, called only once the client's signature has been verified:
     /// the key must be registered to the user named in the request, who must be enabled.
-    /// Nil when it is not (the caller counts the failure).
+    /// Nil when it is not; that failure counts against the source address's login budget, and an
+    /// address over that budget gets nil for every key. A user name locked by wrong passwords
+    /// does not lock out its keys (a key cannot be guessed; otherwise anyone could lock alice out).
     public func sshKeyLogin(name: String, key: SSHPublicKeyLine, source: String) async throws -> HandedOverSession? {
+        let now = clock.now
+        if guards.withLock({ $0.loginByAddress.retryAfter(source, at: now) }) != nil { return nil }
         guard let record = try await store.sshKey(blob: key.blob), record.type == key.type,
               let owner = try await store.user(id: record.userID), owner.name == name, !owner.disabled
-        else { return nil }
+        else {
+            guards.withLock { $0.loginByAddress.recordFailure(source, at: now) }
+            metrics.failedLogins.increment()
+            return nil
+        }
         let (token, _, user) = try await ConsentDesk(server: self).openSession(for: owner, source: source)
         return HandedOverSession(token: token, userName: user.name)
     }
