@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-nio-ssh.git", from: "0.15.1"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket.git", from: "1.6.2"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -48,6 +49,17 @@ let package = Package(
             name: "HallpassCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallpassPostgres",
+            dependencies: [
+                "HallpassCore",
+                "HallpassStore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,6 +134,7 @@ let package = Package(
             dependencies: [
                 "HallpassCore",
                 "HallpassStore",
+                "HallpassPostgres",
                 "HallpassServer",
                 "HallpassSSH",
                 "HallpassClient",
@@ -155,7 +168,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallpassStoreTests",
-            dependencies: ["HallpassCore", "HallpassStore"],
+            dependencies: ["HallpassCore", "HallpassStore", "HallpassPostgres"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
+# The PostgreSQL store's tests need a server: a throwaway one unless HALLPASS_TEST_POSTGRES names one.
+if [ -z "${HALLPASS_TEST_POSTGRES:-}" ]; then
+  eval "$(scripts/throwaway-postgres.sh start)"
+  trap 'scripts/throwaway-postgres.sh stop "$HALLPASS_TEST_POSTGRES_DIR"' EXIT
+fi
 swift build --build-tests
 swift test --skip-build
 venv=.venv-test

@@ -47,8 +47,11 @@ public struct SSHHostKey: Sendable {
     }
 
     /// Where `hallpass serve` keeps the host key for the database at `databasePath`.
+    /// With PostgreSQL there is no database file: the key is `./ssh_host_ed25519_key`, and
+    /// replicas behind one name should be given the same file.
     public static func defaultPath(forDatabase databasePath: String) -> String {
-        URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("ssh_host_ed25519_key").path
+        if databasePath.contains("://") { return "./ssh_host_ed25519_key" }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("ssh_host_ed25519_key").path
     }
 }
 

@@ -27,6 +27,18 @@ public struct ServerConfiguration: Sendable, Equatable {
 
     public var usesTLS: Bool { tlsCertificatePath != nil }
 
+    /// `db` is a PostgreSQL URL (`postgres://…`) rather than a SQLite file.
+    public var usesPostgres: Bool {
+        databasePath.hasPrefix("postgres://") || databasePath.hasPrefix("postgresql://")
+    }
+
+    /// The database for messages and logs: a PostgreSQL URL without its password.
+    public var databaseDescription: String {
+        guard usesPostgres, var url = URLComponents(string: databasePath) else { return databasePath }
+        if url.password != nil { url.password = "***" }
+        return url.string ?? "postgres://…"
+    }
+
     /// The issuer in effect, without a trailing slash.
     public var effectiveIssuer: String {
         if let issuer {

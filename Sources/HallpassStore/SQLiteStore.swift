@@ -172,7 +172,7 @@ extension Row {
 
 extension ScopeSet {
     /// A stored scope string (written by us, so already valid).
-    init(words: String?) {
+    public init(words: String?) {
         self.init((words ?? "").split(separator: " ").map(String.init))
     }
 }

@@ -16,6 +16,11 @@ public enum StoreError: Error, Equatable, CustomStringConvertible {
 public struct UserRecord: Sendable, Equatable {
     public var user: User
     public var passwordHash: String
+
+    public init(user: User, passwordHash: String) {
+        self.user = user
+        self.passwordHash = passwordHash
+    }
 }
 
 public enum GrantInsertion: Sendable, Equatable {
@@ -92,6 +97,12 @@ public struct RefreshTokenRecord: Sendable, Equatable {
     public var expiresAt: Date
     public var usedAt: Date?
     public var revokedAt: Date?
+
+    public init(hash: String, familyID: String, clientID: String, userID: Int64, scopes: ScopeSet, issuedAt: Date,
+                expiresAt: Date, usedAt: Date?, revokedAt: Date?) {
+        (self.hash, self.familyID, self.clientID, self.userID, self.scopes) = (hash, familyID, clientID, userID, scopes)
+        (self.issuedAt, self.expiresAt, self.usedAt, self.revokedAt) = (issuedAt, expiresAt, usedAt, revokedAt)
+    }
 }
 
 public struct AccessTokenRecord: Sendable, Equatable {
@@ -103,6 +114,12 @@ public struct AccessTokenRecord: Sendable, Equatable {
     public var issuedAt: Date
     public var expiresAt: Date
     public var revokedAt: Date?
+
+    public init(jti: String, familyID: String, clientID: String, userID: Int64, scopes: ScopeSet, issuedAt: Date,
+                expiresAt: Date, revokedAt: Date?) {
+        (self.jti, self.familyID, self.clientID, self.userID, self.scopes) = (jti, familyID, clientID, userID, scopes)
+        (self.issuedAt, self.expiresAt, self.revokedAt) = (issuedAt, expiresAt, revokedAt)
+    }
 }
 
 public struct SigningKeyRecord: Sendable, Equatable {

@@ -37,7 +37,7 @@ extension Users {
                 let text = String(decoding: FileHandle.standardInput.readData(ofLength: 16 * 1024), as: UTF8.self)
                 let line: SSHPublicKeyLine
                 do { line = try SSHPublicKeyLine(parsing: text) } catch { throw CLIError("\(error)") }
-                let store = try store.openStore()
+                let store = try await store.openStore()
                 let user = try await Self.user(name, in: store)
                 let record = SSHKeyRecord(userID: user.id, type: line.type, blob: line.blob, fingerprint: line.fingerprint,
                                           comment: String(TerminalText.sanitize(line.comment).prefix(100)), addedAt: Date())
@@ -46,7 +46,7 @@ extension Users {
             }
         }
 
-        static func user(_ name: String, in store: SQLiteStore) async throws -> User {
+        static func user(_ name: String, in store: any HallpassStorage) async throws -> User {
             guard let record = try await store.user(named: name) else { throw CLIError("no user named \(TerminalText.sanitize(name))") }
             return record.user
         }
@@ -59,7 +59,7 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let store = try store.openStore()
+                let store = try await store.openStore()
                 let user = try await AddKey.user(name, in: store)
                 for key in try await store.sshKeys(userID: user.id) {
                     print("\(key.fingerprint)  \(key.type)  \(TerminalText.sanitize(key.comment))")
@@ -77,7 +77,7 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let store = try store.openStore()
+                let store = try await store.openStore()
                 let user = try await AddKey.user(name, in: store)
                 guard try await store.removeSSHKey(userID: user.id, fingerprint: fingerprint) else {
                     throw CLIError("\(TerminalText.sanitize(name)) has no key \(TerminalText.sanitize(fingerprint))")

@@ -60,11 +60,11 @@ struct Serve: AsyncParsableCommand {
 
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let sqlite = try store.openStore()
-            let server = AuthorizationServer(store: sqlite, configuration: configuration)
-            if demo { try await DemoSeed.seed(sqlite) }
+            let storage = try await store.openStore()
+            let server = AuthorizationServer(store: storage, configuration: configuration)
+            if demo { try await DemoSeed.seed(storage) }
             let app = try await buildApplication(server: server, logger: logger)
-            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databasePath)")
+            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)")
             var services: [any Service] = [app]
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
@@ -99,7 +99,7 @@ enum DemoSeed {
         ("write", "Change your data"),
     ]
 
-    static func seed(_ store: SQLiteStore) async throws {
+    static func seed(_ store: any HallpassStorage) async throws {
         for (name, description) in scopes where try await store.scopeDescriptions()[name] == nil {
             try await store.setScope(name: name, description: description)
         }

@@ -1,4 +1,6 @@
 import Foundation
+import HallpassCore
+import HallpassPostgres
 import HallpassServer
 import HallpassStore
 
@@ -10,12 +12,17 @@ extension StoreOptions {
         return configuration
     }
 
-    func openStore() throws -> SQLiteStore {
-        let path = try serverConfiguration().databasePath
+    /// The store `--db` names: a SQLite file, or PostgreSQL for `postgres://…`.
+    func openStore() async throws -> any HallpassStorage {
+        let configuration = try serverConfiguration()
+        let path = configuration.databasePath
         do {
+            if configuration.usesPostgres {
+                return try await PostgresStore(url: path, maximumConnections: 4)
+            }
             return try SQLiteStore(path: path)
         } catch {
-            throw CLIError("cannot open the database at \(path): \(error)")
+            throw CLIError("cannot open the database at \(configuration.databaseDescription): \(TerminalText.sanitize(String(describing: error)))")
         }
     }
 }

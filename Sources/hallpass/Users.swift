@@ -22,7 +22,7 @@ struct Users: AsyncParsableCommand {
                 do { try User.validate(name: name) } catch { throw CLIError("\(error)") }
                 let password = try readSecretFromStdin(what: "password")
                 guard password.count >= 8 else { throw CLIError("a password needs at least 8 characters") }
-                let store = try store.openStore()
+                let store = try await store.openStore()
                 do {
                     _ = try await store.addUser(name: name, passwordHash: try PasswordHasher.hash(password))
                 } catch let error as StoreError {

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import uuid
 import urllib.request
 
 import pytest
@@ -30,9 +31,9 @@ def run(args, db, stdin=None, timeout=60):
 
 
 class Server:
-    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None):
+    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None, db=None):
         self.tmp = tmp
-        self.db = os.path.join(tmp, "hallpass.db")
+        self.db = db or os.path.join(tmp, "hallpass.db")
         self.port = port or free_port()
         self.ssh_port = free_port()
         self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
@@ -83,6 +84,24 @@ def tmpdir_path():
 @pytest.fixture
 def server(tmpdir_path):
     s = Server(tmpdir_path)
+    setup_accounts(s)
+    yield s
+    s.stop()
+
+
+def fresh_postgres_database():
+    """A new, empty database on the test PostgreSQL (scripts/test.sh starts one); its URL."""
+    base = os.environ.get("HALLPASS_TEST_POSTGRES")
+    assert base, "HALLPASS_TEST_POSTGRES is not set: run scripts/test.sh (PostgreSQL tests never skip)"
+    name = "e2e_" + uuid.uuid4().hex
+    r = subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return base.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def pg_server(tmpdir_path):
+    s = Server(tmpdir_path, db=fresh_postgres_database())
     setup_accounts(s)
     yield s
     s.stop()

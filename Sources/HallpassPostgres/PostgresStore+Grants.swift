@@ -1,0 +1,139 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import PostgresNIO
+
+extension PostgresStore: GrantStore {
+    public func insertGrant(_ g: DeviceGrant) async throws -> GrantInsertion {
+        // The partial unique index on live user codes makes a clash a no-op, not an error.
+        let id = try await first("""
+            INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
+                created_at, expires_at, "interval", device_ip, user_agent, guess_budget)
+            VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
+                    \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget))
+            ON CONFLICT DO NOTHING RETURNING id
+            """) { try $0.decode(Int64.self) }
+        return id.map { .inserted(id: $0) } ?? .userCodeTaken
+    }
+
+    static let grantColumns = """
+        id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
+        "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
+        """
+
+    static func grant(from row: PostgresRow) throws -> DeviceGrant {
+        let r = row.makeRandomAccess()
+        let id = try r["id"].decode(Int64.self)
+        guard let userCode = try? UserCode(parsing: r["user_code"].decode(String.self)),
+              let status = DeviceGrant.Status(rawValue: try r["status"].decode(String.self))
+        else { throw StoreError.corrupt("device grant \(id)") }
+        var grant = DeviceGrant(
+            deviceCodeHash: try r["device_code_hash"].decode(String.self), userCode: userCode,
+            clientID: try r["client_id"].decode(String.self),
+            requestedScopes: ScopeSet(words: try r["requested_scopes"].decode(String.self)),
+            createdAt: Date(unix: try r["created_at"].decode(Double.self)), lifetime: 0,
+            interval: try r["interval"].decode(Int.self), deviceIP: try r["device_ip"].decode(String.self),
+            userAgent: try r["user_agent"].decode(String.self), guessBudget: try r["guess_budget"].decode(Int.self))
+        grant.id = id
+        grant.expiresAt = Date(unix: try r["expires_at"].decode(Double.self))
+        grant.status = status
+        grant.grantedScopes = try r["granted_scopes"].decode(String?.self).map { ScopeSet(words: $0) }
+        grant.userID = try r["user_id"].decode(Int64?.self)
+        grant.decidedAt = try r["decided_at"].decode(Double?.self).map(Date.init(unix:))
+        grant.redeemedAt = try r["redeemed_at"].decode(Double?.self).map(Date.init(unix:))
+        return grant
+    }
+
+    public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
+        try await first("SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE device_code_hash = \(deviceCodeHash)",
+                        Self.grant(from:))
+    }
+
+    public func pendingGrant(userCode: UserCode) async throws -> DeviceGrant? {
+        try await first("""
+            SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE user_code = \(userCode.normalized) AND status = 'pending'
+            """, Self.grant(from:))
+    }
+
+    /// A decision is durable when this returns (PostgreSQL commits with `synchronous_commit` on).
+    public func recordDecision(_ grant: DeviceGrant, at now: Date) async throws -> Bool {
+        guard let id = grant.id, grant.status == .approved || grant.status == .denied else { return false }
+        return try await count("""
+            UPDATE device_grants SET status = \(grant.status.rawValue), granted_scopes = \(grant.grantedScopes?.description),
+                user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix)
+            WHERE id = \(id) AND status = 'pending' AND expires_at > \(now.unix) RETURNING 1
+            """) == 1
+    }
+
+    public func setInterval(grantID: Int64, interval: Int) async throws {
+        try await count("UPDATE device_grants SET \"interval\" = GREATEST(\"interval\", \(interval)) WHERE id = \(grantID)")
+    }
+
+    public func chargeWrongGuess(nearCodes userCodes: [String], at now: Date) async throws -> Int {
+        guard !userCodes.isEmpty else { return 0 }
+        return try await transaction { connection in
+            let charged = try await Self.count("""
+                UPDATE device_grants SET guess_budget = guess_budget - 1
+                WHERE status = 'pending' AND user_code = ANY(\(userCodes)) AND expires_at > \(now.unix) RETURNING 1
+                """, on: connection, logger: logger)
+            guard charged > 0 else { return 0 }
+            return try await Self.count("""
+                UPDATE device_grants SET status = 'expired' WHERE status = 'pending' AND guess_budget <= 0 RETURNING 1
+                """, on: connection, logger: logger)
+        }
+    }
+
+    /// One transaction: the conditional update consumes the approved grant (only one of any
+    /// number of racing replicas sees a row), the account is re-checked, the tokens written.
+    /// `token_families.grant_id` is unique: a second family for one grant cannot exist even if
+    /// the first guard were bypassed.
+    public func redeem(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult {
+        do {
+            return try await transaction { connection in
+                let consumed = try await Self.count("""
+                    UPDATE device_grants SET status = 'redeemed', redeemed_at = \(now.unix)
+                    WHERE id = \(grantID) AND status = 'approved' AND redeemed_at IS NULL AND expires_at > \(now.unix)
+                    RETURNING 1
+                    """, on: connection, logger: logger)
+                guard consumed == 1 else { return .notRedeemable }
+                var disabled = true
+                for try await value in try await connection.query("""
+                    SELECT disabled FROM users WHERE id = \(tokens.family.userID)
+                    """, logger: logger).decode(Bool.self) { disabled = value }
+                guard !disabled else { throw AccountDisabled() }    // rolls the consumption back
+                try await Self.insertFamily(tokens.family, grantID: grantID, on: connection, logger: logger)
+                try await Self.insertTokens(tokens, parent: nil, on: connection, logger: logger)
+                return .redeemed
+            }
+        } catch is AccountDisabled {
+            return .accountDisabled
+        } catch where isUniqueViolation(error) {
+            return .notRedeemable
+        }
+    }
+
+    struct AccountDisabled: Error {}
+
+    /// Expires what is due and deletes long-dead rows; each statement is idempotent, so every
+    /// replica may run it.
+    public func sweep(at now: Date) async throws -> Int {
+        try await transaction { connection in
+            let horizon = now.unix - 24 * 3600
+            var touched = try await Self.count("""
+                UPDATE device_grants SET status = 'expired'
+                WHERE status IN ('pending', 'approved') AND expires_at <= \(now.unix) RETURNING 1
+                """, on: connection, logger: logger)
+            touched += try await Self.count("DELETE FROM device_grants WHERE expires_at <= \(horizon) RETURNING 1",
+                                            on: connection, logger: logger)
+            touched += try await Self.count("DELETE FROM consent_sessions WHERE expires_at <= \(now.unix) RETURNING 1",
+                                            on: connection, logger: logger)
+            touched += try await Self.count("""
+                DELETE FROM token_families f WHERE NOT EXISTS (
+                    SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id AND r.expires_at > \(horizon))
+                AND NOT EXISTS (SELECT 1 FROM access_tokens a WHERE a.family_id = f.id AND a.expires_at > \(horizon))
+                RETURNING 1
+                """, on: connection, logger: logger)
+            return touched
+        }
+    }
+}

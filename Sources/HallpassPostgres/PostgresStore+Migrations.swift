@@ -1,0 +1,148 @@
+import Foundation
+import PostgresNIO
+
+/// Versioned schema (the same tables as SQLite's, in PostgreSQL types). Applied in one
+/// transaction that first takes an advisory lock, so replicas starting together apply each
+/// migration exactly once and wait for each other.
+extension PostgresStore {
+    static let migrationLock: Int64 = 0x4841_4C4C_5041_5353  // "HALLPASS"
+
+    static let migrations: [(name: String, sql: [String])] = [
+        ("v1", [
+            """
+            CREATE TABLE clients (
+                id TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                secret_hash TEXT,
+                scopes TEXT NOT NULL,
+                grant_types TEXT NOT NULL,
+                code_lifetime DOUBLE PRECISION NOT NULL,
+                "interval" BIGINT NOT NULL,
+                can_introspect BOOLEAN NOT NULL DEFAULT FALSE
+            )
+            """,
+            """
+            CREATE TABLE users (
+                id BIGSERIAL PRIMARY KEY,
+                name TEXT NOT NULL UNIQUE,
+                password_hash TEXT NOT NULL,
+                disabled BOOLEAN NOT NULL DEFAULT FALSE,
+                created_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE TABLE scopes (name TEXT PRIMARY KEY, description TEXT NOT NULL)",
+            """
+            CREATE TABLE device_grants (
+                id BIGSERIAL PRIMARY KEY,
+                device_code_hash TEXT NOT NULL UNIQUE,
+                user_code TEXT NOT NULL,
+                client_id TEXT NOT NULL,
+                requested_scopes TEXT NOT NULL,
+                granted_scopes TEXT,
+                status TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                "interval" BIGINT NOT NULL,
+                user_id BIGINT,
+                decided_at DOUBLE PRECISION,
+                redeemed_at DOUBLE PRECISION,
+                device_ip TEXT NOT NULL,
+                user_agent TEXT NOT NULL,
+                guess_budget BIGINT NOT NULL
+            )
+            """,
+            "CREATE UNIQUE INDEX device_grants_live_user_code ON device_grants(user_code) WHERE status = 'pending'",
+            "CREATE INDEX device_grants_expiry ON device_grants(status, expires_at)",
+            """
+            CREATE TABLE token_families (
+                id TEXT PRIMARY KEY,
+                client_id TEXT NOT NULL,
+                user_id BIGINT NOT NULL,
+                scopes TEXT NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                auth_time DOUBLE PRECISION NOT NULL,
+                revoked_at DOUBLE PRECISION,
+                grant_id BIGINT UNIQUE
+            )
+            """,
+            """
+            CREATE TABLE refresh_tokens (
+                token_hash TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES token_families(id) ON DELETE CASCADE,
+                client_id TEXT NOT NULL,
+                user_id BIGINT NOT NULL,
+                scopes TEXT NOT NULL,
+                issued_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                used_at DOUBLE PRECISION,
+                revoked_at DOUBLE PRECISION,
+                parent_hash TEXT UNIQUE
+            )
+            """,
+            "CREATE INDEX refresh_tokens_family ON refresh_tokens(family_id)",
+            """
+            CREATE TABLE access_tokens (
+                jti TEXT PRIMARY KEY,
+                family_id TEXT NOT NULL REFERENCES token_families(id) ON DELETE CASCADE,
+                client_id TEXT NOT NULL,
+                user_id BIGINT NOT NULL,
+                scopes TEXT NOT NULL,
+                issued_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                revoked_at DOUBLE PRECISION
+            )
+            """,
+            "CREATE INDEX access_tokens_family ON access_tokens(family_id)",
+            """
+            CREATE TABLE signing_keys (
+                kid TEXT PRIMARY KEY,
+                algorithm TEXT NOT NULL,
+                private_key BYTEA NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                retired_at DOUBLE PRECISION
+            )
+            """,
+            """
+            CREATE TABLE consent_sessions (
+                token_hash TEXT PRIMARY KEY,
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                created_at DOUBLE PRECISION NOT NULL,
+                expires_at DOUBLE PRECISION NOT NULL,
+                source TEXT NOT NULL
+            )
+            """,
+            """
+            CREATE TABLE ssh_keys (
+                blob TEXT PRIMARY KEY,
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                type TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                comment TEXT NOT NULL,
+                added_at DOUBLE PRECISION NOT NULL
+            )
+            """,
+            "CREATE INDEX ssh_keys_user ON ssh_keys(user_id)",
+        ]),
+    ]
+
+    func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            try await connection.query("""
+                CREATE TABLE IF NOT EXISTS hallpass_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
+                """, logger: logger)
+            var applied = Set<String>()
+            for try await name in try await connection.query("SELECT name FROM hallpass_migrations", logger: logger).decode(String.self) {
+                applied.insert(name)
+            }
+            for migration in Self.migrations where !applied.contains(migration.name) {
+                for statement in migration.sql {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
+                try await connection.query("""
+                    INSERT INTO hallpass_migrations (name, applied_at) VALUES (\(migration.name), \(Date().unix))
+                    """, logger: logger)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The store for several replicas: one PostgreSQL database shared by every `hallpass serve`
+/// (DESIGN §1). Same protocols and the same rules as `SQLiteStore`; races between replicas are
+/// settled by conditional updates inside transactions, with unique constraints as a second guard.
+public final class PostgresStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+    private let runner: Task<Void, Never>
+
+    /// Connects to `url` (`postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`)
+    /// and applies the migrations (safe when several replicas start at once).
+    public init(url: String, logger: Logger = PostgresStore.quietLogger, maximumConnections: Int = 20) async throws {
+        let parsed = try PostgresURL(url)
+        try await parsed.probe(logger: logger)
+        var configuration = parsed.clientConfiguration
+        configuration.options.maximumConnections = maximumConnections
+        configuration.options.minimumConnections = 0
+        configuration.options.connectTimeout = .seconds(10)
+        let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.client = client
+        self.logger = logger
+        runner = Task { await client.run() }
+        do {
+            try await migrate()
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    /// Connection trouble is reported by the calls that meet it; the pool's own retries stay quiet.
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "hallpass.postgres")
+        logger.logLevel = .critical
+        return logger
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Stops the connection pool (the admin commands call this before they exit).
+    public func close() {
+        runner.cancel()
+    }
+
+    /// Runs `body` in one transaction on one connection: committed when it returns, rolled back
+    /// when it throws (the error comes out as thrown, not wrapped).
+    func transaction<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Runs a statement and returns how many rows it reported through `RETURNING`.
+    @discardableResult
+    static func count(_ query: PostgresQuery, on connection: PostgresConnection, logger: Logger) async throws -> Int {
+        var count = 0
+        for try await _ in try await connection.query(query, logger: logger) { count += 1 }
+        return count
+    }
+
+    @discardableResult
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await client.withConnection { connection in try await Self.count(query, on: connection, logger: logger) }
+    }
+
+    /// The first row of `query` decoded as `Row`, if any.
+    func first<Row: Sendable>(_ query: PostgresQuery, as type: Row.Type = Row.self,
+                              _ decode: (PostgresRow) throws -> Row) async throws -> Row? {
+        try await client.withConnection { connection in
+            for try await row in try await connection.query(query, logger: logger) { return try decode(row) }
+            return nil
+        }
+    }
+
+    func all<Row: Sendable>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> Row) async throws -> [Row] {
+        try await client.withConnection { connection in
+            var rows: [Row] = []
+            for try await row in try await connection.query(query, logger: logger) { rows.append(try decode(row)) }
+            return rows
+        }
+    }
+}
+
+/// Is this PostgreSQL's unique_violation (SQLSTATE 23505)?
+func isUniqueViolation(_ error: any Error) -> Bool {
+    (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+}
+
+extension Date {
+    var unix: Double { timeIntervalSince1970 }
+    init(unix: Double) { self.init(timeIntervalSince1970: unix) }
+}
+
+extension PostgresStore {
+    /// Creates an empty database on the same server (for tests and `hallpass` set-up scripts).
+    /// `name` must be a plain lower-case identifier.
+    public func createDatabase(named name: String) async throws {
+        guard !name.isEmpty, name.count <= 63,
+              name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" })
+        else { throw PostgresURL.Invalid(description: "database name \(name) is not a plain identifier") }
+        try await count(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+    }
+}

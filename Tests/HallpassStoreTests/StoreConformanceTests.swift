@@ -1,0 +1,173 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Testing
+
+/// The storage rules every store must keep, run against SQLite and PostgreSQL alike.
+@Suite struct StoreConformanceTests {
+    let clock = ManualClock()
+
+    func pendingGrant(_ code: String = "BCDFGHJK", hash: String = UUID().uuidString, lifetime: TimeInterval = 600) throws -> DeviceGrant {
+        DeviceGrant(deviceCodeHash: hash, userCode: try UserCode(parsing: code), clientID: "tv",
+                    requestedScopes: ScopeSet(["openid", "read"]), createdAt: clock.now, lifetime: lifetime,
+                    interval: 5, deviceIP: "127.0.0.1", userAgent: "ua")
+    }
+
+    func family(user: Int64) -> TokenFamily {
+        TokenFamily(id: UUID().uuidString, clientID: "tv", userID: user, scopes: ScopeSet(["openid", "read"]),
+                    createdAt: clock.now, revokedAt: nil, authTime: clock.now)
+    }
+
+    func tokens(_ family: TokenFamily, refresh: String? = UUID().uuidString) -> IssuedTokens {
+        IssuedTokens(family: family, scopes: family.scopes, accessJTI: UUID().uuidString,
+                     accessExpiresAt: clock.now.addingTimeInterval(3600), refreshHash: refresh,
+                     refreshExpiresAt: clock.now.addingTimeInterval(86400), issuedAt: clock.now)
+    }
+
+    /// Inserts the pending grant BCDF-GHJK and records its approval by `user`.
+    func approvedGrant(_ db: TestStore, user: Int64) async throws -> (Int64, DeviceGrant) {
+        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant()) else {
+            throw StoreError.corrupt("insert failed")
+        }
+        var grant = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
+        try grant.approve(by: user, scopes: ScopeSet(["read"]), at: clock.now)
+        #expect(try await db.store.recordDecision(grant, at: clock.now))
+        return (id, grant)
+    }
+
+    @Test(arguments: StoreKind.allCases) func liveUserCodesAreUnique(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        guard case .inserted = try await db.store.insertGrant(try pendingGrant()) else { Issue.record("first insert"); return }
+        #expect(try await db.store.insertGrant(try pendingGrant()) == .userCodeTaken)
+        #expect(try await db.store.pendingGrant(userCode: try UserCode(parsing: "bcdf-ghjk"))?.clientID == "tv")
+    }
+
+    @Test(arguments: StoreKind.allCases) func concurrentInsertsAreGroupCommittedAndAllDurable(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let random = SeededRandomSource(seed: 11)
+        let grants = try (0..<300).map { i in
+            var g = try pendingGrant(UserCode.generate(using: random).normalized, hash: "hash-\(i)")
+            g.clientID = "tv"
+            return g
+        }
+        let results = try await withThrowingTaskGroup(of: GrantInsertion.self) { group in
+            for g in grants { group.addTask { try await db.store.insertGrant(g) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let inserted = results.filter { if case .inserted = $0 { true } else { false } }
+        #expect(inserted.count == 300)
+        for i in [0, 150, 299] { #expect(try await db.store.grant(deviceCodeHash: "hash-\(i)") != nil) }
+    }
+
+    @Test(arguments: StoreKind.allCases) func decisionIsRecordedOnlyWhilePendingAndUnexpired(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "alice", passwordHash: "x")
+        guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant(lifetime: 60)) else { return }
+        let found = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")))
+        var grant = try #require(try await db.store.grant(deviceCodeHash: found.deviceCodeHash))
+        #expect(grant.id == id)
+        try grant.approve(by: user.id, scopes: ScopeSet(["read"]), at: clock.now)
+        #expect(try await db.store.recordDecision(grant, at: clock.now))
+        #expect(try await db.store.recordDecision(grant, at: clock.now) == false)  // no longer pending
+        let stored = try #require(try await db.store.grant(deviceCodeHash: grant.deviceCodeHash))
+        #expect(stored.status == .approved)
+        #expect(stored.grantedScopes == ScopeSet(["read"]))
+
+        guard case .inserted = try await db.store.insertGrant(try pendingGrant("CCCCCCCC", lifetime: 60)) else { return }
+        var late = try #require(try await db.store.pendingGrant(userCode: UserCode(parsing: "CCCCCCCC")))
+        try late.deny(by: user.id, at: clock.now)
+        clock.advance(by: 61)
+        #expect(try await db.store.recordDecision(late, at: clock.now) == false)  // expired meanwhile
+    }
+
+    @Test(arguments: StoreKind.allCases) func redemptionIsOneAtomicConditionalTransaction(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "alice", passwordHash: "x")
+        let (id, grant) = try await approvedGrant(db, user: user.id)
+
+        // 20 concurrent redemptions: exactly one commits its tokens.
+        let attempts = (0..<20).map { _ in tokens(family(user: user.id)) }
+        let results = try await withThrowingTaskGroup(of: (RedemptionResult, IssuedTokens).self) { group in
+            for t in attempts { group.addTask { (try await db.store.redeem(grantID: id, tokens: t, at: clock.now), t) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let winners = results.filter { $0.0 == .redeemed }
+        #expect(winners.count == 1)
+        for (result, t) in results where result != .redeemed {
+            #expect(result == .notRedeemable)
+            #expect(try await db.store.accessToken(jti: t.accessJTI) == nil)  // nothing half-written
+            #expect(try await db.store.family(id: t.family.id) == nil)
+        }
+        let winner = try #require(winners.first?.1)
+        #expect(try await db.store.accessToken(jti: winner.accessJTI) != nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func disabledAccountRollsRedemptionBack(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "bob", passwordHash: "x")
+        let (id, grant) = try await approvedGrant(db, user: user.id)
+        #expect(try await db.store.setDisabled(name: "bob", true))
+        let t = tokens(family(user: user.id))
+        #expect(try await db.store.redeem(grantID: id, tokens: t, at: clock.now) == .accountDisabled)
+        #expect(try await db.store.grant(deviceCodeHash: grant.deviceCodeHash)?.status == .approved)  // rolled back
+        #expect(try await db.store.accessToken(jti: t.accessJTI) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func refreshRotationAllowsOneSuccessorAndReuseRevokesTheFamily(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "carol", passwordHash: "x")
+        let (id, grant) = try await approvedGrant(db, user: user.id)
+        let fam = family(user: user.id)
+        let first = tokens(fam, refresh: "r1")
+        #expect(try await db.store.redeem(grantID: id, tokens: first, at: clock.now) == .redeemed)
+
+        let successors = (0..<10).map { i in tokens(fam, refresh: "r2-\(i)") }
+        let results = try await withThrowingTaskGroup(of: RotationResult.self) { group in
+            for s in successors { group.addTask { try await db.store.rotate(oldHash: "r1", successor: s, at: clock.now) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.filter { $0 == .rotated }.count == 1)
+        #expect(results.filter { $0 == .reused }.count == 9)
+        // The reuse revoked everything, including the one successor.
+        #expect(try await db.store.family(id: fam.id)?.revokedAt != nil)
+        for s in successors {
+            if let r = try await db.store.refreshToken(hash: s.refreshHash!) { #expect(r.revokedAt != nil) }
+        }
+        #expect(try await db.store.accessToken(jti: first.accessJTI)?.revokedAt != nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func wrongGuessesNearALiveCodeWithdrawItAfterFive(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        _ = try await db.store.insertGrant(try pendingGrant())
+        let near = try UserCode(parsing: "BCDFGHJL")  // one letter off
+        for _ in 0..<4 { #expect(try await db.store.chargeWrongGuess(nearCodes: near.neighbours, at: clock.now) == 0) }
+        #expect(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")) != nil)
+        #expect(try await db.store.chargeWrongGuess(nearCodes: near.neighbours, at: clock.now) == 1)
+        #expect(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func sweepExpiresAndKeepsTablesBounded(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        _ = try await db.store.insertGrant(try pendingGrant(lifetime: 60))
+        clock.advance(by: 61)
+        #expect(try await db.store.sweep(at: clock.now) == 1)
+        // An expired code's letters can be handed out again.
+        guard case .inserted = try await db.store.insertGrant(try pendingGrant()) else { Issue.record("reuse"); return }
+        clock.advance(by: 2 * 86400)
+        _ = try await db.store.sweep(at: clock.now)
+        #expect(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases) func duplicatesAreReported(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        _ = try await db.store.addUser(name: "dave", passwordHash: "x")
+        await #expect(throws: StoreError.duplicate("user dave")) { try await db.store.addUser(name: "dave", passwordHash: "y") }
+        let client = OAuthClient(id: "tv", name: "TV", secretHash: nil, scopes: ScopeSet(["read"]), grantTypes: [.deviceCode])
+        try await db.store.addClient(client)
+        await #expect(throws: StoreError.duplicate("client tv")) { try await db.store.addClient(client) }
+        #expect(try await db.store.client(id: "tv") == client)
+        #expect(try await db.store.removeClient(id: "tv"))
+        #expect(try await db.store.client(id: "tv") == nil)
+    }
+
+}

@@ -1,0 +1,57 @@
+import Foundation
+import HallpassCore
+import HallpassPostgres
+import HallpassStore
+import Testing
+
+/// The stores the conformance suite runs against.
+enum StoreKind: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, postgres
+    var testDescription: String { rawValue }
+}
+
+/// A fresh, empty store of one kind for one test: a new SQLite file, or a new database in the
+/// test PostgreSQL (`HALLPASS_TEST_POSTGRES`, which `scripts/test.sh` starts and sets). Without
+/// it the PostgreSQL cases fail, they never skip.
+struct TestStore {
+    let store: any HallpassStorage
+
+    static func make(_ kind: StoreKind) async throws -> TestStore {
+        switch kind {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-store-\(UUID().uuidString)")
+            return TestStore(store: try SQLiteStore(path: directory.appendingPathComponent("test.db").path))
+        case .postgres:
+            return TestStore(store: try await TestPostgres.freshStore())
+        }
+    }
+}
+
+enum TestPostgres {
+    struct NotConfigured: Error, CustomStringConvertible {
+        let description = "HALLPASS_TEST_POSTGRES is not set: run scripts/test.sh, or eval \"$(scripts/throwaway-postgres.sh start)\" first"
+    }
+
+    static var baseURL: String {
+        get throws {
+            guard let url = ProcessInfo.processInfo.environment["HALLPASS_TEST_POSTGRES"], !url.isEmpty else { throw NotConfigured() }
+            return url
+        }
+    }
+
+    /// A new database on the test server, migrated, as a store.
+    static func freshStore() async throws -> PostgresStore {
+        let base = try baseURL
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let admin = try await PostgresStore(url: base, maximumConnections: 1)
+        try await admin.createDatabase(named: name)
+        admin.close()
+        return try await PostgresStore(url: replacingDatabase(in: base, with: name))
+    }
+
+    static func replacingDatabase(in url: String, with name: String) throws -> String {
+        guard var components = URLComponents(string: url) else { throw NotConfigured() }
+        components.path = "/" + name
+        return components.string ?? url
+    }
+}
