@@ -11,6 +11,7 @@ import PostgresNIO
 public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
+    let url: PostgresURL
     private let runner: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`)
@@ -24,6 +25,7 @@ public final class PostgresStore: Sendable {
         configuration.options.connectTimeout = .seconds(10)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
+        self.url = parsed
         self.logger = logger
         runner = Task { await client.run() }
         do {

@@ -2,10 +2,12 @@ import Foundation
 import HallpassCore
 import Synchronization
 
+/// A hint that a grant changed. Listeners re-read the store; `outcome` nil means "it may have
+/// changed, look" (sent after a replica's event connection was re-established).
 public struct GrantEvent: Sendable, Equatable {
     public var grantID: Int64
-    public var outcome: GrantOutcome
-    public init(grantID: Int64, outcome: GrantOutcome) {
+    public var outcome: GrantOutcome?
+    public init(grantID: Int64, outcome: GrantOutcome?) {
         self.grantID = grantID
         self.outcome = outcome
     }
@@ -68,6 +70,11 @@ public final class InProcessEventBus: GrantEventBus {
                 if t.byGrant[grantID]?.isEmpty == true { t.byGrant[grantID] = nil }
             }
         }
+    }
+
+    /// The grants someone listens to right now.
+    public var grantIDs: [Int64] {
+        table.withLock { Array($0.byGrant.keys) }
     }
 
     /// Subscriptions currently open (for metrics and tests).

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HallpassCore
+import HallpassPostgres
 import HallpassServer
 import HallpassSSH
 import HallpassStore
@@ -61,7 +62,14 @@ struct Serve: AsyncParsableCommand {
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             let storage = try await store.openStore()
-            let server = AuthorizationServer(store: storage, configuration: configuration)
+            // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY.
+            var events: any GrantEventBus = InProcessEventBus()
+            if let postgres = storage as? PostgresStore {
+                let bus = PostgresEventBus(store: postgres, logger: logger)
+                try await bus.start()
+                events = bus
+            }
+            let server = AuthorizationServer(store: storage, configuration: configuration, events: events)
             if demo { try await DemoSeed.seed(storage) }
             let app = try await buildApplication(server: server, logger: logger)
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)")

@@ -41,12 +41,17 @@ enum TestPostgres {
 
     /// A new database on the test server, migrated, as a store.
     static func freshStore() async throws -> PostgresStore {
+        try await PostgresStore(url: freshDatabaseURL())
+    }
+
+    /// A new, empty database on the test server.
+    static func freshDatabaseURL() async throws -> String {
         let base = try baseURL
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let admin = try await PostgresStore(url: base, maximumConnections: 1)
         try await admin.createDatabase(named: name)
         admin.close()
-        return try await PostgresStore(url: replacingDatabase(in: base, with: name))
+        return try replacingDatabase(in: base, with: name)
     }
 
     static func replacingDatabase(in url: String, with name: String) throws -> String {
