@@ -2,7 +2,7 @@
 # Installs the Debian packages Hallpass builds and tests with, when they are missing.
 # Safe to run again: it installs nothing that is already there.
 set -euo pipefail
-needed=(libsodium-dev libsqlite3-dev libncurses-dev libqrencode-dev pkg-config openssl openssh-client postgresql python3-venv tmux)
+needed=(libsodium-dev libsqlite3-dev libncurses-dev libqrencode-dev pkg-config openssl openssh-client postgresql nginx iproute2 python3-venv tmux)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -83,7 +83,7 @@ struct DiscoveryEndpoints {
     /// Liveness and readiness: 200 only when the store answers.
     func health() async throws -> Response {
         do {
-            _ = try await server.store.client(id: "\u{0}health")
+            _ = try await server.store.client(id: " health")      // a space is never in a client id
             return JSONResponse.make(["status": "ok", "store": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
         } catch {
             return JSONResponse.make(["status": "unavailable", "store": "unreachable"] as [String: JSON],

@@ -1,0 +1,159 @@
+"""Two `hallpass serve` replicas on one PostgreSQL behind nginx (issue 6): decisions cross
+replicas by LISTEN/NOTIFY, and a device finishes when the replica holding its socket dies."""
+import json
+import os
+import signal
+import statistics
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+import pytest
+
+from conftest import ALICE_PASSWORD, BIN, Server, free_port, fresh_postgres_database, setup_accounts, start_login
+from ws import WS
+
+NGINX_CONF = """
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/nginx-error.log;
+{user}
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {dir}/body; proxy_temp_path {dir}/proxy; fastcgi_temp_path {dir}/fastcgi;
+    uwsgi_temp_path {dir}/uwsgi; scgi_temp_path {dir}/scgi;
+    upstream hallpass {{
+        server 127.0.0.1:{a} max_fails=1 fail_timeout=10s;
+        server 127.0.0.1:{b} max_fails=1 fail_timeout=10s;
+    }}
+    map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://hallpass;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_read_timeout 1h;
+            proxy_next_upstream error timeout;
+        }}
+    }}
+}}
+"""
+
+
+class Replicas:
+    def __init__(self, tmp):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.db = fresh_postgres_database()
+        extra = ["--issuer", self.base, "--no-ssh"]
+        # One after the other: the first start creates the signing key both then use.
+        self.a = Server(os.path.join(tmp, "a"), extra=extra, db=self.db)
+        setup_accounts(self.a)
+        self.b = Server(os.path.join(tmp, "b"), extra=extra, db=self.db)
+        conf = os.path.join(tmp, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=tmp, a=self.a.port, b=self.b.port, port=self.port,
+                                      user="user root root;" if os.getuid() == 0 else ""))
+        self.nginx = subprocess.Popen(["nginx", "-p", tmp, "-c", conf, "-g", "daemon off;"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            try:
+                urllib.request.urlopen(self.base + "/healthz", timeout=2).read()
+                return
+            except OSError as e:
+                last = e
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"nginx in front of the replicas did not answer /healthz: {last}")
+
+    def stop(self):
+        self.nginx.terminate()
+        self.nginx.wait(timeout=10)
+        self.a.stop()
+        self.b.stop()
+
+
+@pytest.fixture
+def replicas(tmpdir_path):
+    for sub in ("a", "b"):
+        os.makedirs(os.path.join(tmpdir_path, sub))
+    r = Replicas(tmpdir_path)
+    yield r
+    r.stop()
+
+
+def post_json(url, body, session=None):
+    headers = {"Content-Type": "application/json"}
+    if session:
+        headers["Authorization"] = f"Bearer {session}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def device_authorization(base):
+    data = urllib.parse.urlencode({"client_id": "tv", "scope": "openid"}).encode()
+    with urllib.request.urlopen(base + "/oauth/device_authorization", data=data, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_a_decision_through_replica_a_reaches_a_socket_on_replica_b(replicas):
+    """The socket is opened on B's own port and the approval sent to A's: only NOTIFY can
+    carry the decision across. 20 trials; the issue's bound is 100 ms."""
+    a, b = replicas.a, replicas.b
+    session = post_json(f"http://127.0.0.1:{a.port}/consent/login", {"username": "alice", "password": ALICE_PASSWORD})["session"]
+    delays = []
+    for _ in range(20):
+        codes = device_authorization(f"http://127.0.0.1:{a.port}")
+        ws = WS(b.port)
+        assert ws.status == 101
+        ws.subscribe(codes["device_code"])
+        assert ws.event()["event"] == "subscribed"
+        post_json(f"http://127.0.0.1:{a.port}/consent/approve", {"user_code": codes["user_code"]}, session)
+        acknowledged = time.perf_counter()
+        event = ws.event()
+        delays.append((time.perf_counter() - acknowledged) * 1000)
+        assert event["event"] == "approved" and "access_token" not in event
+        ws.close()
+    print(f"A → B delivery after the approval's answer: median {statistics.median(delays):.1f} ms, max {max(delays):.1f} ms")
+    assert statistics.median(delays) < 100, delays
+    assert max(delays) < 1000, delays
+
+
+def established(port):
+    """Established TCP connections to a local listening port."""
+    out = subprocess.run(["ss", "-Htn", "state", "established", f"( sport = :{port} )"],
+                         capture_output=True, text=True).stdout
+    return len([line for line in out.splitlines() if line.strip()])
+
+
+def test_the_device_finishes_when_the_replica_holding_its_socket_is_killed(replicas):
+    """`hallpass login` through nginx; the replica holding its push socket is killed mid-wait;
+    the device still gets its token (its socket reconnects through nginx, or polling finds it)."""
+    proc, code = start_login(replicas, "--json")
+    # nginx keeps no idle upstream connections, so the one replica with an established
+    # connection from it is the one holding the device's push socket.
+    holder = None
+    for _ in range(100):
+        held = [s for s in (replicas.a, replicas.b) if established(s.port) > 0]
+        if len(held) == 1:
+            holder = held[0]
+            break
+        time.sleep(0.05)
+    assert holder is not None, "no replica holds the push socket"
+    holder.proc.send_signal(signal.SIGKILL)
+    holder.proc.wait()
+    r = subprocess.run([BIN, "approve", "--server", replicas.base, "--user", "alice", "--password-stdin",
+                        "--code", code, "--decision", "approve"],
+                       input=ALICE_PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "access_token" in json.loads(out.strip().splitlines()[-1])["token"]
