@@ -157,3 +157,61 @@ def test_the_device_finishes_when_the_replica_holding_its_socket_is_killed(repli
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert "access_token" in json.loads(out.strip().splitlines()[-1])["token"]
+
+
+def race(ports, bodies):
+    """Sends every form body at once (one thread each, released together), spread over the
+    replicas' ports; returns [(status, json)]."""
+    import http.client
+    import threading
+    barrier = threading.Barrier(len(bodies))
+    results = [None] * len(bodies)
+
+    def send(i):
+        conn = http.client.HTTPConnection("127.0.0.1", ports[i % len(ports)], timeout=30)
+        conn.connect()
+        barrier.wait()
+        conn.request("POST", "/oauth/token", urllib.parse.urlencode(bodies[i]),
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        results[i] = (r.status, json.loads(r.read()))
+        conn.close()
+
+    threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", url, "-Atc", sql], capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_racing_redemptions_and_refreshes_across_replicas(replicas):
+    """200 trials: 50 concurrent redemptions of one approved device code over both replicas give
+    exactly one token family; then 20 concurrent refreshes of its refresh token never leave two
+    live successors (a second use revokes the family)."""
+    a, b = replicas.a, replicas.b
+    ports = [a.port, b.port]
+    session = post_json(f"http://127.0.0.1:{a.port}/consent/login", {"username": "alice", "password": ALICE_PASSWORD})["session"]
+    trials = 200
+    for trial in range(trials):
+        codes = device_authorization(f"http://127.0.0.1:{ports[trial % 2]}")
+        post_json(f"http://127.0.0.1:{ports[(trial + 1) % 2]}/consent/approve", {"user_code": codes["user_code"]}, session)
+        redeem = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": codes["device_code"],
+                  "client_id": "tv"}
+        results = race(ports, [redeem] * 50)
+        winners = [body for status, body in results if status == 200]
+        assert len(winners) == 1, (trial, [s for s, _ in results])
+        assert all(body.get("error") == "invalid_grant" for status, body in results if status != 200)
+        refresh = {"grant_type": "refresh_token", "refresh_token": winners[0]["refresh_token"], "client_id": "tv"}
+        results = race(ports, [refresh] * 20)
+        assert len([1 for status, _ in results if status == 200]) <= 1, (trial, [s for s, _ in results])
+    # The database agrees: one family per redeemed grant, and no family with two live successors.
+    assert psql(replicas.db, "SELECT count(*) FROM token_families") == str(trials)
+    assert psql(replicas.db, "SELECT count(*) FROM (SELECT grant_id FROM token_families GROUP BY grant_id HAVING count(*) > 1) d") == "0"
+    assert psql(replicas.db, """
+        SELECT count(*) FROM (SELECT family_id FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
+                              AND parent_hash IS NOT NULL GROUP BY family_id HAVING count(*) > 1) d""") == "0"
