@@ -15,7 +15,8 @@ extension PostgresStore: ClientStore {
     }
 
     public func client(id: String) async throws -> OAuthClient? {
-        try await first("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)", Self.client(from:))
+        guard isStorable(id) else { return nil }
+        return try await first("SELECT \(unescaped: Self.clientColumns) FROM clients WHERE id = \(id)", Self.client(from:))
     }
 
     public func clients() async throws -> [OAuthClient] {
@@ -35,13 +36,15 @@ extension PostgresStore: ClientStore {
     }
 
     public func removeClient(id: String) async throws -> Bool {
-        try await count("DELETE FROM clients WHERE id = \(id) RETURNING 1") == 1
+        guard isStorable(id) else { return false }
+        return try await count("DELETE FROM clients WHERE id = \(id) RETURNING 1") == 1
     }
 }
 
 extension PostgresStore: UserStore {
     public func user(named name: String) async throws -> UserRecord? {
-        try await first("SELECT id, name, disabled, password_hash FROM users WHERE name = \(name)") { row in
+        guard isStorable(name) else { return nil }
+        return try await first("SELECT id, name, disabled, password_hash FROM users WHERE name = \(name)") { row in
             let (id, name, disabled, hash) = try row.decode((Int64, String, Bool, String).self)
             return UserRecord(user: User(id: id, name: name, disabled: disabled), passwordHash: hash)
         }
@@ -73,7 +76,8 @@ extension PostgresStore: UserStore {
     }
 
     public func setDisabled(name: String, _ disabled: Bool) async throws -> Bool {
-        try await transaction { connection in
+        guard isStorable(name) else { return false }
+        return try await transaction { connection in
             let changed = try await Self.count("UPDATE users SET disabled = \(disabled) WHERE name = \(name) RETURNING 1",
                                                on: connection, logger: logger) == 1
             if changed && disabled {
@@ -131,7 +135,8 @@ extension PostgresStore: ConsentSessionStore {
     }
 
     public func session(tokenHash: String) async throws -> ConsentSession? {
-        try await first("""
+        guard isStorable(tokenHash) else { return nil }
+        return try await first("""
             SELECT token_hash, user_id, created_at, expires_at, source FROM consent_sessions WHERE token_hash = \(tokenHash)
             """) { row in
             let (hash, user, created, expires, source) = try row.decode((String, Int64, Double, Double, String).self)
@@ -166,10 +171,12 @@ extension PostgresStore: SSHKeyStore {
     }
 
     public func removeSSHKey(userID: Int64, fingerprint: String) async throws -> Bool {
-        try await count("DELETE FROM ssh_keys WHERE user_id = \(userID) AND fingerprint = \(fingerprint) RETURNING 1") > 0
+        guard isStorable(fingerprint) else { return false }
+        return try await count("DELETE FROM ssh_keys WHERE user_id = \(userID) AND fingerprint = \(fingerprint) RETURNING 1") > 0
     }
 
     public func sshKey(blob: String) async throws -> SSHKeyRecord? {
-        try await first("SELECT \(unescaped: Self.sshKeyColumns) FROM ssh_keys WHERE blob = \(blob)", Self.sshKey(from:))
+        guard isStorable(blob) else { return nil }
+        return try await first("SELECT \(unescaped: Self.sshKeyColumns) FROM ssh_keys WHERE blob = \(blob)", Self.sshKey(from:))
     }
 }

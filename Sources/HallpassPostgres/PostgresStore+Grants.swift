@@ -45,7 +45,8 @@ extension PostgresStore: GrantStore {
     }
 
     public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
-        try await first("SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE device_code_hash = \(deviceCodeHash)",
+        guard isStorable(deviceCodeHash) else { return nil }
+        return try await first("SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE device_code_hash = \(deviceCodeHash)",
                         Self.grant(from:))
     }
 

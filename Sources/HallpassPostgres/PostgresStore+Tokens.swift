@@ -30,7 +30,8 @@ extension PostgresStore: TokenStore {
     }
 
     public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
-        try await first("""
+        guard isStorable(hash) else { return nil }
+        return try await first("""
             SELECT token_hash, family_id, client_id, user_id, scopes, issued_at, expires_at, used_at, revoked_at
             FROM refresh_tokens WHERE token_hash = \(hash)
             """) { row in
@@ -92,7 +93,8 @@ extension PostgresStore: TokenStore {
     }
 
     public func accessToken(jti: String) async throws -> AccessTokenRecord? {
-        try await first("""
+        guard isStorable(jti) else { return nil }
+        return try await first("""
             SELECT a.jti, a.family_id, a.client_id, a.user_id, a.scopes, a.issued_at, a.expires_at,
                    COALESCE(a.revoked_at, f.revoked_at)
             FROM access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = \(jti)
@@ -109,7 +111,8 @@ extension PostgresStore: TokenStore {
     }
 
     public func family(id: String) async throws -> TokenFamily? {
-        try await first("""
+        guard isStorable(id) else { return nil }
+        return try await first("""
             SELECT id, client_id, user_id, scopes, created_at, revoked_at, auth_time FROM token_families WHERE id = \(id)
             """) { row in
             let (id, client, user, scopes, created, revoked, auth) =

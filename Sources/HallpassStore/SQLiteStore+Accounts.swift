@@ -5,7 +5,8 @@ import HallpassCore
 extension SQLiteStore: ClientStore {
     /// Every token request looks its client up: a point read through `HotReader`.
     public func client(id: String) async throws -> OAuthClient? {
-        try hot.withConnection { connection in
+        guard isStorable(id) else { return nil }
+        return try hot.withConnection { connection in
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect
                 FROM clients WHERE id = ?
@@ -40,7 +41,8 @@ extension SQLiteStore: ClientStore {
     }
 
     public func removeClient(id: String) async throws -> Bool {
-        try await pool.write { db in
+        guard isStorable(id) else { return false }
+        return try await pool.write { db in
             try db.execute(sql: "DELETE FROM clients WHERE id = ?", arguments: [id])
             return db.changesCount == 1
         }
@@ -56,7 +58,8 @@ extension SQLiteStore: ClientStore {
 
 extension SQLiteStore: UserStore {
     public func user(named name: String) async throws -> UserRecord? {
-        try await pool.read { db in
+        guard isStorable(name) else { return nil }
+        return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM users WHERE name = ?", arguments: [name]).map { row in
                 UserRecord(user: User(id: row["id"], name: row["name"], disabled: row["disabled"]),
                            passwordHash: row["password_hash"])
@@ -95,7 +98,8 @@ extension SQLiteStore: UserStore {
     }
 
     public func setDisabled(name: String, _ disabled: Bool) async throws -> Bool {
-        try await pool.write { db in
+        guard isStorable(name) else { return false }
+        return try await pool.write { db in
             try db.execute(sql: "UPDATE users SET disabled = ? WHERE name = ?", arguments: [disabled, name])
             let changed = db.changesCount == 1
             if changed && disabled {
@@ -161,7 +165,8 @@ extension SQLiteStore: ConsentSessionStore {
 
     /// A `HotReader` point read: every consent call starts here.
     public func session(tokenHash: String) async throws -> ConsentSession? {
-        try hot.withConnection { connection in
+        guard isStorable(tokenHash) else { return nil }
+        return try hot.withConnection { connection in
             try connection.queryOne("""
                 SELECT token_hash, user_id, created_at, expires_at, source FROM consent_sessions WHERE token_hash = ?
                 """, tokenHash) { row in

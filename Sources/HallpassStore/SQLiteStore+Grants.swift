@@ -21,7 +21,8 @@ extension SQLiteStore: GrantStore {
 
     /// The polling hot path: a point read through `HotReader`.
     public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
-        try hot.withConnection { connection in
+        guard isStorable(deviceCodeHash) else { return nil }
+        return try hot.withConnection { connection in
             try connection.queryOne(Self.grantQuery + " device_code_hash = ?", deviceCodeHash, row: Self.grant(from:))
         }
     }

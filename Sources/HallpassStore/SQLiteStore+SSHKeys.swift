@@ -20,14 +20,16 @@ extension SQLiteStore: SSHKeyStore {
     }
 
     public func removeSSHKey(userID: Int64, fingerprint: String) async throws -> Bool {
-        try await pool.write { db in
+        guard isStorable(fingerprint) else { return false }
+        return try await pool.write { db in
             try db.execute(sql: "DELETE FROM ssh_keys WHERE user_id = ? AND fingerprint = ?", arguments: [userID, fingerprint])
             return db.changesCount > 0
         }
     }
 
     public func sshKey(blob: String) async throws -> SSHKeyRecord? {
-        try await pool.read { db in
+        guard isStorable(blob) else { return nil }
+        return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM ssh_keys WHERE blob = ?", arguments: [blob]).map(SQLiteStore.sshKey(from:))
         }
     }

@@ -27,7 +27,8 @@ extension SQLiteStore: TokenStore {
     }
 
     public func refreshToken(hash: String) async throws -> RefreshTokenRecord? {
-        try await pool.read { db in
+        guard isStorable(hash) else { return nil }
+        return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM refresh_tokens WHERE token_hash = ?", arguments: [hash])
                 .map(SQLiteStore.refreshRecord(from:))
         }
@@ -77,7 +78,8 @@ extension SQLiteStore: TokenStore {
     }
 
     public func accessToken(jti: String) async throws -> AccessTokenRecord? {
-        try await pool.read { db in
+        guard isStorable(jti) else { return nil }
+        return try await pool.read { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT a.*, f.revoked_at AS family_revoked FROM access_tokens a
                 JOIN token_families f ON f.id = a.family_id WHERE a.jti = ?
@@ -98,7 +100,8 @@ extension SQLiteStore: TokenStore {
     }
 
     public func family(id: String) async throws -> TokenFamily? {
-        try await pool.read { db in
+        guard isStorable(id) else { return nil }
+        return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
                 TokenFamily(id: row["id"], clientID: row["client_id"], userID: row["user_id"],
                             scopes: row.scopes("scopes"), createdAt: row.date("created_at") ?? .distantPast,

@@ -85,3 +85,10 @@ public protocol SSHKeyStore: Sendable {
 /// Everything the server needs from a store.
 public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
     & SSHKeyStore
+
+/// No store keeps a key with a NUL byte (PostgreSQL text cannot hold one; SQLite's C-string
+/// binding would cut it short and find "alice" for "alice\0…"). Lookups by such a key answer
+/// "not found" without asking, so a client's `%00` gets the RFC error its lookup should give.
+public func isStorable(_ key: String) -> Bool {
+    !key.utf8.contains(0)
+}

@@ -170,4 +170,18 @@ import Testing
         #expect(try await db.store.client(id: "tv") == nil)
     }
 
+
+    /// A client's `%00` must be "not found" (an RFC error upstream), never a store failure.
+    @Test(arguments: StoreKind.allCases) func keysWithANulByteFindNothing(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        _ = try await db.store.addUser(name: "alice", passwordHash: "x")
+        #expect(try await db.store.client(id: "tv\u{0}") == nil)
+        #expect(try await db.store.user(named: "alice\u{0}") == nil)
+        #expect(try await db.store.setDisabled(name: "alice\u{0}", true) == false)
+        #expect(try await db.store.accessToken(jti: "\u{0}") == nil)
+        #expect(try await db.store.refreshToken(hash: "a\u{0}") == nil)
+        #expect(try await db.store.family(id: "\u{0}") == nil)
+        #expect(try await db.store.sshKey(blob: "AAAA\u{0}") == nil)
+        #expect(try await db.store.removeClient(id: "\u{0}") == false)
+    }
 }

@@ -41,3 +41,22 @@ def test_a_bad_postgresql_url_is_one_readable_line(tmpdir_path):
     assert r.returncode != 0
     assert r.stderr.startswith("hallpass: cannot open the database at postgres://nobody:***@127.0.0.1:1/none")
     assert "secret" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_nul_byte_from_a_client_gets_the_rfc_error_not_a_server_error(pg_server):
+    """PostgreSQL text cannot hold NUL: such keys are "not found", as on SQLite."""
+    import urllib.error
+    import urllib.request
+
+    def status_and_error(path, data, headers=None):
+        request = urllib.request.Request(pg_server.base + path, data=data, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                return r.status, json.loads(r.read()).get("error")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read()).get("error")
+
+    assert status_and_error("/oauth/device_authorization", b"client_id=tv%00&scope=openid") == (401, "invalid_client")
+    assert status_and_error("/oauth/token", b"grant_type=refresh_token&refresh_token=x&client_id=a%00b") == (401, "invalid_client")
+    assert status_and_error("/consent/login", json.dumps({"username": "alice\u0000", "password": "x"}).encode(),
+                            {"Content-Type": "application/json"}) == (401, "access_denied")
