@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -159,6 +160,27 @@ def start_login(s, *extra, client="tv"):
             return proc, m.group(1)
     proc.kill()
     raise AssertionError("login printed no code: " + "".join(lines) + proc.stderr.read())
+
+
+def post_form(url, fields):
+    """POSTs a form; the JSON answer (an HTTP error status raises)."""
+    with urllib.request.urlopen(url, data=urllib.parse.urlencode(fields).encode(), timeout=30) as r:
+        return json.loads(r.read())
+
+
+def post_json(url, body, session=None):
+    """POSTs JSON (with a consent session as bearer); the JSON answer (an error status raises)."""
+    headers = {"Content-Type": "application/json"}
+    if session:
+        headers["Authorization"] = f"Bearer {session}"
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
+    with urllib.request.urlopen(request, timeout=30) as r:
+        return json.loads(r.read())
+
+
+def device_authorization(base, client="tv", scope="openid"):
+    """RFC 8628 §3.1 at the server whose issuer is `base`."""
+    return post_form(base + "/oauth/device_authorization", {"client_id": client, "scope": scope})
 
 
 def get_json(url):

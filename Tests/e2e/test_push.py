@@ -12,14 +12,8 @@ import urllib.request
 
 import pytest
 
-from conftest import Server, add_short_lived_client, approve, get_json, start_login
+from conftest import Server, add_short_lived_client, approve, device_authorization, get_json, start_login
 from ws import WS
-
-
-def device_authorization(s, client="tv", scope="openid"):
-    data = urllib.parse.urlencode({"client_id": client, "scope": scope}).encode()
-    with urllib.request.urlopen(s.base + "/oauth/device_authorization", data=data, timeout=10) as r:
-        return json.loads(r.read())
 
 
 def subscribed(s, codes):
@@ -34,12 +28,12 @@ def subscribed(s, codes):
 def test_metadata_and_the_device_authorization_advertise_push(server):
     meta = get_json(server.base + "/.well-known/oauth-authorization-server")
     assert meta["device_push_endpoint"] == f"ws://127.0.0.1:{server.port}/oauth/device/push"
-    assert device_authorization(server)["push_uri"] == meta["device_push_endpoint"]
+    assert device_authorization(server.base)["push_uri"] == meta["device_push_endpoint"]
 
 
 @pytest.mark.parametrize("decision", ["approve", "deny"])
 def test_a_decision_reaches_the_subscribed_device_and_push_carries_no_token(server, decision):
-    codes = device_authorization(server)
+    codes = device_authorization(server.base)
     ws = subscribed(server, codes)
     t0 = time.time()
     assert approve(server, codes["user_code"], decision).returncode == 0
@@ -52,21 +46,21 @@ def test_a_decision_reaches_the_subscribed_device_and_push_carries_no_token(serv
 
 def test_expiry_reaches_the_subscribed_device(server):
     add_short_lived_client(server, "quick", "Quick", seconds=3)
-    codes = device_authorization(server, client="quick")
+    codes = device_authorization(server.base, client="quick")
     ws = subscribed(server, codes)
     assert ws.event() == {"event": "expired"}
 
 
 def test_subscribing_after_the_decision_gets_it_at_once(server):
-    codes = device_authorization(server)
+    codes = device_authorization(server.base)
     assert approve(server, codes["user_code"], "deny").returncode == 0
     ws = subscribed(server, codes)
     assert ws.event() == {"event": "denied"}
 
 
 def test_bad_subscriptions_are_refused(server):
-    codes = device_authorization(server)
-    other = device_authorization(server)
+    codes = device_authorization(server.base)
+    other = device_authorization(server.base)
     watcher = subscribed(server, other)                       # must not be disturbed by any of this
 
     # A device_code in the URL: no upgrade at all (400), and a plain GET gets an OAuth error.
@@ -116,12 +110,12 @@ def test_upgrades_on_a_kept_alive_connection_are_redirected_and_other_paths_refu
     sock.close()
     # An upgrade anywhere but the two push paths is refused with an OAuth error, not upgraded.
     assert WS(server.port, path="/oauth/token").status == 404
-    subscribed(server, device_authorization(server)).close()  # and a fresh connection upgrades
+    subscribed(server, device_authorization(server.base)).close()  # and a fresh connection upgrades
 
 
 @pytest.mark.parametrize("name", ["oversized", "unmasked", "high-bit-length"])
 def test_malformed_frames_close_only_their_own_socket(server, name):
-    codes = device_authorization(server)
+    codes = device_authorization(server.base)
     watcher = subscribed(server, codes)
     ws = WS(server.port)
     if name == "oversized":

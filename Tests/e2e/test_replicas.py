@@ -11,7 +11,8 @@ import urllib.request
 
 import pytest
 
-from conftest import ALICE_PASSWORD, BIN, Server, free_port, fresh_postgres_database, setup_accounts, start_login
+from conftest import (ALICE_PASSWORD, BIN, Server, device_authorization, free_port, fresh_postgres_database,
+                      post_json, setup_accounts, start_login)
 from ws import WS
 
 NGINX_CONF = """
@@ -87,21 +88,6 @@ def replicas(tmpdir_path):
     r = Replicas(tmpdir_path)
     yield r
     r.stop()
-
-
-def post_json(url, body, session=None):
-    headers = {"Content-Type": "application/json"}
-    if session:
-        headers["Authorization"] = f"Bearer {session}"
-    request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as r:
-        return json.loads(r.read())
-
-
-def device_authorization(base):
-    data = urllib.parse.urlencode({"client_id": "tv", "scope": "openid"}).encode()
-    with urllib.request.urlopen(base + "/oauth/device_authorization", data=data, timeout=10) as r:
-        return json.loads(r.read())
 
 
 def test_a_decision_through_replica_a_reaches_a_socket_on_replica_b(replicas):
