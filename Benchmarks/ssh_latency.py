@@ -12,68 +12,33 @@ Usage: Benchmarks/ssh_latency.py [--bin .build/release/hallpass] [--sessions 50]
 import argparse
 import json
 import os
-import pty
-import re
+import shutil
 import select
-import signal
-import socket
-import statistics
 import subprocess
 import tempfile
 import time
 
+from tui_latency import PtyProgram, free_port, summary
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SSH = shutil.which("ssh") or "/usr/bin/ssh"
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Session:
-    def __init__(self, port, key, known_hosts, source="127.0.0.1"):
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:
-            os.execvp("ssh", ["ssh", "-tt", "-b", source, "-p", str(port), "-i", key, "-o", "IdentitiesOnly=yes",
-                              "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={known_hosts}",
-                              "-o", "LogLevel=ERROR", "alice@127.0.0.1"])
-        os.set_blocking(self.fd, False)
-        self.buffer = b""
-
-    def read_until(self, needle, timeout=20):
-        deadline = time.perf_counter() + timeout
-        while needle not in self.buffer:
-            left = deadline - time.perf_counter()
-            if left <= 0:
-                raise TimeoutError(f"never saw {needle!r}: {self.buffer[-300:]!r}")
-            r, _, _ = select.select([self.fd], [], [], left)
-            if r:
-                self.buffer += os.read(self.fd, 65536)
-        return time.perf_counter()
-
-    def close(self):
-        try:
-            os.kill(self.pid, signal.SIGTERM)
-            os.waitpid(self.pid, 0)
-        except OSError:
-            pass
-        os.close(self.fd)
+def ssh_session(port, key, known_hosts, source="127.0.0.1"):
+    """`ssh -tt` on its own PTY (tui_latency's PtyProgram), logging in as alice with `key`."""
+    return PtyProgram([SSH, "-tt", "-b", source, "-p", str(port), "-i", key, "-o", "IdentitiesOnly=yes",
+                       "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={known_hosts}",
+                       "-o", "LogLevel=ERROR", "alice@127.0.0.1"])
 
 
 def drain(fd):
-    """Reads whatever is already waiting on fd (the tail of an earlier frame)."""
+    """Reads whatever is already waiting on fd (the tail of an earlier frame), without waiting."""
     while select.select([fd], [], [], 0)[0]:
         try:
             if not os.read(fd, 65536):
                 return
         except OSError:
             return
-
-
-def pct(values, q):
-    values = sorted(values)
-    return round(values[min(len(values) - 1, int(q * (len(values) - 1)))], 2)
 
 
 def main():
@@ -101,28 +66,26 @@ def main():
                 break
         with open(key + ".pub") as f:
             subprocess.run([a.bin, "users", "add-key", "alice", "--db", db], stdin=f, check=True, capture_output=True)
-        first = Session(ssh_port, key, known)                  # learns the host key
-        first.read_until(b"Enter the code")
-        first.close()
+        first = ssh_session(ssh_port, key, known)              # learns the host key
+        first.read_until(b"Enter the code", timeout=20)
+        first.stop()
 
         connects = []
         for _ in range(a.connects):
-            t0 = time.perf_counter()
-            s = Session(ssh_port, key, known)
-            connects.append((s.read_until(b"Enter the code") - t0) * 1000)
-            s.close()
+            s = ssh_session(ssh_port, key, known)
+            connects.append(s.read_until(b"Enter the code", timeout=20) - s.started)
+            s.stop()
 
         # Sources spread over 127.0.0.2… : the front allows 10 connections per address.
         for i in range(a.sessions):
-            sessions.append(Session(ssh_port, key, known, source=f"127.0.0.{2 + i // 8}"))
+            sessions.append(ssh_session(ssh_port, key, known, source=f"127.0.0.{2 + i // 8}"))
         for s in sessions:
-            s.read_until(b"Enter the code")
-            s.read_until(b"keys")                             # the whole first frame
-            s.buffer = b""
+            s.read_until(b"Enter the code", timeout=20)
+            s.read_until(b"keys", timeout=20)                 # the whole first frame
+            os.set_blocking(s.fd, False)
         # Keypresses: every session alternates a letter and Backspace, one outstanding key each.
         echoes, due, sent = [], {}, {}
         typed = {s.fd: 0 for s in sessions}
-        by_fd = {s.fd: s for s in sessions}
         start = time.perf_counter()
         for i, s in enumerate(sessions):
             due[s.fd] = start + i * 0.05 / len(sessions)
@@ -139,22 +102,19 @@ def main():
             for fd in r:
                 data = os.read(fd, 65536)
                 if fd in sent and data:
-                    echoes.append((time.perf_counter() - sent.pop(fd)) * 1000)
+                    echoes.append(time.perf_counter() - sent.pop(fd))
                     typed[fd] += 1
                     if typed[fd] < a.keys:
                         due[fd] = time.perf_counter() + 0.05
             if time.perf_counter() - start > 300:
                 raise TimeoutError("keypress phase took over 5 minutes")
-        result = {
-            "connect_to_first_frame_ms": {"n": len(connects), "p50": pct(connects, 0.5), "p99": pct(connects, 0.99),
-                                          "max": pct(connects, 1)},
-            "sessions": len(sessions),
-            "keypress_echo_ms": {"n": len(echoes), "p50": pct(echoes, 0.5), "p99": pct(echoes, 0.99), "max": pct(echoes, 1)},
-        }
+        result = {"sessions": len(sessions),
+                  "connect_to_first_frame": summary("ssh connect → first frame", connects),
+                  "keypress_echo": summary(f"keypress echo, {len(sessions)} concurrent sessions", echoes)}
         print(json.dumps(result))
     finally:
         for s in sessions:
-            s.close()
+            s.stop()
         server.terminate()
         server.wait()
 
