@@ -82,8 +82,7 @@ public final class PostgresStore: Sendable {
     }
 
     /// The first row of `query` decoded as `Row`, if any.
-    func first<Row: Sendable>(_ query: PostgresQuery, as type: Row.Type = Row.self,
-                              _ decode: (PostgresRow) throws -> Row) async throws -> Row? {
+    func first<Row: Sendable>(_ query: PostgresQuery, _ decode: (PostgresRow) throws -> Row) async throws -> Row? {
         try await client.withConnection { connection in
             for try await row in try await connection.query(query, logger: logger) { return try decode(row) }
             return nil
@@ -102,11 +101,6 @@ public final class PostgresStore: Sendable {
 /// Is this PostgreSQL's unique_violation (SQLSTATE 23505)?
 func isUniqueViolation(_ error: any Error) -> Bool {
     (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
-}
-
-extension Date {
-    var unix: Double { timeIntervalSince1970 }
-    init(unix: Double) { self.init(timeIntervalSince1970: unix) }
 }
 
 extension PostgresStore {

@@ -156,9 +156,10 @@ public final class SQLiteStore: Sendable {
     }
 }
 
+/// Times are stored as Unix seconds (REAL in SQLite, DOUBLE PRECISION in PostgreSQL).
 extension Date {
-    var unix: Double { timeIntervalSince1970 }
-    init(unix: Double) { self.init(timeIntervalSince1970: unix) }
+    public var unix: Double { timeIntervalSince1970 }
+    public init(unix: Double) { self.init(timeIntervalSince1970: unix) }
 }
 
 extension Row {
