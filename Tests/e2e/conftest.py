@@ -41,7 +41,7 @@ class Server:
         self.log = open(os.path.join(tmp, "serve.log"), "w+")
         self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
                                       "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp)  # files it makes stay in tmp
         self.wait_ready(scheme)
 
     def wait_ready(self, scheme):
