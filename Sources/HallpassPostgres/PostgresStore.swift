@@ -104,12 +104,20 @@ func isUniqueViolation(_ error: any Error) -> Bool {
 }
 
 extension PostgresStore {
-    /// Creates an empty database on the same server (for tests and `hallpass` set-up scripts).
-    /// `name` must be a plain lower-case identifier.
-    public func createDatabase(named name: String) async throws {
+    /// Creates an empty database on the server `url` points at, over one connection (no pool,
+    /// no migrations there); for tests. `name` must be a plain lower-case identifier.
+    public static func createDatabase(named name: String, on url: String, logger: Logger = quietLogger) async throws {
         guard !name.isEmpty, name.count <= 63,
               name.allSatisfy({ ($0.isASCII && ($0.isLowercase || $0.isNumber)) || $0 == "_" })
         else { throw PostgresURL.Invalid(description: "database name \(name) is not a plain identifier") }
-        try await count(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
+        let connection = try await PostgresConnection.connect(configuration: try PostgresURL(url).connectionConfiguration(),
+                                                              id: 2, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
     }
 }

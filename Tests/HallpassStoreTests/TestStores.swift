@@ -48,9 +48,7 @@ enum TestPostgres {
     static func freshDatabaseURL() async throws -> String {
         let base = try baseURL
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = try await PostgresStore(url: base, maximumConnections: 1)
-        try await admin.createDatabase(named: name)
-        admin.close()
+        try await PostgresStore.createDatabase(named: name, on: base)
         return try replacingDatabase(in: base, with: name)
     }
 
