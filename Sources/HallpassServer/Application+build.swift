@@ -29,6 +29,7 @@ public func buildApplication(
 /// All routes, mounted under the issuer's path.
 public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestContext> {
     let router = Router(context: HallpassRequestContext.self)
+    router.add(middleware: ClientAddressMiddleware(trusted: server.configuration.trustedProxies))
     router.add(middleware: OAuthErrorMiddleware())
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))

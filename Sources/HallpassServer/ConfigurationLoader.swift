@@ -1,11 +1,12 @@
 import Foundation
+import HallpassCore
 import TOMLKit
 
 /// Builds a `ServerConfiguration` the way DESIGN §7 says: defaults, then a TOML file, then
 /// `HALLPASS_*` environment variables, then flags (applied by the caller last).
 public enum ConfigurationLoader {
     /// The keys a config file and the environment may set.
-    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language", "ssh_listen"]
+    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language", "ssh_listen", "trusted_proxies"]
 
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -36,6 +37,15 @@ public enum ConfigurationLoader {
             guard keys.contains(key) else {
                 throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
             }
+            // A list may be a TOML array of strings: trusted_proxies = ["10.0.0.5", "fd00::/8"].
+            if key == "trusted_proxies", let array = table[key]?.array {
+                let items = array.map { $0.string }
+                guard items.allSatisfy({ $0 != nil }) else {
+                    throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): '\(key)' must be a list of strings")
+                }
+                values[key] = items.compactMap { $0 }.joined(separator: ",")
+                continue
+            }
             guard let value = table[key]?.string else {
                 throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): '\(key)' must be a string")
             }
@@ -65,6 +75,12 @@ public enum ConfigurationLoader {
                     (configuration.sshHost, configuration.sshPort) = (nil, nil)
                 } else {
                     (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(value)
+                }
+            case "trusted_proxies":
+                do {
+                    configuration.trustedProxies = try TrustedProxies(parsing: value)
+                } catch {
+                    throw ConfigurationError.invalid("\(origin): \(error)")
                 }
             default: break
             }

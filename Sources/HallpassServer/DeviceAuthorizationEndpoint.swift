@@ -33,7 +33,7 @@ struct DeviceAuthorizationEndpoint {
             let grant = DeviceGrant(
                 deviceCodeHash: deviceCodeHash, userCode: userCode, clientID: client.id,
                 requestedScopes: scopes, createdAt: now, lifetime: client.codeLifetime,
-                interval: client.interval, deviceIP: context.peerIP, userAgent: userAgent)
+                interval: client.interval, deviceIP: context.clientIP, userAgent: userAgent)
             if case .inserted = try await server.store.insertGrant(grant) {
                 server.metrics.deviceAuthorizations.increment()
                 return response(deviceCode: deviceCode, userCode: userCode, client: client)

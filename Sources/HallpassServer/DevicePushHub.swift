@@ -47,9 +47,9 @@ public final class DevicePushHub: Sendable {
     /// device_code in a URL ends up in logs), and only within the socket budgets. A refused
     /// upgrade is answered with `refusal(for:)`.
     /// Runs on the connection's event loop.
-    func admit(uri: String, channel: any Channel) -> Bool {
+    func admit(uri: String, forwardedFor: [String], channel: any Channel) -> Bool {
         guard pushPath(uri) != nil, !uri.contains("?") else { return false }
-        let address = Self.address(of: channel)
+        let address = address(of: channel, forwardedFor: forwardedFor)
         let admitted = counts.withLock { c in
             guard c.total < limits.total, c.byAddress[address, default: 0] < limits.perAddress else { return false }
             c.total += 1
@@ -70,8 +70,9 @@ public final class DevicePushHub: Sendable {
     }
 
     /// After the 101: the socket's conversation, as NIO handlers (no task per socket).
-    func installSocket(on channel: any Channel, uri: String) throws {
-        let session = PushSession(hub: self, address: Self.address(of: channel), forDevice: pushPath(uri) == devicePath)
+    func installSocket(on channel: any Channel, uri: String, forwardedFor: [String]) throws {
+        let session = PushSession(hub: self, address: address(of: channel, forwardedFor: forwardedFor),
+                                  forDevice: pushPath(uri) == devicePath)
         try channel.pipeline.syncOperations.addHandlers([
             NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 16, maxAccumulatedFrameSize: limits.maxFrame),
             PushSocketHandler(session: session, limits: limits),
@@ -124,7 +125,9 @@ public final class DevicePushHub: Sendable {
         }
     }
 
-    static func address(of channel: any Channel) -> String {
-        channel.remoteAddress?.ipAddress ?? "unknown"
+    /// The client's address: the socket's peer, or behind a trusted proxy the one it forwarded.
+    func address(of channel: any Channel, forwardedFor: [String]) -> String {
+        let peer = HallpassRequestContext.canonical(channel.remoteAddress)
+        return server.configuration.trustedProxies.clientAddress(peer: peer, forwardedFor: forwardedFor)
     }
 }

@@ -22,6 +22,9 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"
     public var sshPort: Int? = 2222
+    /// Load balancers whose `X-Forwarded-For` names the client (`trusted_proxies`,
+    /// `serve --trusted-proxies`); none by default, so the header is ignored.
+    public var trustedProxies = TrustedProxies.none
 
     public init() {}
 

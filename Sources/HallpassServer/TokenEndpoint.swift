@@ -28,7 +28,7 @@ struct TokenEndpoint {
             throw OAuthError(.unauthorizedClient, "this client may not use grant_type \(grantType)")
         }
         switch kind {
-        case .deviceCode: return try await deviceCode(form: form, client: client, peer: context.peerIP)
+        case .deviceCode: return try await deviceCode(form: form, client: client, peer: context.clientIP)
         case .refreshToken: return try await refresh(form: form, client: client)
         }
     }
