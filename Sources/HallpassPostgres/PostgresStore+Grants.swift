@@ -128,6 +128,9 @@ extension PostgresStore: GrantStore {
                                             on: connection, logger: logger)
             touched += try await Self.count("DELETE FROM consent_sessions WHERE expires_at <= \(now.unix) RETURNING 1",
                                             on: connection, logger: logger)
+            let forgotten = now.unix - FailureBudget.longestWindow
+            touched += try await Self.count("DELETE FROM failed_attempts WHERE at < \(forgotten) RETURNING 1",
+                                            on: connection, logger: logger)
             touched += try await Self.count("""
                 DELETE FROM token_families f WHERE NOT EXISTS (
                     SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id AND r.expires_at > \(horizon))

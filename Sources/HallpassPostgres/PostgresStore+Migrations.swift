@@ -123,6 +123,12 @@ extension PostgresStore {
             """,
             "CREATE INDEX ssh_keys_user ON ssh_keys(user_id)",
         ]),
+        // The consent API's failure budgets, shared by every replica (`FailureLedger`).
+        ("v2-failed-attempts", [
+            "CREATE TABLE failed_attempts (budget TEXT NOT NULL, key TEXT NOT NULL, at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX failed_attempts_key ON failed_attempts(budget, key, at)",
+            "CREATE INDEX failed_attempts_at ON failed_attempts(at)",
+        ]),
     ]
 
     func migrate() async throws {

@@ -24,11 +24,12 @@ extension AuthorizationServer {
     /// does not lock out its keys (a key cannot be guessed; otherwise anyone could lock alice out).
     public func sshKeyLogin(name: String, key: SSHPublicKeyLine, source: String) async throws -> HandedOverSession? {
         let now = clock.now
-        if guards.withLock({ $0.loginByAddress.retryAfter(source, at: now) }) != nil { return nil }
+        let address = [FailureKey(.loginByAddress, source)]
+        if try await failures.retryAfter(address, at: now) != nil { return nil }
         guard let record = try await store.sshKey(blob: key.blob), record.type == key.type,
               let owner = try await store.user(id: record.userID), owner.name == name, !owner.disabled
         else {
-            guards.withLock { $0.loginByAddress.recordFailure(source, at: now) }
+            try await failures.recordFailure(address, at: now)
             metrics.failedLogins.increment()
             return nil
         }

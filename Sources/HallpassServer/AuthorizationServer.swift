@@ -17,6 +17,8 @@ public final class AuthorizationServer: Sendable {
     public let metrics: ServerMetrics
     /// Decisions fan out through here to push sockets (DESIGN §4).
     public let events: any GrantEventBus
+    /// The consent API's failure budgets (in memory, or shared by replicas on PostgreSQL).
+    public let failures: any FailureLedger
     /// The push channel's WebSocket URL (ws:// or wss:// like the issuer's scheme), computed
     /// once: it goes into every device authorization response.
     public let pushURI: String
@@ -26,9 +28,10 @@ public final class AuthorizationServer: Sendable {
 
     public init(store: any HallpassStorage, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
-                events: any GrantEventBus = InProcessEventBus()) {
+                events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger()) {
         self.store = store
         self.events = events
+        self.failures = failures
         let push = configuration.effectiveIssuer + "/oauth/device/push"
         if push.hasPrefix("https://") {
             pushURI = "wss://" + push.dropFirst(8)
@@ -83,15 +86,11 @@ public final class AuthorizationServer: Sendable {
     }
 }
 
-/// Failure budgets of the consent API (DESIGN §5). Wrong user codes count per session, per user
-/// and per source address; failed logins per user name and per address.
+/// Budgets kept per replica, in memory (the consent API's are in `failures`).
 struct ConsentGuards {
-    var codeBySession = AttemptLimiter(limit: 5, window: 15 * 60)
-    var codeByUser = AttemptLimiter(limit: 10, window: 15 * 60)
-    var codeByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
-    var loginByName = AttemptLimiter(limit: 5, window: 15 * 60)
-    var loginByAddress = AttemptLimiter(limit: 20, window: 15 * 60)
-    /// Unknown device codes per address (token endpoint and push subscriptions together).
+    /// Unknown device codes per address (token endpoint and push subscriptions together). Device
+    /// codes have 256 bits, so this guards against load, not guessing; it is checked on every
+    /// poll, so it stays out of the database.
     var redemptionByAddress = AttemptLimiter(limit: 50, window: 15 * 60)
 }
 

@@ -33,10 +33,8 @@ struct ConsentDesk {
 
     func login(name: String, password: String, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
         let now = server.clock.now
-        let blocked = server.guards.withLock { g in
-            [g.loginByName.retryAfter(name, at: now), g.loginByAddress.retryAfter(source, at: now)].compactMap { $0 }.max()
-        }
-        if let blocked {
+        let keys = [FailureKey(.loginByName, name), FailureKey(.loginByAddress, source)]
+        if let blocked = try await server.failures.retryAfter(keys, at: now) {
             var error = OAuthError(.tooManyAttempts, "too many failed logins; try again in \(blocked) seconds")
             error.retryAfter = blocked
             throw error
@@ -44,14 +42,11 @@ struct ConsentDesk {
         let record = try await server.store.user(named: name)
         let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
-            server.guards.withLock { g in
-                g.loginByName.recordFailure(name, at: now)
-                g.loginByAddress.recordFailure(source, at: now)
-            }
+            try await server.failures.recordFailure(keys, at: now)
             server.metrics.failedLogins.increment()
             throw OAuthError(.accessDenied, "wrong user name or password", status: 401)
         }
-        server.guards.withLock { $0.loginByName.reset(name) }
+        try await server.failures.clearFailures(keys[0])
         return try await openSession(for: record.user, source: source)
     }
 
@@ -76,7 +71,9 @@ struct ConsentDesk {
     // MARK: grants
 
     /// Finds the pending grant for `code`, charging a failure to every budget when there is none.
-    func pendingGrant(code: String, session: Session, source: String) async throws -> DeviceGrant {
+    /// The address budget is charged to the address the session logged in from: for a session
+    /// handed over by the SSH front that is the SSH client, not the replica its child talks to.
+    func pendingGrant(code: String, session: Session) async throws -> DeviceGrant {
         let userCode: UserCode
         do {
             userCode = try UserCode(parsing: code)
@@ -84,12 +81,9 @@ struct ConsentDesk {
             throw OAuthError(.invalidRequest, "not a code: \(error)")
         }
         let now = server.clock.now
-        let keys = (session: session.record.tokenHash, user: String(session.user.id), address: source)
-        let blocked = server.guards.withLock { g in
-            [g.codeBySession.retryAfter(keys.session, at: now), g.codeByUser.retryAfter(keys.user, at: now),
-             g.codeByAddress.retryAfter(keys.address, at: now)].compactMap { $0 }.max()
-        }
-        if let blocked {
+        let keys = [FailureKey(.codeBySession, session.record.tokenHash), FailureKey(.codeByUser, String(session.user.id)),
+                    FailureKey(.codeByAddress, session.record.source)]
+        if let blocked = try await server.failures.retryAfter(keys, at: now) {
             var error = OAuthError(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds")
             error.retryAfter = blocked
             error.guessesLeft = 0
@@ -100,10 +94,7 @@ struct ConsentDesk {
         }
         // Wrong or dead code: one failure for the session, user and address, and one for every
         // live code a character away (a partial-knowledge attack on it).
-        let left = server.guards.withLock { g in
-            min(g.codeBySession.recordFailure(keys.session, at: now), g.codeByUser.recordFailure(keys.user, at: now),
-                g.codeByAddress.recordFailure(keys.address, at: now))
-        }
+        let left = try await server.failures.charge(keys, at: now)
         _ = try await server.store.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
         server.metrics.failedGuesses.increment()
         var error = OAuthError(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)")
@@ -123,8 +114,8 @@ struct ConsentDesk {
     }
 
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
-    func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session, source: String) async throws -> DeviceGrant {
-        var grant = try await pendingGrant(code: code, session: session, source: source)
+    func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session) async throws -> DeviceGrant {
+        var grant = try await pendingGrant(code: code, session: session)
         let now = server.clock.now
         do {
             if approve {

@@ -17,7 +17,7 @@ struct ConsentEndpoints {
         group.post("consent/login") { request, context in
             var request = request
             let body = try await request.json(LoginBody.self, context: context)
-            let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.peerIP)
+            let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.clientIP)
             return JSONResponse.make([
                 "session": .string(token), "user": .string(user.name),
                 "expires_in": .int(Int(session.expiresAt.timeIntervalSince(self.server.clock.now))),
@@ -40,7 +40,7 @@ struct ConsentEndpoints {
             var request = request
             let session = try await self.desk.session(bearer: request.bearerToken)
             let body = try await request.json(CodeBody.self, context: context)
-            let grant = try await self.desk.pendingGrant(code: body.user_code, session: session, source: context.peerIP)
+            let grant = try await self.desk.pendingGrant(code: body.user_code, session: session)
             return JSONResponse.make(try await self.desk.view(of: grant))
         }
         group.post("consent/approve") { request, context in
@@ -56,7 +56,7 @@ struct ConsentEndpoints {
         let session = try await desk.session(bearer: request.bearerToken)
         let body = try await request.json(DecisionBody.self, context: context)
         let scopes = try body.scope.map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
-        let grant = try await desk.decide(code: body.user_code, approve: approve, scopes: scopes, session: session, source: context.peerIP)
+        let grant = try await desk.decide(code: body.user_code, approve: approve, scopes: scopes, session: session)
         var result: [String: JSON] = ["status": .string(grant.status.rawValue), "user_code": .string(grant.userCode.display),
                                       "client_id": .string(grant.clientID)]
         if let granted = grant.grantedScopes { result["scope"] = .string(granted.description) }

@@ -83,7 +83,7 @@ struct PushSession: Sendable {
         let fields = try object(text, keys: ["session", "user_code"])
         let desk = ConsentDesk(server: server)
         let session = try await desk.session(bearer: fields["session"])
-        return try await desk.pendingGrant(code: fields["user_code"]!, session: session, source: address)
+        return try await desk.pendingGrant(code: fields["user_code"]!, session: session)
     }
 
     /// The grant's outcome as the store has it now; nil while it is still pending.

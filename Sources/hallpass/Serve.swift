@@ -35,6 +35,9 @@ struct Serve: AsyncParsableCommand {
     @Flag(name: .customLong("no-ssh"), help: "Do not start the SSH consent front (also ssh_listen = \"off\").")
     var noSSH = false
 
+    @Option(name: .customLong("trusted-proxies"), help: "Load balancers whose X-Forwarded-For names the client: addresses or CIDR blocks, comma-separated, or \"none\" (also trusted_proxies, HALLPASS_TRUSTED_PROXIES).")
+    var trustedProxies: String?
+
     @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
     var demo = false
 
@@ -56,6 +59,13 @@ struct Serve: AsyncParsableCommand {
             if let signingAlg { configuration.signingAlgorithm = signingAlg }
             configuration.demo = demo
             if let sshListen { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
+            if let trustedProxies {
+                do {
+                    configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies)
+                } catch {
+                    throw CLIError("--trusted-proxies: \(error)")
+                }
+            }
             if noSSH { (configuration.sshHost, configuration.sshPort) = (nil, nil) }
             try configuration.validate()
 
@@ -63,16 +73,20 @@ struct Serve: AsyncParsableCommand {
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
             let storage = try await store.openStore()
             // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY.
+            // and every replica counts the consent API's failure budgets in the database.
             var events: any GrantEventBus = InProcessEventBus()
+            var failures: any FailureLedger = InMemoryFailureLedger()
             if let postgres = storage as? PostgresStore {
                 let bus = PostgresEventBus(store: postgres, logger: logger)
                 try await bus.start()
                 events = bus
+                failures = postgres
             }
-            let server = AuthorizationServer(store: storage, configuration: configuration, events: events)
+            let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures)
             if demo { try await DemoSeed.seed(storage) }
             let app = try await buildApplication(server: server, logger: logger)
-            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)")
+            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
+                     + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"))
             var services: [any Service] = [app]
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)

@@ -18,12 +18,13 @@ struct Harness {
     let server: AuthorizationServer
     let aliceID: Int64
 
-    init(issuer: String? = nil, seed: UInt64 = 42) async throws {
+    init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-http-\(UUID().uuidString)")
         store = try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
         var configuration = ServerConfiguration()
         configuration.port = 0
         configuration.issuer = issuer.flatMap(URL.init(string:)) ?? URL(string: "http://127.0.0.1:8080")
+        configuration.trustedProxies = trustedProxies
         server = AuthorizationServer(store: store, configuration: configuration, clock: clock, random: SeededRandomSource(seed: seed))
         for (name, text) in [("openid", "Confirm who you are"), ("profile", "See your user name"), ("read", "Read your data"), ("write", "Change your data")] {
             try await store.setScope(name: name, description: text)
@@ -41,9 +42,10 @@ struct Harness {
         _ = try await store.addUser(name: "bob", passwordHash: PasswordHasher.hash("bob's password"))
     }
 
-    func test(_ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
+    /// `.router` by default; `.live` where the socket's peer address matters (127.0.0.1).
+    func test(_ setup: TestingSetup = .router, _ body: @Sendable (any TestClientProtocol) async throws -> Void) async throws {
         let app = try await buildApplication(server: server)
-        try await app.test(.router, body)
+        try await app.test(setup, body)
     }
 }
 

@@ -1,5 +1,6 @@
 """Two `hallpass serve` replicas on one PostgreSQL behind nginx (issue 6): decisions cross
 replicas by LISTEN/NOTIFY, and a device finishes when the replica holding its socket dies."""
+import http.client
 import json
 import os
 import signal
@@ -38,7 +39,7 @@ http {{
             proxy_set_header Upgrade $http_upgrade;
             proxy_set_header Connection $connection_upgrade;
             proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $remote_addr;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
             proxy_read_timeout 1h;
             proxy_next_upstream error timeout;
         }}
@@ -52,7 +53,9 @@ class Replicas:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.db = fresh_postgres_database()
-        extra = ["--issuer", self.base, "--no-ssh"]
+        # nginx reaches the replicas from 127.0.0.1; clients in these tests come from other
+        # loopback addresses (127.0.0.2, …), so the two can be told apart.
+        extra = ["--issuer", self.base, "--no-ssh", "--trusted-proxies", "127.0.0.1"]
         # One after the other: the first start creates the signing key both then use.
         self.a = Server(os.path.join(tmp, "a"), extra=extra, db=self.db)
         setup_accounts(self.a)
@@ -201,3 +204,45 @@ def test_racing_redemptions_and_refreshes_across_replicas(replicas):
     assert psql(replicas.db, """
         SELECT count(*) FROM (SELECT family_id FROM refresh_tokens WHERE used_at IS NULL AND revoked_at IS NULL
                               AND parent_hash IS NOT NULL GROUP BY family_id HAVING count(*) > 1) d""") == "0"
+
+
+def request_from(source, port, method, path, body, headers):
+    """One request to nginx from the loopback address `source` (127.0.0.0/8 is all local)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30, source_address=(source, 0))
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def test_behind_nginx_budgets_and_the_device_ip_follow_the_client(replicas):
+    """With `--trusted-proxies 127.0.0.1`, X-Forwarded-For from nginx names the client: the
+    consent screen shows the device's address (not nginx's, not one the device forged); one
+    client's wrong logins do not lock out another behind the same nginx; and the two replicas
+    count one budget between them."""
+    forged = {"Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": "6.6.6.6"}
+    status, codes = request_from("127.0.0.2", replicas.port, "POST", "/oauth/device_authorization",
+                                 "client_id=tv&scope=openid", forged)
+    assert status == 200, codes
+    session = post_json(replicas.base + "/consent/login", {"username": "alice", "password": ALICE_PASSWORD})["session"]
+    view = post_json(replicas.base + "/consent/lookup", {"user_code": codes["user_code"]}, session)
+    assert view["device_ip"] == "127.0.0.2"
+
+    # 20 wrong logins per address per 15 minutes, spread over both replicas by nginx: the
+    # budget is counted in the database, so two replicas do not make it 40.
+    def wrong_login(source, i):
+        body = json.dumps({"username": f"nobody-{source}-{i}", "password": "wrong"})
+        return request_from(source, replicas.port, "POST", "/consent/login", body, {"Content-Type": "application/json"})
+    answers = [wrong_login("127.0.0.3", i) for i in range(22)]
+    statuses = [status for status, _ in answers]
+    assert statuses == [401] * 20 + [429, 429], statuses
+    assert answers[-1][1]["error"] == "too_many_attempts", answers[-1]
+    # Another client behind the same nginx still gets an honest "wrong password", and a right
+    # password from it works.
+    status, body = wrong_login("127.0.0.4", 0)
+    assert status == 401 and body["error"] == "access_denied", body
+    status, body = request_from("127.0.0.4", replicas.port, "POST", "/consent/login",
+                                json.dumps({"username": "alice", "password": ALICE_PASSWORD}), {"Content-Type": "application/json"})
+    assert status == 200 and body["session"], body
