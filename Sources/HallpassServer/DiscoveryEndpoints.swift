@@ -18,7 +18,11 @@ struct DiscoveryEndpoints {
             return JSONResponse.make(["keys": JSON.array(keys)], headers: headers)
         }
         group.get("device") { _, _ in self.verificationPage() }
-        group.get("healthz") { _, _ in try await self.health() }
+        group.get("livez") { _, _ in
+            JSONResponse.make(["status": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
+        }
+        group.get("readyz") { _, _ in await self.readiness() }
+        group.get("healthz") { _, _ in await self.readiness() }
         group.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.server.metrics.exposition())))
@@ -81,13 +85,27 @@ struct DiscoveryEndpoints {
     }
 
     /// Liveness and readiness: 200 only when the store answers.
-    func health() async throws -> Response {
-        do {
-            _ = try await server.store.client(id: " health")      // a space is never in a client id
-            return JSONResponse.make(["status": "ok", "store": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
-        } catch {
-            return JSONResponse.make(["status": "unavailable", "store": "unreachable"] as [String: JSON],
+    /// Readiness: 200 while the store answers a point read within `readinessDeadline`, else
+    /// 503. A database that is down fails fast; one that hangs (a partition: packets dropped, no
+    /// reset) must not hang the probe, so the read runs in its own task and is abandoned at the
+    /// deadline.
+    func readiness() async -> Response {
+        let store = server.store
+        let answered = await firstOf(deadline: Self.readinessDeadline) {
+            do {
+                _ = try await store.client(id: " health")      // a space is never in a client id
+                return true
+            } catch {
+                return false
+            }
+        }
+        guard answered == true else {
+            return JSONResponse.make(["status": "unavailable", "store": answered == nil ? "timeout" : "unreachable"] as [String: JSON],
                                      status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
         }
+        return JSONResponse.make(["status": "ok", "store": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
     }
+
+    static let readinessDeadline: Duration = .seconds(2)
+
 }

@@ -2,7 +2,7 @@
 import json
 import re
 
-from conftest import Server, approve, get_json, start_login
+from conftest import Server, approve, get_json, setup_accounts, start_login
 
 
 def test_the_device_flow_on_postgresql_and_the_password_never_printed(pg_server):
@@ -60,3 +60,54 @@ def test_a_nul_byte_from_a_client_gets_the_rfc_error_not_a_server_error(pg_serve
     assert status_and_error("/oauth/token", b"grant_type=refresh_token&refresh_token=x&client_id=a%00b") == (401, "invalid_client")
     assert status_and_error("/consent/login", json.dumps({"username": "alice\u0000", "password": "x"}).encode(),
                             {"Content-Type": "application/json"}) == (401, "access_denied")
+
+
+def http_status(url, timeout=15):
+    """(status, JSON body, seconds taken) for a GET, whatever the status."""
+    import time
+    import urllib.error
+    import urllib.request
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, json.loads(r.read()), time.monotonic() - started
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read()), time.monotonic() - started
+
+
+def test_readiness_follows_a_database_that_goes_silent_and_comes_back(tmpdir_path):
+    """The database behind a proxy that stops forwarding (a partition, not a refusal):
+    /readyz answers 503 within its 2 s deadline instead of hanging, /livez stays 200, and
+    after the partition heals the server is ready again and finishes a device flow."""
+    import time
+    import urllib.parse
+    from conftest import fresh_postgres_database
+    from faultproxy import FaultProxy
+
+    url = urllib.parse.urlsplit(fresh_postgres_database())
+    proxy = FaultProxy(url.port)
+    proxied = url._replace(netloc=f"{url.username}:{url.password}@127.0.0.1:{proxy.port}").geturl()
+    server = Server(tmpdir_path, db=proxied)
+    try:
+        setup_accounts(server)
+        assert http_status(server.base + "/readyz")[:2] == (200, {"status": "ok", "store": "ok"})
+        proxy.blackhole()
+        status, body, took = http_status(server.base + "/readyz")
+        assert status == 503 and body["status"] == "unavailable", body
+        assert took < 5, took
+        status, body, took = http_status(server.base + "/livez")
+        assert (status, body) == (200, {"status": "ok"}) and took < 1
+        assert http_status(server.base + "/healthz")[0] == 503
+
+        proxy.heal()
+        deadline = time.monotonic() + 30
+        while http_status(server.base + "/readyz")[0] != 200:
+            assert time.monotonic() < deadline, "not ready 30 s after the database came back"
+            time.sleep(0.2)
+        proc, code = start_login(server, "--json")
+        assert approve(server, code).returncode == 0
+        proc.communicate(timeout=30)
+        assert proc.returncode == 0
+    finally:
+        server.stop()
+        proxy.close()
