@@ -59,19 +59,29 @@ def med(values):
 
 
 summary = {}
-for name in ("peer", "hallpass"):
+names = [n for n in ("peer", "hallpass", "hallpass-pg") if glob.glob(f"{out}/{n}-wrk-*") or glob.glob(f"{out}/{n}-driver-*")]
+for name in names:
     rows = collect(name)
     summary[name] = {k: {"median": med(v), "runs": v} for k, v in rows.items()}
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 
+titles = {"peer": "Authlib peer", "hallpass": "Hallpass, 1 × SQLite", "hallpass-pg": "Hallpass, 2 × PostgreSQL + nginx"}
 labels = [("wrk_poll", "pending polls/s (wrk)"), ("wrk_da", "device authorizations/s (wrk)"),
           ("driver_poll", "pending polls/s (driver, paced)"), ("driver_da", "device authorizations/s (driver)"),
           ("rss", "peak server RSS, MiB (driver)"), ("lat_p50", "approval→token p50, ms (polling)"),
           ("lat_p99", "approval→token p99, ms (polling)"), ("wrk_poll_bad", "polls not answered authorization_pending")]
-print("| metric | Authlib peer | Hallpass | ratio |")
-print("|---|---|---|---|")
+others = [n for n in names if n != "peer"]
+print("| metric | " + " | ".join(f"{titles[n]} | ratio" if n != "peer" else titles[n] for n in names) + " |")
+print("|---|" + "---|" * (len(names) + len(others)))
 for key, label in labels:
-    p, h = summary["peer"][key]["median"], summary["hallpass"][key]["median"]
-    ratio = f"{h / p:.2f}×" if p and h is not None and key not in ("wrk_poll_bad",) else "–"
-    print(f"| {label} | {p} | {h} | {ratio} |")
+    p = summary.get("peer", {}).get(key, {}).get("median")
+    cells = []
+    for n in names:
+        v = summary[n][key]["median"]
+        cells.append(str(v))
+        if n != "peer":
+            cells.append(f"{v / p:.2f}×" if p and v is not None and key != "wrk_poll_bad" else "–")
+    print(f"| {label} | " + " | ".join(cells) + " |")
+for n in names:
+    print(f"runs {n}: " + "; ".join(f"{k} {summary[n][k]['runs']}" for k in ("wrk_poll", "wrk_da", "rss")))
