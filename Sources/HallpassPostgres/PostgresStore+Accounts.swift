@@ -115,8 +115,11 @@ extension PostgresStore: KeyStore {
         }.compactMap { $0 }
     }
 
+    /// Serialized by an advisory lock: under READ COMMITTED a concurrent rotation's UPDATE would
+    /// not see this one's new row and leave two keys active.
     public func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws {
         try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.signingKeyLock))", logger: logger)
             try await connection.query("UPDATE signing_keys SET retired_at = \(now.unix) WHERE retired_at IS NULL", logger: logger)
             try await connection.query("""
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
@@ -124,6 +127,19 @@ extension PostgresStore: KeyStore {
                 """, logger: logger)
         }
     }
+
+    public func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.signingKeyLock))", logger: logger)
+            return try await Self.count("""
+                INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
+                SELECT \(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt.unix), NULL
+                WHERE NOT EXISTS (SELECT 1 FROM signing_keys) RETURNING 1
+                """, on: connection, logger: logger) == 1
+        }
+    }
+
+    static let signingKeyLock: Int64 = 0x4841_4C4C_4B45_5953  // "HALLKEYS"
 }
 
 extension PostgresStore: ConsentSessionStore {

@@ -47,7 +47,7 @@ public struct SSHFront: Service {
         self.hostKey = hostKey
         self.host = host
         self.port = port
-        self.launch = SSHSessionLaunch(executable: executable, serverURL: server.configuration.effectiveIssuer)
+        self.launch = SSHSessionLaunch(executable: executable, serverURL: server.configuration.localURL)
         self.limits = limits
         self.logger = logger
         self.onBound = onBound

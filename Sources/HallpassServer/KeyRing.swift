@@ -25,7 +25,8 @@ public actor KeyRing {
     /// Creates a first key (EdDSA unless told otherwise) when the store has none.
     public func ensureKey(algorithm: SigningKeyRecord.Algorithm = .eddsa) async throws {
         if try await store.signingKeys().isEmpty {
-            try await store.addActiveKey(KeyRing.generate(algorithm, at: clock.now), at: clock.now)
+            // Replicas starting together on a fresh database: one of them makes the key.
+            _ = try await store.addFirstKey(KeyRing.generate(algorithm, at: clock.now))
         }
         try await reload()
     }

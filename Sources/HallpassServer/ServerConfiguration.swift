@@ -75,6 +75,21 @@ public struct ServerConfiguration: Sendable, Equatable {
         return bare == "localhost" || bare == "::1" || bare.hasPrefix("127.")
     }
 
+    /// Where processes on this machine reach this replica's HTTP API: the SSH front's
+    /// `hallpass approve` children use it, so their keypresses do not travel through the load
+    /// balancer to another replica. The issuer when it cannot be known or trusted locally: TLS
+    /// (the certificate names the public host) or an ephemeral port.
+    public var localURL: String {
+        guard !usesTLS, port != 0 else { return effectiveIssuer }
+        let local: String
+        switch host {
+        case "0.0.0.0", "": local = "127.0.0.1"
+        case "::", "[::]": local = "[::1]"
+        default: local = host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        }
+        return "http://\(local):\(port)" + basePath
+    }
+
     /// The path component of the issuer, where every route is mounted ("" for none).
     public var basePath: String {
         guard let url = URL(string: effectiveIssuer) else { return "" }

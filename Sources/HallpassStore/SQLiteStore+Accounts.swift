@@ -152,6 +152,17 @@ extension SQLiteStore: KeyStore {
                 """, arguments: [key.kid, key.algorithm.rawValue, key.privateKey, key.createdAt.unix])
         }
     }
+
+    /// SQLite writes are serialized, so the check and the insert cannot interleave.
+    public func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool {
+        try await pool.write { db in
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM signing_keys") == 0 else { return false }
+            try db.execute(sql: """
+                INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)
+                """, arguments: [key.kid, key.algorithm.rawValue, key.privateKey, key.createdAt.unix])
+            return true
+        }
+    }
 }
 
 extension SQLiteStore: ConsentSessionStore {

@@ -61,8 +61,12 @@ public protocol TokenStore: Sendable {
 
 public protocol KeyStore: Sendable {
     func signingKeys() async throws -> [SigningKeyRecord]
-    /// Adds `key` as the active key; the previously active key is retired at `now`.
+    /// Adds `key` as the active key; the previously active key is retired at `now`. Concurrent
+    /// calls (two replicas rotating at once) leave exactly one active key.
     func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws
+    /// Adds `key` as the active key only while there is no key at all (the first start on a
+    /// fresh database); false when one exists. Replicas starting together make one key.
+    func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool
 }
 
 public protocol ConsentSessionStore: Sendable {

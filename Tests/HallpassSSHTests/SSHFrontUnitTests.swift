@@ -138,6 +138,26 @@ import Testing
         #expect(configuration.sshConsentURI == nil)                                  // an ephemeral port is not known yet
     }
 
+    @Test func sessionsTalkToTheirOwnReplicaNotThroughTheLoadBalancer() throws {
+        var configuration = ServerConfiguration()
+        configuration.issuer = URL(string: "https://auth.example.com/t/acme")
+        configuration.host = "0.0.0.0"
+        configuration.port = 8081
+        #expect(configuration.localURL == "http://127.0.0.1:8081/t/acme")
+        configuration.host = "::"
+        #expect(configuration.localURL == "http://[::1]:8081/t/acme")
+        configuration.host = "10.0.0.11"
+        #expect(configuration.localURL == "http://10.0.0.11:8081/t/acme")
+        configuration.host = "fd00::11"
+        #expect(configuration.localURL == "http://[fd00::11]:8081/t/acme")
+        configuration.port = 0                                    // not known before binding
+        #expect(configuration.localURL == "https://auth.example.com/t/acme")
+        configuration.port = 8443
+        configuration.tlsCertificatePath = "cert.pem"             // the certificate names the public host
+        configuration.tlsKeyPath = "key.pem"
+        #expect(configuration.localURL == "https://auth.example.com/t/acme")
+    }
+
     @Test func theConfigFileAndEnvironmentChooseOrTurnOffTheFront() throws {
         let on = try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "0.0.0.0:2200"])
         #expect(on.sshHost == "0.0.0.0" && on.sshPort == 2200)

@@ -184,4 +184,35 @@ import Testing
         #expect(try await db.store.sshKey(blob: "AAAA\u{0}") == nil)
         #expect(try await db.store.removeClient(id: "\u{0}") == false)
     }
+
+    func signingKey(_ n: Int) -> SigningKeyRecord {
+        SigningKeyRecord(kid: "k\(n)-\(UUID().uuidString)", algorithm: .eddsa, privateKey: Data(repeating: UInt8(n), count: 32),
+                         createdAt: clock.now)
+    }
+
+    /// Replicas starting together on a fresh database: exactly one first key.
+    @Test(arguments: StoreKind.allCases) func theFirstSigningKeyIsMadeOnce(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let made = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for n in 0..<12 { group.addTask { try await db.store.addFirstKey(signingKey(n)) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(made == 1)
+        #expect(try await db.store.signingKeys().count == 1)
+        #expect(try await db.store.addFirstKey(signingKey(99)) == false)
+    }
+
+    /// Two replicas rotating at once: every key but one is retired.
+    @Test(arguments: StoreKind.allCases) func concurrentRotationsLeaveOneActiveKey(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        for _ in 0..<5 {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<8 { group.addTask { try await db.store.addActiveKey(signingKey(n), at: clock.now) } }
+                try await group.waitForAll()
+            }
+        }
+        let keys = try await db.store.signingKeys()
+        #expect(keys.count == 40)
+        #expect(keys.filter { $0.retiredAt == nil }.count == 1)
+    }
 }
