@@ -20,9 +20,24 @@ BIN = os.environ.get("HALLPASS_BIN", os.path.join(ROOT, ".build", "debug", "hall
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    return free_ports(1)[0]
+
+
+def free_ports(n, avoid=()):
+    """`n` distinct free loopback ports (all held open while choosing, so no two are the same)."""
+    held = []
+    try:
+        while len(held) < n:
+            s = socket.socket()
+            s.bind(("127.0.0.1", 0))
+            if s.getsockname()[1] in avoid:
+                s.close()
+                continue
+            held.append(s)
+        return [s.getsockname()[1] for s in held]
+    finally:
+        for s in held:
+            s.close()
 
 
 def run(args, db, stdin=None, timeout=60):
@@ -32,17 +47,27 @@ def run(args, db, stdin=None, timeout=60):
 
 
 class Server:
-    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None, db=None):
+    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None, db=None, avoid=()):
         self.tmp = tmp
         self.db = db or os.path.join(tmp, "hallpass.db")
-        self.port = port or free_port()
-        self.ssh_port = free_port()
-        self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
-        self.log = open(os.path.join(tmp, "serve.log"), "w+")
-        self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
-                                      "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp)  # files it makes stay in tmp
-        self.wait_ready(scheme)
+        # A port chosen free can be taken by someone else before the server binds it: then
+        # choose again (unless the test asked for that port).
+        for attempt in range(3):
+            if port:
+                self.port, self.ssh_port = port, free_ports(1, avoid=(port, *avoid))[0]
+            else:
+                self.port, self.ssh_port = free_ports(2, avoid=avoid)
+            self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
+            self.log = open(os.path.join(tmp, "serve.log"), "w+")
+            self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
+                                          "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
+                                         stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp)  # files it makes stay in tmp
+            try:
+                self.wait_ready(scheme)
+                return
+            except RuntimeError as e:
+                if "Address already in use" not in str(e) or attempt == 2:
+                    raise
 
     def wait_ready(self, scheme):
         deadline = time.time() + 60

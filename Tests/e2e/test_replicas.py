@@ -57,9 +57,9 @@ class Replicas:
         # loopback addresses (127.0.0.2, …), so the two can be told apart.
         extra = ["--issuer", self.base, "--no-ssh", "--trusted-proxies", "127.0.0.1"]
         # One after the other: the first start creates the signing key both then use.
-        self.a = Server(os.path.join(tmp, "a"), extra=extra, db=self.db)
+        self.a = Server(os.path.join(tmp, "a"), extra=extra, db=self.db, avoid=(self.port,))
         setup_accounts(self.a)
-        self.b = Server(os.path.join(tmp, "b"), extra=extra, db=self.db)
+        self.b = Server(os.path.join(tmp, "b"), extra=extra, db=self.db, avoid=(self.port,))
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
             f.write(NGINX_CONF.format(dir=tmp, a=self.a.port, b=self.b.port, port=self.port,
