@@ -23,6 +23,8 @@ public final class AuthorizationServer: Sendable {
     /// once: it goes into every device authorization response.
     public let pushURI: String
     let pacer = PollPacer()
+    /// Clients as authentication sees them, for up to a second (`ClientCache`).
+    let clients = ClientCache()
     let lastPolls = Mutex<[Int64: Date]>([:])
     let guards: Mutex<ConsentGuards>
 

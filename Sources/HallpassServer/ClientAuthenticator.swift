@@ -32,7 +32,7 @@ struct ClientAuthenticator {
         if let secret = form["client_secret"] {
             return try await verify(id: id, secret: secret, viaHeader: false)
         }
-        guard let client = try await server.store.client(id: id) else {
+        guard let client = try await server.clients.client(id: id, store: server.store, now: server.clock.now) else {
             throw OAuthError(.invalidClient, "unknown client")
         }
         guard client.isPublic else {
@@ -42,7 +42,7 @@ struct ClientAuthenticator {
     }
 
     private func verify(id: String, secret: String, viaHeader: Bool) async throws -> OAuthClient {
-        let client = try await server.store.client(id: id)
+        let client = try await server.clients.client(id: id, store: server.store, now: server.clock.now)
         let hash = client?.secretHash ?? PasswordHasher.decoy
         let ok = PasswordHasher.verify(secret, hash: hash)
         guard let client, !client.isPublic, ok else {
