@@ -46,8 +46,12 @@ extension PostgresStore: GrantStore {
 
     public func grant(deviceCodeHash: String) async throws -> DeviceGrant? {
         guard isStorable(deviceCodeHash) else { return nil }
-        return try await first("SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE device_code_hash = \(deviceCodeHash)",
-                        Self.grant(from:))
+        // Read to the end (one row at most: the hash is unique) so the pool gets its connection back.
+        var found: DeviceGrant?
+        for try await grant in try await client.execute(GrantByDeviceCode(deviceCodeHash: deviceCodeHash), logger: logger) {
+            found = grant
+        }
+        return found
     }
 
     public func pendingGrant(userCode: UserCode) async throws -> DeviceGrant? {
