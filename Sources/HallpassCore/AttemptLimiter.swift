@@ -17,14 +17,31 @@ public struct AttemptLimiter: Sendable {
 
     /// Failures left for `key` at `now` (0 means blocked).
     public func remaining(_ key: String, at now: Date) -> Int {
-        max(0, limit - recent(key, at: now).count)
+        Self.remaining(failures[key] ?? [], limit: limit, window: window, at: now)
     }
 
     /// Seconds until `key` may try again, or nil when it may try now.
     public func retryAfter(_ key: String, at now: Date) -> Int? {
-        let times = recent(key, at: now)
-        guard times.count >= limit, let oldest = times.first else { return nil }
-        return max(1, Int((oldest.addingTimeInterval(window).timeIntervalSince(now)).rounded(.up)))
+        Self.retryAfter(failures[key] ?? [], limit: limit, window: window, at: now)
+    }
+
+    /// The failures kept for `key` at or after `since` (at most `limit`, oldest first).
+    public func failures(_ key: String, since: Date) -> [Date] {
+        (failures[key] ?? []).filter { $0 >= since }
+    }
+
+    /// Failures left at `now` given the failure times `times` (any order; 0 means blocked).
+    public static func remaining(_ times: [Date], limit: Int, window: TimeInterval, at now: Date) -> Int {
+        max(0, limit - times.filter { now.timeIntervalSince($0) < window }.count)
+    }
+
+    /// Seconds until another try is allowed given the failure times `times` (any order), or nil
+    /// when one is allowed now: a failure is freed when the `limit`-th newest leaves the window.
+    public static func retryAfter(_ times: [Date], limit: Int, window: TimeInterval, at now: Date) -> Int? {
+        let recent = times.filter { now.timeIntervalSince($0) < window }.sorted()
+        guard recent.count >= limit else { return nil }
+        let freeing = recent[recent.count - limit]
+        return max(1, Int(freeing.addingTimeInterval(window).timeIntervalSince(now).rounded(.up)))
     }
 
     /// Records one failure; returns what is left after it.

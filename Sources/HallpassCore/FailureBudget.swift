@@ -24,22 +24,16 @@ public enum FailureBudget: String, Sendable, CaseIterable {
     /// The longest window of any budget: failures older than this count for nothing.
     public static let longestWindow: TimeInterval = allCases.map(\.window).max()!
 
-    /// Failures that still count at `now`, of `failures` (any order).
-    public func recent(_ failures: [Date], at now: Date) -> [Date] {
-        failures.filter { now.timeIntervalSince($0) < window }.sorted()
-    }
+    /// An empty in-memory counter with this budget's rule.
+    public var limiter: AttemptLimiter { AttemptLimiter(limit: limit, window: window) }
 
-    /// Failures left at `now` (0 means blocked).
+    /// Failures left at `now`, given failure times from any store (0 means blocked).
     public func remaining(_ failures: [Date], at now: Date) -> Int {
-        max(0, limit - recent(failures, at: now).count)
+        AttemptLimiter.remaining(failures, limit: limit, window: window, at: now)
     }
 
-    /// Seconds until another try is allowed, or nil when one is allowed now: the budget frees a
-    /// failure when the `limit`-th newest one leaves the window.
+    /// Seconds until another try is allowed, or nil when one is allowed now.
     public func retryAfter(_ failures: [Date], at now: Date) -> Int? {
-        let times = recent(failures, at: now)
-        guard times.count >= limit else { return nil }
-        let freeing = times[times.count - limit]
-        return max(1, Int(freeing.addingTimeInterval(window).timeIntervalSince(now).rounded(.up)))
+        AttemptLimiter.retryAfter(failures, limit: limit, window: window, at: now)
     }
 }

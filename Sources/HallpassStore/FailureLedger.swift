@@ -39,41 +39,26 @@ extension FailureLedger {
     }
 }
 
-/// The single-replica ledger: failures in memory behind one lock, each key keeping at most its
-/// budget's limit of newest failures, keys without a recent failure pruned once a window.
+/// The single-replica ledger: one `AttemptLimiter` per budget behind one lock (each keeps at
+/// most its limit of newest failures per key and prunes idle keys once a window).
 public final class InMemoryFailureLedger: FailureLedger {
-    private struct Table {
-        var byKey: [FailureKey: [Date]] = [:]
-        var lastPrune = Date.distantPast
-    }
-    private let table = Mutex(Table())
+    private let limiters = Mutex(Dictionary(uniqueKeysWithValues: FailureBudget.allCases.map { ($0, $0.limiter) }))
 
     public init() {}
 
     public func failures(_ keys: [FailureKey], since: Date) async throws -> [FailureKey: [Date]] {
-        table.withLock { t in
-            var result: [FailureKey: [Date]] = [:]
-            for key in keys { result[key] = (t.byKey[key] ?? []).filter { $0 >= since } }
-            return result
+        limiters.withLock { table in
+            Dictionary(keys.map { ($0, table[$0.budget]!.failures($0.value, since: since)) }, uniquingKeysWith: { first, _ in first })
         }
     }
 
     public func recordFailure(_ keys: [FailureKey], at: Date) async throws {
-        table.withLock { t in
-            for key in keys {
-                var times = t.byKey[key] ?? []
-                times.append(at)
-                if times.count > key.budget.limit { times.removeFirst(times.count - key.budget.limit) }
-                t.byKey[key] = times
-            }
-            if at.timeIntervalSince(t.lastPrune) > FailureBudget.longestWindow {
-                t.lastPrune = at
-                t.byKey = t.byKey.filter { key, times in times.contains { at.timeIntervalSince($0) < key.budget.window } }
-            }
+        limiters.withLock { table in
+            for key in keys { table[key.budget]!.recordFailure(key.value, at: at) }
         }
     }
 
     public func clearFailures(_ key: FailureKey) async throws {
-        _ = table.withLock { $0.byKey.removeValue(forKey: key) }
+        limiters.withLock { $0[key.budget]!.reset(key.value) }
     }
 }
