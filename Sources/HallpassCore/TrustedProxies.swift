@@ -10,6 +10,9 @@ public struct TrustedProxies: Sendable, Equatable, CustomStringConvertible {
 
     public static let none = TrustedProxies(ranges: [])
 
+    /// The header field trusted proxies write.
+    public static let headerName = "X-Forwarded-For"
+
     public init(ranges: [IPAddressRange]) {
         self.ranges = ranges
     }

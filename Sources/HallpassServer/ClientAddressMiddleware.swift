@@ -3,7 +3,7 @@ import HTTPTypes
 import Hummingbird
 
 extension HTTPField.Name {
-    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedFor = HTTPField.Name(TrustedProxies.headerName)!
 }
 
 /// Behind a load balancer every socket's peer is the balancer: this sets the request context's

@@ -84,7 +84,6 @@ struct DiscoveryEndpoints {
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    /// Liveness and readiness: 200 only when the store answers.
     /// Readiness: 200 while the store answers a point read within `readinessDeadline`, else
     /// 503. A database that is down fails fast; one that hangs (a partition: packets dropped, no
     /// reset) must not hang the probe, so the read runs in its own task and is abandoned at the
@@ -107,5 +106,4 @@ struct DiscoveryEndpoints {
     }
 
     static let readinessDeadline: Duration = .seconds(2)
-
 }

@@ -38,13 +38,13 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: hub.limits.maxFrame,
                 shouldUpgrade: { channel, head in
-                    let admitted = hub.admit(uri: head.uri, forwardedFor: head.headers["X-Forwarded-For"], channel: channel)
+                    let admitted = hub.admit(uri: head.uri, forwardedFor: head.headers[TrustedProxies.headerName], channel: channel)
                     if !admitted { refusal.value = hub.refusal(for: head.uri) }
                     return channel.eventLoop.makeSucceededFuture(admitted ? HTTPHeaders() : nil)
                 },
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
-                        try hub.installSocket(on: channel, uri: head.uri, forwardedFor: head.headers["X-Forwarded-For"])
+                        try hub.installSocket(on: channel, uri: head.uri, forwardedFor: head.headers[TrustedProxies.headerName])
                         return .push
                     }
                 }
