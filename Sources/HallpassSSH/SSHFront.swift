@@ -34,12 +34,7 @@ public struct SSHFront: Service {
     let limits: SSHLimits
     let logger: Logger
     let onBound: @Sendable (Int) -> Void
-    private let counts = NIOLockedValueBox(Counts())
-
-    struct Counts {
-        var total = 0
-        var byAddress: [String: Int] = [:]
-    }
+    private let counts = NIOLockedValueBox(ConnectionCounts())
 
     public init(server: AuthorizationServer, hostKey: SSHHostKey, host: String, port: Int, executable: String,
                 limits: SSHLimits = SSHLimits(), logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
@@ -66,21 +61,14 @@ public struct SSHFront: Service {
 
     /// Admits a connection within the budgets and sets up its SSH pipeline and timers.
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
-        let address = channel.remoteAddress?.ipAddress ?? "unknown"
-        let admitted = counts.withLockedValue { c in
-            guard c.total < limits.connections, c.byAddress[address, default: 0] < limits.connectionsPerAddress else { return false }
-            c.total += 1
-            c.byAddress[address, default: 0] += 1
-            return true
+        // The same canonical form as HTTP, so a dual-stack listener's ::ffff:a.b.c.d and a.b.c.d
+        // share one login budget.
+        let address = HallpassRequestContext.canonical(channel.remoteAddress)
+        let admitted = counts.withLockedValue {
+            $0.admit(address, total: limits.connections, perAddress: limits.connectionsPerAddress)
         }
         guard admitted else { return channel.close() }
-        channel.closeFuture.whenComplete { _ in
-            self.counts.withLockedValue { c in
-                c.total -= 1
-                c.byAddress[address, default: 1] -= 1
-                if c.byAddress[address] == 0 { c.byAddress[address] = nil }
-            }
-        }
+        channel.closeFuture.whenComplete { _ in self.counts.withLockedValue { $0.release(address) } }
         let authenticator = SSHAuthenticator(server: server, source: address, maxAttempts: limits.attemptsPerConnection)
         let sessions = NIOLockedValueBox(0)
         let launch = launch, server = server

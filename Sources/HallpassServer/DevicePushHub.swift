@@ -30,8 +30,7 @@ public final class DevicePushHub: Sendable {
     private let counts = Mutex(Counts())
 
     struct Counts {
-        var total = 0
-        var byAddress: [String: Int] = [:]
+        var connections = ConnectionCounts()
         var byGrant: [Int64: Int] = [:]
     }
 
@@ -50,12 +49,7 @@ public final class DevicePushHub: Sendable {
     func admit(uri: String, forwardedFor: [String], channel: any Channel) -> Bool {
         guard pushPath(uri) != nil, !uri.contains("?") else { return false }
         let address = address(of: channel, forwardedFor: forwardedFor)
-        let admitted = counts.withLock { c in
-            guard c.total < limits.total, c.byAddress[address, default: 0] < limits.perAddress else { return false }
-            c.total += 1
-            c.byAddress[address, default: 0] += 1
-            return true
-        }
+        let admitted = counts.withLock { $0.connections.admit(address, total: limits.total, perAddress: limits.perAddress) }
         guard admitted else { return false }
         // The frame guard must be in place before any frame arrives; without it, no upgrade.
         do {
@@ -102,11 +96,7 @@ public final class DevicePushHub: Sendable {
         .invalidRequest, "open a WebSocket here and send the subscription as the first text frame (never in the URL)")
 
     private func release(address: String) {
-        counts.withLock { c in
-            c.total -= 1
-            c.byAddress[address, default: 1] -= 1
-            if c.byAddress[address] == 0 { c.byAddress[address] = nil }
-        }
+        counts.withLock { $0.connections.release(address) }
     }
 
     /// Reserves one of a grant's sockets; false when it already has `perGrant`.

@@ -23,7 +23,7 @@ public struct HallpassRequestContext: RequestContext, RemoteAddressRequestContex
     public var peerIP: String { Self.canonical(remoteAddress) }
 
     /// `::ffff:10.1.2.3` (a dual-stack listener) and `10.1.2.3` are one client.
-    static func canonical(_ address: SocketAddress?) -> String {
+    public static func canonical(_ address: SocketAddress?) -> String {
         // NIO prints addresses with inet_ntop (already RFC 5952); only the IPv4-mapped form of a
         // dual-stack listener needs rewriting. Every request pays for this, so no parsing.
         guard let text = address?.ipAddress else { return "unknown" }

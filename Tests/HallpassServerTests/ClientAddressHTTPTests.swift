@@ -3,6 +3,7 @@ import HallpassCore
 import HallpassServer
 import HallpassStore
 import HTTPTypes
+import NIOCore
 import Hummingbird
 import HummingbirdTesting
 import Testing
@@ -22,6 +23,14 @@ import Testing
         let reply = try await client.form("/oauth/device_authorization", [("client_id", "tv"), ("scope", "read")], headers: headers)
         #expect(reply.status == .ok, "\(reply.raw)")
         return try #require(reply.string("user_code"))
+    }
+
+    /// HTTP and the SSH front key budgets by this form: a dual-stack listener's mapped IPv4 is IPv4.
+    @Test func peerAddressesAreCanonical() throws {
+        #expect(HallpassRequestContext.canonical(try SocketAddress(ipAddress: "::ffff:10.1.2.3", port: 1)) == "10.1.2.3")
+        #expect(HallpassRequestContext.canonical(try SocketAddress(ipAddress: "10.1.2.3", port: 1)) == "10.1.2.3")
+        #expect(HallpassRequestContext.canonical(try SocketAddress(ipAddress: "2001:db8::1", port: 1)) == "2001:db8::1")
+        #expect(HallpassRequestContext.canonical(nil) == "unknown")
     }
 
     @Test func behindATrustedProxyTheDeviceIPIsTheForwardedClient() async throws {
