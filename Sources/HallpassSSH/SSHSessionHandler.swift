@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import HallpassServer
 import NIOCore
 import NIOPosix
@@ -85,7 +86,8 @@ final class SSHSessionHandler: ChannelDuplexHandler {
         case let request as SSHChannelRequestEvent.ExecRequest:
             refuse(context: context, wanted: request.wantReply, "commands are not run here; connect without one")
         case let request as SSHChannelRequestEvent.SubsystemRequest:
-            refuse(context: context, wanted: request.wantReply, "no subsystems (\(request.subsystem.prefix(20))) here")
+            refuse(context: context, wanted: request.wantReply,
+                   "no subsystems (\(TerminalText.sanitize(String(request.subsystem.prefix(20))))) here")
         case is ChannelEvent:
             if case .inputClosed = event as? ChannelEvent { pipe?.close(mode: .output, promise: nil) }
         default:
