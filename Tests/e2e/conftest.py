@@ -187,6 +187,15 @@ def start_login(s, *extra, client="tv"):
     raise AssertionError("login printed no code: " + "".join(lines) + proc.stderr.read())
 
 
+def approved_login(s, *extra):
+    """`hallpass login` approved through the CLI: asserts it finished; its standard output."""
+    proc, code = start_login(s, *extra)
+    assert approve(s, code).returncode == 0
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    return out
+
+
 def post_form(url, fields):
     """POSTs a form; the JSON answer (an HTTP error status raises)."""
     with urllib.request.urlopen(url, data=urllib.parse.urlencode(fields).encode(), timeout=30) as r:

@@ -2,14 +2,11 @@
 import json
 import re
 
-from conftest import Server, approve, get_json, setup_accounts, start_login
+from conftest import Server, approved_login, get_json, setup_accounts
 
 
 def test_the_device_flow_on_postgresql_and_the_password_never_printed(pg_server):
-    proc, code = start_login(pg_server, "--json")
-    assert approve(pg_server, code).returncode == 0
-    out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 0, err
+    out = approved_login(pg_server, "--json")
     token = json.loads(out.strip().splitlines()[-1])["token"]
     assert token["access_token"] and token["refresh_token"]
     log = pg_server.output()
@@ -25,10 +22,7 @@ def test_state_survives_a_restart_on_postgresql(pg_server, tmpdir_path):
     try:
         assert get_json(f"{again.base}/oauth/jwks.json")["keys"][0]["kid"] == kid
         assert "alice" in again.cli("users", "list").stdout
-        proc, code = start_login(again, "--json")
-        assert approve(again, code).returncode == 0
-        proc.communicate(timeout=30)
-        assert proc.returncode == 0
+        approved_login(again, "--json")
     finally:
         again.stop()
 
@@ -104,10 +98,7 @@ def test_readiness_follows_a_database_that_goes_silent_and_comes_back(tmpdir_pat
         while http_status(server.base + "/readyz")[0] != 200:
             assert time.monotonic() < deadline, "not ready 30 s after the database came back"
             time.sleep(0.2)
-        proc, code = start_login(server, "--json")
-        assert approve(server, code).returncode == 0
-        proc.communicate(timeout=30)
-        assert proc.returncode == 0
+        approved_login(server, "--json")
     finally:
         server.stop()
         proxy.close()
