@@ -20,7 +20,6 @@ import multiprocessing
 import json
 import os
 import re
-import socket
 import statistics
 import struct
 import subprocess

@@ -11,7 +11,7 @@ import jwt
 import pytest
 import requests
 
-from conftest import BIN, Server, approve, free_port, get_json, run, setup_accounts, start_login
+from conftest import BIN, Server, approve, free_port, get_json, start_login
 
 
 def test_login_approve_prints_a_token_that_verifies_against_the_served_jwks(server):

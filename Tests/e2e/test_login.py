@@ -2,7 +2,6 @@
 import os
 import re
 import stat
-import time
 
 from conftest import approve, start_login
 from tui import Tmux
