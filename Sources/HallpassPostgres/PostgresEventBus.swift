@@ -24,7 +24,6 @@ public final class PostgresEventBus: GrantEventBus {
     private let state = Mutex(State())
 
     struct State {
-        var connected = false
         var connections = 0
     }
 
@@ -38,15 +37,8 @@ public final class PostgresEventBus: GrantEventBus {
     /// Starts listening; returns once the first `LISTEN` is in place (so nothing announced after
     /// this returns is missed), or throws why it cannot be.
     public func start() async throws {
-        let connection = try await openListener()
-        let notifications: PostgresNotificationSequence
-        do {
-            notifications = try await connection.listen(Self.channel)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        let task = Task { [self] in await self.listenLoop(first: (connection, notifications)) }
+        let first = try await openListener()
+        let task = Task { [self] in await self.listenLoop(first: first) }
         listener.withLock { $0 = task }
     }
 
@@ -84,10 +76,16 @@ public final class PostgresEventBus: GrantEventBus {
     /// Listening connections opened so far (1 until a reconnect; for tests and metrics).
     public var listenerConnections: Int { state.withLock { $0.connections } }
 
-    private func openListener() async throws -> PostgresConnection {
+    /// A new dedicated connection with `LISTEN` in place (closed again if that fails).
+    private func openListener() async throws -> (PostgresConnection, PostgresNotificationSequence) {
         let connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 1, logger: logger)
         state.withLock { $0.connections += 1 }
-        return connection
+        do {
+            return (connection, try await connection.listen(Self.channel))
+        } catch {
+            try? await connection.close()
+            throw error
+        }
     }
 
     private func listenLoop(first: (PostgresConnection, PostgresNotificationSequence)) async {
@@ -96,13 +94,7 @@ public final class PostgresEventBus: GrantEventBus {
         while !Task.isCancelled {
             guard let (connection, notifications) = current else {
                 do {
-                    let connection = try await openListener()
-                    do {
-                        current = (connection, try await connection.listen(Self.channel))
-                    } catch {
-                        try? await connection.close()
-                        throw error
-                    }
+                    current = try await openListener()
                     backoff = .milliseconds(100)
                     // Whatever was announced while we were away: every waiting socket looks again.
                     for grantID in local.grantIDs { local.publish(GrantEvent(grantID: grantID, outcome: nil)) }
