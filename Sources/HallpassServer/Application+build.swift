@@ -49,7 +49,8 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
 /// when a certificate is configured.
 func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub) throws -> HTTPServerBuilder {
-    let plain = HTTPServerBuilder.http1WithPush(hub: hub)
+    let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: hub.server.metrics)
+    let plain = HTTPServerBuilder.http1WithPush(hub: hub, admission: admission)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
         return plain
     }

@@ -6,7 +6,7 @@ import TOMLKit
 /// `HALLPASS_*` environment variables, then flags (applied by the caller last).
 public enum ConfigurationLoader {
     /// The keys a config file and the environment may set.
-    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language", "ssh_listen", "trusted_proxies"]
+    static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language", "ssh_listen", "trusted_proxies"] + HTTPEdgeLimits.keys
 
     public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ServerConfiguration {
         var configuration = ServerConfiguration()
@@ -46,6 +46,11 @@ public enum ConfigurationLoader {
                 values[key] = items.compactMap { $0 }.joined(separator: ",")
                 continue
             }
+            // Timeouts and limits may be TOML integers: http_head_timeout = 10.
+            if HTTPEdgeLimits.keys.contains(key), let number = table[key]?.int {
+                values[key] = String(number)
+                continue
+            }
             guard let value = table[key]?.string else {
                 throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): '\(key)' must be a string")
             }
@@ -82,6 +87,8 @@ public enum ConfigurationLoader {
                 } catch {
                     throw ConfigurationError.invalid("\(origin): \(error)")
                 }
+            case _ where HTTPEdgeLimits.keys.contains(key):
+                try configuration.http.set(key, to: value, origin: origin)
             default: break
             }
         }

@@ -20,6 +20,8 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// An upgrade was asked for and refused; its request was consumed by the upgrader.
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, OAuthError)
+        /// Over a connection limit: closed at accept, nothing to run.
+        case closed
     }
 
     struct Value: ServerChildChannelValue {
@@ -29,10 +31,27 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
     let responder: HTTPChannelHandler.Responder
     let hub: DevicePushHub
-    let http1 = HTTP1Channel.Configuration()
+    let admission: HTTPConnectionAdmission
+    let http1: HTTP1Channel.Configuration
+
+    init(responder: @escaping HTTPChannelHandler.Responder, hub: DevicePushHub, admission: HTTPConnectionAdmission) {
+        self.responder = responder
+        self.hub = hub
+        self.admission = admission
+        // Between requests a kept-alive connection waits at most idleTimeout for the next head.
+        self.http1 = HTTP1Channel.Configuration(idleTimeout: .seconds(admission.limits.idleTimeout))
+    }
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
+            // A refused connection is closed here: no handler, no buffer, no async channel.
+            // (Failing this future instead would end Hummingbird's accept loop.)
+            guard admission.admit(channel) else {
+                channel.close(promise: nil)
+                return Value(negotiated: channel.eventLoop.makeSucceededFuture(.closed), channel: channel)
+            }
+            // Last so far: behind TLS when there is TLS, in front of the HTTP decoder added next.
+            try channel.pipeline.syncOperations.addHandler(HTTPEdgeGuard(admission: admission))
             let hub = self.hub
             let refusal = NIOLoopBoundBox<OAuthError?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
@@ -45,6 +64,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                 upgradePipelineHandler: { channel, head in
                     channel.eventLoop.makeCompletedFuture {
                         try hub.installSocket(on: channel, uri: head.uri, forwardedFor: head.headers[TrustedProxies.headerName])
+                        try channel.pipeline.syncOperations.handler(type: HTTPEdgeGuard.self).becomePassthrough()
                         return .push
                     }
                 }
@@ -76,6 +96,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     ) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart> {
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        if let edge = try? pipeline.handler(type: HTTPEdgeGuard.self) { try pipeline.addHandler(ResponseEndObserver(edge: edge)) }
         try pipeline.addHandlers(configuration.additionalChannelHandlers())
         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
         return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
@@ -84,7 +105,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     func handle(value: Value, logger: Logger) async {
         do {
             switch try await value.negotiated.get() {
-            case .push: return
+            case .push, .closed: return
             case .http(let http): await handleHTTP(asyncChannel: http, logger: logger)
             case .refused(let http, let error): try await Self.answer(http, with: error)
             }
@@ -133,7 +154,9 @@ extension PushUpgradeChannel {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 plus the push sockets of `hub`.
-    static func http1WithPush(hub: DevicePushHub) -> HTTPServerBuilder {
-        .init { responder in PushUpgradeChannel(responder: PushUpgradeChannel.redirectingLateUpgrades(responder), hub: hub) }
+    static func http1WithPush(hub: DevicePushHub, admission: HTTPConnectionAdmission) -> HTTPServerBuilder {
+        .init { responder in
+            PushUpgradeChannel(responder: PushUpgradeChannel.redirectingLateUpgrades(responder), hub: hub, admission: admission)
+        }
     }
 }

@@ -12,6 +12,11 @@ extension Request {
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
             throw OAuthError(.invalidRequest, "request body is larger than \(context.maxUploadSize / 1024) KiB", status: 413)
+        } catch {
+            // Cut off, badly chunked or too slow (the edge guard ended it): the client's fault,
+            // so a 400 and a debug line, never a 500 and an error line anyone could repeat.
+            context.logger.debug("request body unreadable: \(String(reflecting: error))")
+            throw OAuthError(.invalidRequest, "the request body was cut off or badly framed")
         }
     }
 

@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable, Equatable {
     /// Load balancers whose `X-Forwarded-For` names the client (`trusted_proxies`,
     /// `serve --trusted-proxies`); none by default, so the header is ignored.
     public var trustedProxies = TrustedProxies.none
+    /// HTTP timeouts and connection limits (`http_*` settings).
+    public var http = HTTPEdgeLimits()
 
     public init() {}
 

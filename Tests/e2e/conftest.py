@@ -47,7 +47,7 @@ def run(args, db, stdin=None, timeout=60):
 
 
 class Server:
-    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None, db=None, avoid=()):
+    def __init__(self, tmp, extra=(), scheme="http", issuer_path="", port=None, db=None, avoid=(), env=None):
         self.tmp = tmp
         self.db = db or os.path.join(tmp, "hallpass.db")
         # A port chosen free can be taken by someone else before the server binds it: then
@@ -61,7 +61,8 @@ class Server:
             self.log = open(os.path.join(tmp, "serve.log"), "w+")
             self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
                                           "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
-                                         stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp)  # files it makes stay in tmp
+                                         stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp,  # files it makes stay in tmp
+                                         env={**os.environ, **(env or {})})
             try:
                 self.wait_ready(scheme)
                 return
