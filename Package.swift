@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+import Foundation
 import PackageDescription
 
 let swiftSettings: [SwiftSetting] = [
@@ -12,6 +13,7 @@ let package = Package(
         .executable(name: "hallpass", targets: ["hallpass"]),
         .library(name: "HallpassCore", targets: ["HallpassCore"]),
         .library(name: "HallpassClient", targets: ["HallpassClient"]),
+        .library(name: "HallpassTUI", targets: ["HallpassTUI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -186,3 +188,15 @@ let package = Package(
         ),
     ]
 )
+
+// libFuzzer targets for the parsers that read what strangers send (scripts/fuzz.sh builds them
+// with -sanitize=fuzzer,address into .build-fuzz). Only declared when asked for: libFuzzer
+// supplies their main, so an ordinary build could not link them.
+if ProcessInfo.processInfo.environment["HALLPASS_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "hallpass-fuzz",
+        dependencies: ["HallpassCore", "HallpassTUI"],
+        path: "Fuzz/Sources",
+        swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]
+    ))
+}

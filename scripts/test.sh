@@ -12,6 +12,8 @@ if [ -z "${HALLPASS_TEST_POSTGRES:-}" ]; then
 fi
 swift build --build-tests
 swift test --skip-build
+# The parsers that read strangers' input, fuzzed for 30 s each (longer by hand: scripts/fuzz.sh 600).
+scripts/fuzz.sh "${HALLPASS_FUZZ_SECONDS:-30}"
 venv=.venv-test
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/e2e/requirements.txt

@@ -72,6 +72,8 @@ struct HeadFacts: Sendable, Equatable {
             let codings = Self.lowercased(transferEncoding[...]).split(separator: ",")
                 .map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             guard codings == ["chunked"] else {
+                // RFC 9112 §6.1, §7: chunked exactly once and last; any other coding is not ours.
+                if codings.filter({ $0 == "chunked" }).count > 1 { return .failure(.bad("chunked applied more than once")) }
                 return .failure(HTTPRequestScanner.Rejection(501, "only the chunked transfer coding is supported"))
             }
             return .success(.chunked)

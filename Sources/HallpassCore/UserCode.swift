@@ -25,8 +25,9 @@ public struct UserCode: Hashable, Sendable, CustomStringConvertible {
         var kept: [Character] = []
         for character in input {
             if character == "-" || character == " " { continue }
-            let upper = Character(character.uppercased())
-            guard UserCode.alphabet.contains(upper) else {
+            // Upper-casing can lengthen a character ("ß" → "SS"): only a single one can match.
+            let uppered = character.uppercased()
+            guard uppered.count == 1, let upper = uppered.first, UserCode.alphabet.contains(upper) else {
                 throw .invalidCharacter(character)
             }
             kept.append(upper)

@@ -27,7 +27,8 @@ import Testing
         #expect(try UserCode(parsing: input).normalized == "BCDFGHJK")
     }
 
-    @Test(arguments: ["BCDF-GHJA", "BCDF-GH0K", "BCDF_GHJK", "BCDF-GHJ\u{1B}", "ВCDF-GHJK"])
+    // "ß" and "ﬀ" upper-case to two letters: found by the user-code fuzz target (a trap before).
+    @Test(arguments: ["BCDF-GHJA", "BCDF-GH0K", "BCDF_GHJK", "BCDF-GHJ\u{1B}", "ВCDF-GHJK", "WFß", "BCDF-GHJß", "BCDF-GHJ\u{FB00}"])
     func impossibleCharactersAreRejected(_ input: String) {
         #expect(throws: UserCodeError.self) { try UserCode(parsing: input) }
         do {
