@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh [SECONDS_EACH] [TARGET ...]     (default: 30 s, every target)
 # A crash stops the run with the input saved as fuzz-crash-TARGET-*; add it to Fuzz/regressions/TARGET.
 set -euo pipefail
+# A crash prints Swift's message and stops; Swift's own backtracer would trip AddressSanitizer.
+export SWIFT_BACKTRACE=enable=no
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
