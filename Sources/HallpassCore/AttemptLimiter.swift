@@ -57,6 +57,13 @@ public struct AttemptLimiter: Sendable {
 
     public mutating func reset(_ key: String) { failures[key] = nil }
 
+    /// Takes back one failure recorded at exactly `at` (a provisional charge that was a success).
+    public mutating func forgive(_ key: String, at: Date) {
+        guard var times = failures[key], let index = times.lastIndex(of: at) else { return }
+        times.remove(at: index)
+        failures[key] = times.isEmpty ? nil : times
+    }
+
     private func recent(_ key: String, at now: Date) -> [Date] {
         (failures[key] ?? []).filter { now.timeIntervalSince($0) < window }
     }

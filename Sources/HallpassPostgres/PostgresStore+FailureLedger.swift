@@ -1,6 +1,7 @@
 import Foundation
 import HallpassCore
 import HallpassStore
+import Logging
 import PostgresNIO
 
 /// The consent API's failure budgets in the database, so every replica counts the same
@@ -10,15 +11,25 @@ import PostgresNIO
 extension PostgresStore: FailureLedger {
     public func failures(_ keys: [FailureKey], since: Date) async throws -> [FailureKey: [Date]] {
         guard !keys.isEmpty else { return [:] }
+        return try await client.withConnection { connection in
+            try await Self.failures(keys, since: since, on: connection, logger: logger)
+        }
+    }
+
+    static func failures(_ keys: [FailureKey], since: Date, on connection: PostgresConnection,
+                         logger: Logger) async throws -> [FailureKey: [Date]] {
         let budgets = Array(Set(keys.map(\.budget.rawValue)))
-        let values = Array(Set(keys.map { Self.ledgerKey($0.value) }))
-        let rows = try await all("""
+        let values = Array(Set(keys.map { ledgerKey($0.value) }))
+        var rows: [(String, String, Double)] = []
+        for try await row in try await connection.query("""
             SELECT budget, key, at FROM failed_attempts
             WHERE budget = ANY(\(budgets)) AND key = ANY(\(values)) AND at >= \(since.unix)
-            """) { row in try row.decode((String, String, Double).self) }
+            """, logger: logger) {
+            rows.append(try row.decode((String, String, Double).self))
+        }
         var result: [FailureKey: [Date]] = [:]
         for key in keys {
-            let stored = (key.budget.rawValue, Self.ledgerKey(key.value))
+            let stored = (key.budget.rawValue, ledgerKey(key.value))
             result[key] = rows.filter { $0.0 == stored.0 && $0.1 == stored.1 }.map { Date(timeIntervalSince1970: $0.2) }
         }
         return result
@@ -26,13 +37,45 @@ extension PostgresStore: FailureLedger {
 
     public func recordFailure(_ keys: [FailureKey], at: Date) async throws {
         guard !keys.isEmpty else { return }
+        try await client.withConnection { connection in try await Self.record(keys, at: at, on: connection, logger: logger) }
+    }
+
+    static func record(_ keys: [FailureKey], at: Date, on connection: PostgresConnection, logger: Logger) async throws {
         let budgets = keys.map(\.budget.rawValue)
-        let values = keys.map { Self.ledgerKey($0.value) }
+        let values = keys.map { ledgerKey($0.value) }
         let times = Array(repeating: at.unix, count: keys.count)
-        _ = try await count("""
+        try await count("""
             INSERT INTO failed_attempts (budget, key, at)
             SELECT * FROM unnest(\(budgets)::text[], \(values)::text[], \(times)::float8[]) RETURNING 1
-            """)
+            """, on: connection, logger: logger)
+    }
+
+    /// One transaction that first takes a transaction-scoped advisory lock per charged key (in
+    /// one order, so two admissions cannot deadlock): every replica's admissions on a key queue.
+    public func admit<Refusal: Sendable>(_ keys: [FailureKey], charging: [FailureKey], at now: Date,
+                                         _ refusal: ([FailureKey: [Date]]) -> Refusal?) async throws -> Refusal? {
+        try await transaction { connection in
+            let locks = Set(charging.map { $0.budget.rawValue + ":" + Self.ledgerKey($0.value) }).sorted()
+            for lock in locks {
+                try await Self.count("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(lock), 0))) AS taken",
+                                     on: connection, logger: logger)
+            }
+            let recorded = try await Self.failures(keys, since: FailureKey.horizon(of: keys, at: now), on: connection, logger: logger)
+            if let refused = refusal(recorded) { return refused }
+            if !charging.isEmpty { try await Self.record(charging, at: now, on: connection, logger: logger) }
+            return nil
+        }
+    }
+
+    public func forgive(_ keys: [FailureKey], at: Date) async throws {
+        for key in keys {
+            try await count("""
+                DELETE FROM failed_attempts WHERE ctid IN (
+                    SELECT ctid FROM failed_attempts
+                    WHERE budget = \(key.budget.rawValue) AND key = \(Self.ledgerKey(key.value)) AND at = \(at.unix) LIMIT 1)
+                RETURNING 1
+                """)
+        }
     }
 
     public func clearFailures(_ key: FailureKey) async throws {

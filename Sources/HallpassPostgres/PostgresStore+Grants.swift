@@ -132,9 +132,13 @@ extension PostgresStore: GrantStore {
                                             on: connection, logger: logger)
             touched += try await Self.count("DELETE FROM consent_sessions WHERE expires_at <= \(now.unix) RETURNING 1",
                                             on: connection, logger: logger)
-            let forgotten = now.unix - FailureBudget.longestWindow
-            touched += try await Self.count("DELETE FROM failed_attempts WHERE at < \(forgotten) RETURNING 1",
-                                            on: connection, logger: logger)
+            // Each budget's events go once its window has passed (a known pair stays 30 days).
+            let budgets = FailureBudget.allCases.map(\.rawValue)
+            let cutoffs = FailureBudget.allCases.map { now.unix - $0.window }
+            touched += try await Self.count("""
+                DELETE FROM failed_attempts f USING unnest(\(budgets)::text[], \(cutoffs)::float8[]) AS w(budget, cutoff)
+                WHERE f.budget = w.budget AND f.at < w.cutoff RETURNING 1
+                """, on: connection, logger: logger)
             touched += try await Self.count("""
                 DELETE FROM token_families f WHERE NOT EXISTS (
                     SELECT 1 FROM refresh_tokens r WHERE r.family_id = f.id AND r.expires_at > \(horizon))

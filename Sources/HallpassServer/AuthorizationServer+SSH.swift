@@ -11,28 +11,25 @@ extension AuthorizationServer {
         public let userName: String
     }
 
-    /// Password authentication: the consent API's login, with its per-name and per-address limits.
+    /// Password authentication: the consent API's login, under the same login budgets.
     public func sshPasswordLogin(name: String, password: String, source: String) async throws -> HandedOverSession {
         let (token, _, user) = try await ConsentDesk(server: self).login(name: name, password: password, source: source)
         return HandedOverSession(token: token, userName: user.name)
     }
 
     /// Public-key authentication, called only once the client's signature has been verified:
-    /// the key must be registered to the user named in the request, who must be enabled.
-    /// Nil when it is not; that failure counts against the source address's login budget, and an
-    /// address over that budget gets nil for every key. A user name locked by wrong passwords
-    /// does not lock out its keys (a key cannot be guessed; otherwise anyone could lock alice out).
+    /// the key must be registered to the user named in the request, who must be enabled. Nil
+    /// when it is not. A key cannot be guessed, so key logins neither consult nor charge the
+    /// password budgets: wrong passwords for alice, from anywhere, never stop her key. A key
+    /// login marks its (name, address) pair as known, which exempts it from the throttles.
     public func sshKeyLogin(name: String, key: SSHPublicKeyLine, source: String) async throws -> HandedOverSession? {
-        let now = clock.now
-        let address = [FailureKey(.loginByAddress, source)]
-        if try await failures.retryAfter(address, at: now) != nil { return nil }
         guard let record = try await store.sshKey(blob: key.blob), record.type == key.type,
               let owner = try await store.user(id: record.userID), owner.name == name, !owner.disabled
         else {
-            try await failures.recordFailure(address, at: now)
             metrics.failedLogins.increment()
             return nil
         }
+        try await LoginBudgets(name: owner.name, address: source).keyLoginSucceeded(on: failures, at: clock.now)
         let (token, _, user) = try await ConsentDesk(server: self).openSession(for: owner, source: source)
         return HandedOverSession(token: token, userName: user.name)
     }

@@ -106,6 +106,7 @@ public final class ServerMetrics: Sendable {
     let decisions: Counter
     let failedGuesses: Counter
     let failedLogins: Counter
+    let refusedLogins: Counter
     let failedRedemptions: Counter
     let pushDelivered: Counter
 
@@ -117,6 +118,7 @@ public final class ServerMetrics: Sendable {
         decisions = registry.makeCounter(name: "hallpass_consent_decisions_total", help: "Grants approved or denied")
         failedGuesses = registry.makeCounter(name: "hallpass_failed_user_code_guesses_total", help: "User-code lookups that matched no live code")
         failedLogins = registry.makeCounter(name: "hallpass_failed_logins_total", help: "Failed consent logins")
+        refusedLogins = registry.makeCounter(name: "hallpass_refused_logins_total", help: "Password logins refused untried by a login budget (locked pair or throttle)")
         failedRedemptions = registry.makeCounter(name: "hallpass_failed_redemptions_total", help: "Unknown device codes at the token endpoint or a push socket")
         pushDelivered = registry.makeCounter(name: "hallpass_push_events_delivered_total", help: "Outcomes delivered on push sockets")
     }

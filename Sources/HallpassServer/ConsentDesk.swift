@@ -31,22 +31,25 @@ struct ConsentDesk {
 
     // MARK: sessions
 
+    /// A password login under the login budgets (`LoginBudgets`): the (name, address) pair locks
+    /// after five failures; the name and the address throttle. The attempt is charged before the
+    /// password is checked and forgiven when it was right.
     func login(name: String, password: String, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
         let now = server.clock.now
-        let keys = [FailureKey(.loginByName, name), FailureKey(.loginByAddress, source)]
-        if let blocked = try await server.failures.retryAfter(keys, at: now) {
-            var error = OAuthError(.tooManyAttempts, "too many failed logins; try again in \(blocked) seconds")
-            error.retryAfter = blocked
+        let budgets = LoginBudgets(name: name, address: source)
+        if let refusal = try await budgets.admit(on: server.failures, at: now) {
+            server.metrics.refusedLogins.increment()
+            var error = OAuthError(.tooManyAttempts, refusal.message)
+            error.retryAfter = refusal.retryAfter
             throw error
         }
         let record = try await server.store.user(named: name)
         let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
-            try await server.failures.recordFailure(keys, at: now)
             server.metrics.failedLogins.increment()
             throw OAuthError(.accessDenied, "wrong user name or password", status: 401)
         }
-        try await server.failures.clearFailures(keys[0])
+        try await budgets.succeeded(on: server.failures, admittedAt: now)
         return try await openSession(for: record.user, source: source)
     }
 

@@ -2,9 +2,12 @@ import Foundation
 import HallpassCore
 import HallpassServer
 import HallpassStore
+import HTTPTypes
+import HummingbirdTesting
 import Testing
 
-/// What the SSH front asks of the server: key and password logins under the consent API's limits.
+/// What the SSH front asks of the server: key logins, and password logins under the consent
+/// API's login budgets (README "Login budgets").
 @Suite struct SSHLoginTests {
     let aliceKey = try! SSHPublicKeyLine(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINxDQILeWuHewSRmCKSoNft6fCSvZ+JNPXa4t5OOEqk+ alice@laptop")
     let strangerKey = try! SSHPublicKeyLine(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMhO/aDN3UIZFnv1s1PPqFDqSGGqzZVmMPqqHeg8+Kbo x")
@@ -14,6 +17,10 @@ import Testing
         _ = try await h.store.addSSHKey(SSHKeyRecord(userID: h.aliceID, type: aliceKey.type, blob: aliceKey.blob,
                                                      fingerprint: aliceKey.fingerprint, comment: "laptop", addedAt: Date()))
         return h
+    }
+
+    func refusal(_ body: () async throws -> Void) async -> OAuthError? {
+        do { try await body(); return nil } catch let error as OAuthError { return error } catch { return nil }
     }
 
     @Test func aKeyLogsInOnlyItsOwnerUnderTheirOwnName() async throws {
@@ -27,27 +34,40 @@ import Testing
         #expect(try await h.store.session(tokenHash: SecretToken.hash(session.token)) == nil)
     }
 
-    @Test func unknownKeysSpendTheAddressBudgetWhichThenRefusesEveryKey() async throws {
+    @Test func keyLoginsAreNeverStoppedByPasswordBudgets() async throws {
         let h = try await harness()
-        for _ in 0..<20 {
-            #expect(try await h.server.sshKeyLogin(name: "alice", key: strangerKey, source: "192.0.2.66") == nil)
+        for i in 0..<100 {    // the pair, the name and the address all spent
+            _ = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "198.51.100.\(i % 3)") }
         }
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "192.0.2.66") == nil)     // address blocked
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "192.0.2.67") != nil)     // others are not
-        h.clock.advance(by: 15 * 60 + 1)
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "192.0.2.66") != nil)     // the window passes
+        for _ in 0..<30 { #expect(try await h.server.sshKeyLogin(name: "alice", key: strangerKey, source: "198.51.100.0") == nil) }
+        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "198.51.100.0") != nil)
     }
 
-    @Test func wrongPasswordsLockTheNameButNotItsKeys() async throws {
+    @Test func aStrangerFailingForAliceLocksOnlyTheirOwnAddress() async throws {
         let h = try await harness()
-        for i in 0..<5 {
-            await #expect(throws: OAuthError.self) {
-                try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "198.51.100.\(i)")
+        var wrong = 0, refused = 0
+        for _ in 0..<100 {
+            let error = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "203.0.113.66") }
+            if error?.code == .accessDenied { wrong += 1 } else if error?.code == .tooManyAttempts { refused += 1 }
+        }
+        #expect(wrong == 5 && refused == 95)
+        let locked = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: Harness.alicePassword, source: "203.0.113.66") }
+        #expect(locked?.code == .tooManyAttempts)
+        let session = try await h.server.sshPasswordLogin(name: "alice", password: Harness.alicePassword, source: "192.0.2.10")
+        #expect(session.userName == "alice")
+    }
+
+    @Test func passwordFailuresOverSSHAndTheConsentAPIShareOneBudget() async throws {
+        let h = try await Harness(trustedProxies: ClientAddressHTTPTests.loopbackProxy)
+        for _ in 0..<3 {
+            _ = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "203.0.113.5") }
+        }
+        try await h.test(.live) { client in
+            for expected in ["access_denied", "access_denied", "too_many_attempts"] {
+                let reply = try await client.raw("/consent/login", method: .post, body: "{\"username\":\"alice\",\"password\":\"wrong\"}",
+                                                 headers: [.contentType: "application/json", HTTPField.Name("X-Forwarded-For")!: "203.0.113.5"])
+                #expect(reply.string("error") == expected, "\(reply.raw)")
             }
         }
-        await #expect(throws: OAuthError.self) {                                 // locked, even with the right password
-            try await h.server.sshPasswordLogin(name: "alice", password: Harness.alicePassword, source: "198.51.100.9")
-        }
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "198.51.100.9") != nil)
     }
 }
