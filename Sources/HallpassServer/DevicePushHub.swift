@@ -52,8 +52,10 @@ public final class DevicePushHub: Sendable {
         let admitted = counts.withLock { $0.connections.admit(address, total: limits.total, perAddress: limits.perAddress) }
         guard admitted else { return false }
         // The frame guard must be in place before any frame arrives; without it, no upgrade.
+        // It goes right after the edge guard (behind TLS, which `.first` would put it in front of).
         do {
-            try channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(), position: .first)
+            let edge = try channel.pipeline.syncOperations.handler(type: HTTPEdgeGuard.self)
+            try channel.pipeline.syncOperations.addHandler(WebSocketFrameGuard(), position: .after(edge))
         } catch {
             release(address: address)
             return false

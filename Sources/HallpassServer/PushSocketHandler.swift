@@ -65,10 +65,15 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
                     .assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             }
         case .text:
+            // RFC 6455 §8.1: a text message that is not UTF-8 fails the connection with 1007.
+            let data = frame.unmaskedData
+            guard let text = data.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
+                return fail(context: context, .dataInconsistentWithMessage, "text frames must be UTF-8")
+            }
             guard case .awaitingSubscription = state else { return }   // later frames mean nothing
             subscribeTimer?.cancel()
             state = .resolving
-            resolve(context: context, text: String(buffer: frame.unmaskedData))
+            resolve(context: context, text: text)
         case .binary:
             if case .awaitingSubscription = state {
                 refuse(context: context, .unacceptableData, "the first frame must be a JSON text frame")
@@ -81,6 +86,12 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             refuse(context: context, .goingAway, "server shutting down")
+        } else if case ChannelEvent.inputClosed = event {
+            // The client hung up (the server allows half-closure): nothing more can come, so its
+            // descriptor, timers and grant slot go now, not when a timer fires.
+            end(context: context)
+            state = .closed
+            context.close(promise: nil)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -88,7 +99,7 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // Only the fragment aggregator reports here: an over-long or over-fragmented message.
-        refuse(context: context, .messageTooLarge, "messages are limited to \(limits.maxFrame) bytes")
+        fail(context: context, .messageTooLarge, "messages are limited to \(limits.maxFrame) bytes")
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -198,6 +209,20 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .closing
         context.writeAndFlush(Self.wrapOutboundOut(closeFrame(context: context, code, reason: reason)), promise: nil)
         closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.closeTimeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    /// Fails the connection (RFC 6455 §7.1.7, for a peer that broke the protocol): the close
+    /// frame, a half-close, and the close once the peer hangs up or after a second; no
+    /// closing handshake is waited for.
+    private func fail(context: ChannelHandlerContext, _ code: WebSocketErrorCode, _ reason: String) {
+        guard !isEnding else { return }
+        end(context: context)
+        state = .closing
+        context.writeAndFlush(Self.wrapOutboundOut(closeFrame(context: context, code, reason: reason)))
+            .assumeIsolated().whenComplete { _ in context.close(mode: .output, promise: nil) }
+        closeTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(1)) {
             context.close(promise: nil)
         }
     }

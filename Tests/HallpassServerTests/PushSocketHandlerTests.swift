@@ -12,11 +12,13 @@ import Testing
 @Suite(.timeLimit(.minutes(1)))
 struct PushSocketHandlerTests {
     let h: Harness
+    let hub: DevicePushHub
     let channel = NIOAsyncTestingChannel()
 
     init() async throws {
         h = try await Harness()
-        let session = PushSession(hub: DevicePushHub(server: h.server), address: "127.0.0.1", forDevice: true)
+        hub = DevicePushHub(server: h.server)
+        let session = PushSession(hub: hub, address: "127.0.0.1", forDevice: true)
         try await channel.pipeline.addHandler(PushSocketHandler(session: session, limits: PushLimits()))
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000))
     }
@@ -134,6 +136,39 @@ struct PushSocketHandlerTests {
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
         let close = try await nextClose()
         #expect(close.code == .goingAway && close.reason == "server shutting down")
+    }
+
+    @Test func aTextFrameThatIsNotUTF8FailsWith1007() async throws {
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0x7B, 0xC3, 0x28, 0x7D])))
+        let close = try await nextClose()
+        #expect(close.code == .dataInconsistentWithMessage && close.reason == "text frames must be UTF-8")
+    }
+
+    @Test func invalidUTF8AfterTheSubscriptionFailsToo() async throws {
+        _ = try await subscribe()
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(bytes: [0xFF])))
+        #expect(try await nextClose().code == .dataInconsistentWithMessage)
+    }
+
+    @Test func aClientThatHangsUpIsReleasedAtOnce() async throws {
+        let g = try await subscribe()
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        try await channel.closeFuture.get()                     // no timer had to fire
+        // Its grant slot is free again: another socket may subscribe to the same grant.
+        #expect(hub.claim(grantID: g.id))
+        hub.unclaim(grantID: g.id)
+        let other = NIOAsyncTestingChannel()
+        let session = PushSession(hub: hub, address: "127.0.0.1", forDevice: true)
+        try await other.pipeline.addHandler(PushSocketHandler(session: session, limits: PushLimits()))
+        try await other.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_001))
+        try await other.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: "{\"device_code\":\"\(g.deviceCode)\"}")))
+        let frame = try await other.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(String(buffer: frame.unmaskedData).contains("subscribed"))
+    }
+
+    @Test func aClientThatHangsUpBeforeSubscribingIsReleasedAtOnce() async throws {
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        try await channel.closeFuture.get()
     }
 
     @Test func closeReasonsAreCutAtACharacterBoundary() {

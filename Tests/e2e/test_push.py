@@ -5,6 +5,8 @@ import json
 import os
 import signal
 import socket
+import ssl
+import subprocess
 import time
 import urllib.error
 import urllib.parse
@@ -113,8 +115,10 @@ def test_upgrades_on_a_kept_alive_connection_are_redirected_and_other_paths_refu
     subscribed(server, device_authorization(server.base)).close()  # and a fresh connection upgrades
 
 
-@pytest.mark.parametrize("name", ["oversized", "unmasked", "high-bit-length"])
-def test_malformed_frames_close_only_their_own_socket(server, name):
+@pytest.mark.parametrize("name,code", [("oversized", 1009), ("unmasked", 1002), ("high-bit-length", 1002),
+                                       ("reserved-opcode", 1002), ("reserved-control-opcode", 1002), ("rsv-bit", 1002),
+                                       ("long-ping", 1002), ("invalid-utf8", 1007), ("invalid-utf8-fragmented", 1007)])
+def test_malformed_frames_close_only_their_own_socket_with_the_right_code(server, name, code):
     codes = device_authorization(server.base)
     watcher = subscribed(server, codes)
     ws = WS(server.port)
@@ -122,13 +126,71 @@ def test_malformed_frames_close_only_their_own_socket(server, name):
         ws.send_text(json.dumps({"device_code": "x" * 5000}))
     elif name == "unmasked":
         ws.send_text(json.dumps({"device_code": codes["device_code"]}), mask=False)
-    else:
+    elif name == "high-bit-length":
         ws.send_raw(bytes([0x81, 0x80 | 127]) + bytes([0x80, 0, 0, 0, 0, 0, 0, 0x10]) + os.urandom(4) + b"{}")
-    assert ws.closed()
+    elif name == "reserved-opcode":
+        ws.send_raw(ws.frame(b"{}", opcode=3))
+    elif name == "reserved-control-opcode":
+        ws.send_raw(ws.frame(b"", opcode=0xB))
+    elif name == "rsv-bit":
+        frame = ws.frame(b"{}")
+        ws.send_raw(bytes([frame[0] | 0x40]) + frame[1:])
+    elif name == "long-ping":
+        ws.send_raw(ws.frame(b"p" * 126, opcode=9))
+    elif name == "invalid-utf8":
+        ws.send_raw(ws.frame(b'{"device_code":"\xc3\x28"}'))
+    else:                                                  # a character split across fragments, never finished
+        first = ws.frame(b'{"device_code":"\xe2\x82')
+        ws.send_raw(bytes([first[0] & 0x7F]) + first[1:] + ws.frame(b'"}', opcode=0))
+    assert ws.close_code() == code
     ws.close()
     assert approve(server, codes["user_code"]).returncode == 0
     assert watcher.event() == {"event": "approved"}
     assert get_json(server.base + "/healthz")
+
+
+@pytest.mark.parametrize("subscribe", [False, True])
+def test_a_client_that_hangs_up_is_let_go_at_once(server, subscribe):
+    """The server allows half-closed connections; a push client that shuts its side is closed
+    at once (its descriptor, timers and grant slot freed), not when the 10 s first-frame timer
+    or the grant's expiry fires."""
+    codes = device_authorization(server.base)
+    ws = subscribed(server, codes) if subscribe else WS(server.port)
+    assert ws.status == 101
+    ws.sock.shutdown(socket.SHUT_WR)
+    started = time.monotonic()
+    ws.sock.settimeout(3)
+    try:
+        data = ws.sock.recv(65536)
+    except ConnectionResetError:
+        data = b""
+    assert data == b"" and time.monotonic() - started < 1, data
+    ws.close()
+    # The grant's slot was released: a new socket may subscribe to it.
+    subscribed(server, codes).close()
+
+
+def test_push_over_tls(tmpdir_path):
+    """wss: the frame checks run behind TLS (they see frames, not ciphertext)."""
+    cert, key = os.path.join(tmpdir_path, "cert.pem"), os.path.join(tmpdir_path, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    s = Server(tmpdir_path, extra=["--tls-cert", cert, "--tls-key", key, "--demo"], scheme="https")
+    try:
+        context = ssl.create_default_context(cafile=cert)
+        request = urllib.request.Request(s.base + "/oauth/device_authorization", data=b"client_id=demo-device")
+        with urllib.request.urlopen(request, context=context, timeout=10) as r:
+            codes = json.loads(r.read())
+        ws = WS(s.port, tls_ca=cert)
+        assert ws.status == 101
+        ws.subscribe(codes["device_code"])
+        assert ws.event()["event"] == "subscribed"
+        ws.send_raw(ws.frame(b"", opcode=3))
+        assert ws.close_code() == 1002
+        ws.close()
+    finally:
+        s.stop()
 
 
 def test_login_waits_on_push_and_redeems_long_before_its_next_poll(server):

@@ -4,12 +4,15 @@ import base64
 import json
 import os
 import socket
+import ssl
 import struct
 
 
 class WS:
-    def __init__(self, port, path="/oauth/device/push", host="127.0.0.1", timeout=10):
+    def __init__(self, port, path="/oauth/device/push", host="127.0.0.1", timeout=10, tls_ca=None):
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls_ca:                                             # wss: TLS trusting only `tls_ca`
+            self.sock = ssl.create_default_context(cafile=tls_ca).wrap_socket(self.sock, server_hostname=host)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall((f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
@@ -78,6 +81,19 @@ class WS:
             code = struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
             return {"closed": code, "reason": payload[2:].decode(errors="replace")}
         return json.loads(payload)
+
+    def close_code(self):
+        """The code of the server's next frame, which must be a close frame; then asserts the
+        server also ends the connection (EOF) within a second."""
+        opcode, payload = self.recv()
+        assert opcode == 8, (opcode, payload)
+        self.sock.settimeout(1)
+        try:
+            rest = self.sock.recv(65536)
+        except (ConnectionResetError, ssl.SSLEOFError):          # a close without close_notify is an end too
+            rest = b""
+        assert rest == b"", rest
+        return struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
 
     def closed(self):
         """True when the server ends the connection (a close frame or EOF) before anything else."""

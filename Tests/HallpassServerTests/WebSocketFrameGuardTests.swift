@@ -1,0 +1,60 @@
+import NIOCore
+import NIOEmbedded
+@testable import HallpassServer
+import Testing
+
+/// RFC 6455 header rules `WebSocketFrameGuard` enforces before NIO's decoder: a violation is
+/// answered with a 1002 close frame, a half-close, and the close.
+@Suite struct WebSocketFrameGuardTests {
+    /// A masked client frame: `first` is FIN/RSV/opcode, then a 7-bit length and a zero mask.
+    static func frame(_ first: UInt8, length: UInt8 = 0, masked: Bool = true) -> [UInt8] {
+        [first, (masked ? 0x80 : 0) | length] + (masked ? [0, 0, 0, 0] : []) + Array(repeating: 0x61, count: Int(length))
+    }
+
+    func run(_ bytes: [UInt8]) throws -> (passed: [UInt8], answer: [UInt8], channel: EmbeddedChannel) {
+        let channel = EmbeddedChannel(handler: WebSocketFrameGuard())
+        try channel.writeInbound(ByteBuffer(bytes: bytes))
+        var passed: [UInt8] = []
+        while let buffer = try channel.readInbound(as: ByteBuffer.self) { passed += Array(buffer.readableBytesView) }
+        var answer: [UInt8] = []
+        while let buffer = try channel.readOutbound(as: ByteBuffer.self) { answer += Array(buffer.readableBytesView) }
+        return (passed, answer, channel)
+    }
+
+    @Test(arguments: [
+        (frame(0x83), "reserved opcode"), (frame(0x8B), "reserved opcode"), (frame(0x8F), "reserved opcode"),
+        (frame(0xC1), "RSV bits set without an extension"), (frame(0x91), "RSV bits set without an extension"),
+        (frame(0x81, masked: false), "client frames must be masked"),
+        (frame(0x09), "control frames must not be fragmented"),
+        ([0x89, 0xFE, 0x00, 0x7E, 0, 0, 0, 0], "control frames carry at most 125 bytes"),
+        ([0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], "64-bit length with its high bit set"),
+    ])
+    func aViolationIsAnsweredWith1002AndItsReason(bytes: [UInt8], reason: String) throws {
+        let (passed, answer, channel) = try run(bytes)
+        #expect(passed.isEmpty)
+        #expect(answer == [0x88, UInt8(2 + reason.utf8.count), 0x03, 0xEA] + Array(reason.utf8))
+        // Nothing more is read or written; the connection goes once the peer hangs up.
+        try channel.writeInbound(ByteBuffer(bytes: Self.frame(0x81, length: 2)))
+        #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
+        #expect(throws: (any Error).self) { try channel.writeOutbound(ByteBuffer(bytes: [0x81, 0])) }
+        channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(!channel.isActive)
+    }
+
+    @Test func goodFramesPassWholeEvenSplitByteByByte() throws {
+        let good = Self.frame(0x81, length: 5) + Self.frame(0x01, length: 3) + Self.frame(0x80, length: 1)
+            + Self.frame(0x89, length: 125) + Self.frame(0x8A) + Self.frame(0x88, length: 2)
+        let channel = EmbeddedChannel(handler: WebSocketFrameGuard())
+        for byte in good { try channel.writeInbound(ByteBuffer(bytes: [byte])) }
+        var passed: [UInt8] = []
+        while let buffer = try channel.readInbound(as: ByteBuffer.self) { passed += Array(buffer.readableBytesView) }
+        #expect(passed == good)
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil)
+    }
+
+    @Test func aViolationAfterGoodFramesIsCaughtAtItsHeader() throws {
+        let (passed, answer, _) = try run(Self.frame(0x81, length: 130 - 5) + Self.frame(0x84))
+        #expect(passed.isEmpty)                // the buffer holding the bad header is not passed on
+        #expect(answer.prefix(4) == [0x88, 17, 0x03, 0xEA])
+    }
+}
