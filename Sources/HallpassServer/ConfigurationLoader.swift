@@ -23,8 +23,14 @@ public enum ConfigurationLoader {
 
     /// Reads a flat TOML file of string values; errors name the file and line.
     static func fileValues(_ path: String) throws -> [String: String] {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigurationError.invalid("cannot read config file \(path)")
+        }
+        let text: String
+        do throws(StrictUTF8.Invalid) {
+            text = try StrictUTF8.decode(data)
+        } catch {
+            throw ConfigurationError.invalid("\(path):\(error.line):\(error.column): \(error); save the file as UTF-8")
         }
         let table: TOMLTable
         do {

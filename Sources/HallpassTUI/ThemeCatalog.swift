@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 
 /// Finds and loads a theme by name (`--theme`, `HALLPASS_THEME` or config). A name with a `/`
 /// or ending in `.toml` is a path; otherwise `NAME.toml` is looked up in `HALLPASS_THEMES_DIR`,
@@ -42,8 +43,14 @@ public struct ThemeCatalog: Sendable {
             let known = available()
             return (Theme.builtIn, "theme '\(name)' not found (available: \(known.isEmpty ? "none" : known.joined(separator: ", "))); using the default theme")
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path) else {
             return (Theme.builtIn, "\(path): cannot be read; using the default theme")
+        }
+        let text: String
+        do throws(StrictUTF8.Invalid) {
+            text = try StrictUTF8.decode(data)
+        } catch {
+            return (Theme.builtIn, "\(path):\(error.line):\(error.column): \(error); using the default theme")
         }
         do {
             return (try ThemeFile.parse(text, file: path), nil)

@@ -53,12 +53,13 @@ func validateServerURL(_ server: String) throws {
     }
 }
 
-/// Reads a secret from standard input: the first line, without its line ending.
+/// Reads a secret from standard input: the first line, without its line ending, as UTF-8
+/// (a bad byte is refused, not replaced).
 func readSecretFromStdin(what: String) throws -> String {
-    guard let line = readLine(strippingNewline: true) else {
+    guard let line = StrictInput.readLineBytes() else {
         throw CLIError("expected the \(what) on standard input")
     }
-    let secret = line.hasSuffix("\r") ? String(line.dropLast()) : line
+    let secret = try StrictInput.text(line, what: "\(what) on standard input")
     guard !secret.isEmpty else { throw CLIError("the \(what) on standard input is empty") }
     return secret
 }

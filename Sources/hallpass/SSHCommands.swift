@@ -34,7 +34,7 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let text = String(decoding: FileHandle.standardInput.readData(ofLength: 16 * 1024), as: UTF8.self)
+                let text = try StrictInput.text(Array(FileHandle.standardInput.readData(ofLength: 16 * 1024)), what: "key on standard input")
                 let line: SSHPublicKeyLine
                 do { line = try SSHPublicKeyLine(parsing: text) } catch { throw CLIError("\(error)") }
                 let store = try await store.openStore()

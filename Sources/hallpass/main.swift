@@ -22,4 +22,5 @@ func runHallpass() async {
     }
 }
 
+StrictInput.refuseInvalidArgumentsAndEnvironment()
 await runHallpass()

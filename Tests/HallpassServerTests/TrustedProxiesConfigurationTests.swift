@@ -38,4 +38,12 @@ import Testing
             try ConfigurationLoader.load(file: numbers, environment: [:])
         }
     }
+
+    @Test func aConfigFileThatIsNotUTF8IsRefusedWithWhere() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-\(UUID().uuidString).toml").path
+        FileManager.default.createFile(atPath: path, contents: Data(Array("issuer = \"http://127.0.0.1\"\ntrusted_proxies = \"10.0.0.5\" # caf".utf8) + [0xE9, 0x0A]))
+        #expect(throws: ConfigurationError.invalid("\(path):2:35: not valid UTF-8: byte 0xE9 at offset 62; save the file as UTF-8")) {
+            try ConfigurationLoader.load(file: path, environment: [:])
+        }
+    }
 }
