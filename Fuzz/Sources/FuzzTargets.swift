@@ -17,9 +17,27 @@ public func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     case "theme": fuzzTheme(bytes)
     case "ip": fuzzIP(bytes)
     case "http-head": fuzzHTTPHead(bytes)
-    default: fatalError("set HALLPASS_FUZZ_TARGET to form, user-code, ssh-key, theme, ip or http-head")
+    case "utf8": fuzzStrictUTF8(bytes)
+    default: fatalError("set HALLPASS_FUZZ_TARGET to form, user-code, ssh-key, theme, ip, http-head or utf8")
     }
     return 0
+}
+
+/// Administrator text (`StrictUTF8`): accepts exactly what the standard library validates, and
+/// a refusal points at the first bad byte: everything before it is valid, and it is inside.
+func fuzzStrictUTF8(_ bytes: [UInt8]) {
+    let expected = String(validating: bytes, as: UTF8.self)
+    do {
+        let text = try StrictUTF8.decode(bytes)
+        check(text == expected && Array(text.utf8) == bytes, "accepted text changed or was not valid")
+    } catch {
+        check(expected == nil, "refused valid UTF-8")
+        check(error.offset < bytes.count && !error.bytes.isEmpty, "bad sequence outside the input")
+        check(Array(bytes[error.offset..<(error.offset + error.bytes.count)]) == error.bytes, "bad sequence misplaced")
+        check(String(validating: bytes[..<error.offset], as: UTF8.self) != nil, "bytes before the reported one are not valid")
+        check(error.line == bytes[..<error.offset].count { $0 == 0x0A } + 1 && error.column >= 1, "wrong line or column")
+        check(!error.shown.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "control character shown raw")
+    }
 }
 
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {
