@@ -52,15 +52,19 @@ extension PostgresStore: FailureLedger {
 
     /// One transaction that first takes a transaction-scoped advisory lock per charged key (in
     /// one order, so two admissions cannot deadlock): every replica's admissions on a key queue.
+    /// An attempt the budgets already refuse is refused from a read without locks, so a flood
+    /// of refused attempts never queues on the locks in front of one that would be let in.
     public func admit<Refusal: Sendable>(_ keys: [FailureKey], charging: [FailureKey], at now: Date,
                                          _ refusal: ([FailureKey: [Date]]) -> Refusal?) async throws -> Refusal? {
-        try await transaction { connection in
+        let since = FailureKey.horizon(of: keys, at: now)
+        if let refused = refusal(try await failures(keys, since: since)) { return refused }
+        return try await transaction { connection in
             let locks = Set(charging.map { $0.budget.rawValue + ":" + Self.ledgerKey($0.value) }).sorted()
             for lock in locks {
                 try await Self.count("SELECT 1 FROM (SELECT pg_advisory_xact_lock(hashtextextended(\(lock), 0))) AS taken",
                                      on: connection, logger: logger)
             }
-            let recorded = try await Self.failures(keys, since: FailureKey.horizon(of: keys, at: now), on: connection, logger: logger)
+            let recorded = try await Self.failures(keys, since: since, on: connection, logger: logger)
             if let refused = refusal(recorded) { return refused }
             if !charging.isEmpty { try await Self.record(charging, at: now, on: connection, logger: logger) }
             return nil

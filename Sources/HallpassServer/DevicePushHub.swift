@@ -21,7 +21,7 @@ public struct PushLimits: Sendable {
     public init() {}
 }
 
-/// `GET /oauth/device/push` and `GET /consent/events` (DESIGN §4): WebSockets on which devices
+/// `GET /oauth/device/push` and `GET /consent/events` (ARCHITECTURE.md §4.3): WebSockets on which devices
 /// and approvers' screens learn a grant's outcome the moment it is decided or expires. Push is
 /// a hint and never carries a token; the token endpoint stays the only authority.
 public final class DevicePushHub: Sendable {
@@ -70,7 +70,7 @@ public final class DevicePushHub: Sendable {
         let session = PushSession(hub: self, address: address(of: channel, forwardedFor: forwardedFor),
                                   forDevice: pushPath(uri) == devicePath)
         try channel.pipeline.syncOperations.addHandlers([
-            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 1, maxAccumulatedFrameCount: 16, maxAccumulatedFrameSize: limits.maxFrame),
+            NIOWebSocketFrameAggregator(minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 16, maxAccumulatedFrameSize: limits.maxFrame),
             PushSocketHandler(session: session, limits: limits),
         ])
     }

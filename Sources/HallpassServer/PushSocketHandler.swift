@@ -3,7 +3,7 @@ import HallpassStore
 import NIOCore
 import NIOWebSocket
 
-/// One push socket's conversation as a NIO handler (DESIGN §4), after the RFC 6455 upgrade:
+/// One push socket's conversation as a NIO handler (ARCHITECTURE.md §4.3), after the RFC 6455 upgrade:
 /// the subscription frame (within `subscribeTimeout`), `subscribed`, exactly one outcome, then
 /// the closing handshake. Store lookups run as short tasks whose results hop back onto the
 /// socket's event loop; while a socket merely waits it costs its channel, a bus listener and
@@ -56,9 +56,14 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             if case .closing = state {
                 context.close(promise: nil)
             } else {
-                // RFC 6455 §5.5.1: echo the peer's close, then the server drops the connection.
-                var received = frame.unmaskedData
-                let code = received.readWebSocketErrorCode() ?? .normalClosure
+                // RFC 6455 §5.5.1: echo the peer's close, then the server drops the connection;
+                // a close body that breaks §5.5.1 / §7.4 fails the connection instead.
+                let code: WebSocketErrorCode
+                switch Self.closeBody(frame.unmaskedData) {
+                case .valid(let received): code = received ?? .normalClosure
+                case .protocolError(let why): return fail(context: context, .protocolError, why)
+                case .notUTF8: return fail(context: context, .dataInconsistentWithMessage, "close reasons must be UTF-8")
+                }
                 end(context: context)
                 state = .closing
                 context.writeAndFlush(Self.wrapOutboundOut(closeFrame(context: context, code, reason: nil)))
@@ -97,9 +102,42 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    /// The fragment aggregator reports broken fragmentation (RFC 6455 §5.4: 1002) and messages
+    /// over the limit (1009, §7.4.1); anything else (a TLS or I/O failure) just closes.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Only the fragment aggregator reports here: an over-long or over-fragmented message.
-        fail(context: context, .messageTooLarge, "messages are limited to \(limits.maxFrame) bytes")
+        switch error as? NIOWebSocketFrameAggregator.Error {
+        case .didReceiveFragmentBeforeReceivingTextOrBinaryFrame:
+            fail(context: context, .protocolError, "a continuation frame with no message to continue")
+        case .receivedNewFrameWithoutFinishingPrevious:
+            fail(context: context, .protocolError, "a new message inside an unfinished fragmented one")
+        case .accumulatedFrameSizeIsTooLarge, .tooManyFragments, .nonFinalFragmentSizeIsTooSmall:
+            fail(context: context, .messageTooLarge, "messages are limited to \(limits.maxFrame) bytes in 16 fragments")
+        case nil:
+            end(context: context)
+            state = .closed
+            context.close(promise: nil)
+        }
+    }
+
+    enum CloseBody: Equatable {
+        case valid(WebSocketErrorCode?)
+        case protocolError(String)
+        case notUTF8
+    }
+
+    /// RFC 6455 §5.5.1: a close body is empty or a 2-byte code and a UTF-8 reason; §7.4.1–2:
+    /// 1005, 1006 and 1015 never go on the wire, codes below 1000 and unassigned ones in
+    /// 1000–2999 are not used; 3000–4999 belong to libraries and applications.
+    static func closeBody(_ data: ByteBuffer) -> CloseBody {
+        var data = data
+        if data.readableBytes == 0 { return .valid(nil) }
+        guard let raw = data.readInteger(as: UInt16.self) else { return .protocolError("a close body of one byte") }
+        switch raw {
+        case 1000...1003, 1007...1014, 3000...4999: break
+        default: return .protocolError("close code \(raw) may not be sent")
+        }
+        guard data.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) != nil else { return .notUTF8 }
+        return .valid(WebSocketErrorCode(codeNumber: Int(raw)))
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -9,7 +9,7 @@ struct Hallpass: AsyncParsableCommand {
         defaultSubcommand: nil)
 }
 
-/// `--db` and `--config`, shared by every command that touches the store (DESIGN §7).
+/// `--db` and `--config`, shared by every command that touches the store (ARCHITECTURE.md §6).
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: "TOML configuration file (also HALLPASS_CONFIG).")
     var config: String?
@@ -56,7 +56,7 @@ func validateServerURL(_ server: String) throws {
 /// Reads a secret from standard input: the first line, without its line ending, as UTF-8
 /// (a bad byte is refused, not replaced).
 func readSecretFromStdin(what: String) throws -> String {
-    guard let line = StrictInput.readLineBytes() else {
+    guard let line = try StrictInput.readLineBytes(what: what) else {
         throw CLIError("expected the \(what) on standard input")
     }
     let secret = try StrictInput.text(line, what: "\(what) on standard input")

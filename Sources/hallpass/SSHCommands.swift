@@ -34,7 +34,10 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let text = try StrictInput.text(Array(FileHandle.standardInput.readData(ofLength: 16 * 1024)), what: "key on standard input")
+                let limit = 16 * 1024
+                let bytes = Array(FileHandle.standardInput.readData(ofLength: limit + 1))
+                guard bytes.count <= limit else { throw CLIError("the key on standard input is longer than \(limit) bytes; nothing was stored") }
+                let text = try StrictInput.text(bytes, what: "key on standard input")
                 let line: SSHPublicKeyLine
                 do { line = try SSHPublicKeyLine(parsing: text) } catch { throw CLIError("\(error)") }
                 let store = try await store.openStore()

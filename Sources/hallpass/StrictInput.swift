@@ -38,15 +38,22 @@ enum StrictInput {
     }
 
     /// Standard input's first line as raw bytes (without its CR LF or LF), read a byte at a time
-    /// so nothing after it is consumed; nil at end of input with nothing read.
-    static func readLineBytes(limit: Int = 64 * 1024) -> [UInt8]? {
+    /// so nothing after it is consumed; nil at end of input with nothing read. A line longer
+    /// than `limit` or a failed read is an error, never a shortened secret.
+    static func readLineBytes(what: String, limit: Int = 64 * 1024) throws -> [UInt8]? {
         var line: [UInt8] = []
         var byte: UInt8 = 0
-        while line.count < limit {
+        while true {
             let got = read(STDIN_FILENO, &byte, 1)
-            if got < 0, errno == EINTR { continue }
-            guard got == 1 else { return line.isEmpty ? nil : line }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw CLIError("could not read the \(what) from standard input: \(String(cString: strerror(errno)))")
+            }
+            if got == 0 { if line.isEmpty { return nil } else { break } }
             if byte == UInt8(ascii: "\n") { break }
+            guard line.count < limit else {
+                throw CLIError("the \(what) on standard input is longer than \(limit) bytes; nothing was stored")
+            }
             line.append(byte)
         }
         if line.last == UInt8(ascii: "\r") { line.removeLast() }

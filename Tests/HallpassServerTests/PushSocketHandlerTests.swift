@@ -154,8 +154,10 @@ struct PushSocketHandlerTests {
         let g = try await subscribe()
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         try await channel.closeFuture.get()                     // no timer had to fire
-        // Its grant slot is free again: another socket may subscribe to the same grant.
-        #expect(hub.claim(grantID: g.id))
+        // Its grant slot is free again: both of the grant's slots can be taken, no third.
+        #expect(hub.claim(grantID: g.id) && hub.claim(grantID: g.id))
+        #expect(!hub.claim(grantID: g.id))
+        hub.unclaim(grantID: g.id)
         hub.unclaim(grantID: g.id)
         let other = NIOAsyncTestingChannel()
         let session = PushSession(hub: hub, address: "127.0.0.1", forDevice: true)
@@ -168,6 +170,49 @@ struct PushSocketHandlerTests {
 
     @Test func aClientThatHangsUpBeforeSubscribingIsReleasedAtOnce() async throws {
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        try await channel.closeFuture.get()
+    }
+
+    @Test(arguments: [
+        ([0x03], WebSocketErrorCode.protocolError, "a close body of one byte"),
+        ([0x03, 0xED], .protocolError, "close code 1005 may not be sent"),
+        ([0x03, 0xEE], .protocolError, "close code 1006 may not be sent"),
+        ([0x03, 0xF7], .protocolError, "close code 1015 may not be sent"),
+        ([0x03, 0xE7], .protocolError, "close code 999 may not be sent"),
+        ([0x07, 0xD0], .protocolError, "close code 2000 may not be sent"),
+        ([0x03, 0xE8, 0xC3, 0x28], .dataInconsistentWithMessage, "close reasons must be UTF-8"),
+    ] as [([UInt8], WebSocketErrorCode, String)])
+    func aBadCloseBodyFailsTheConnection(body: [UInt8], code: WebSocketErrorCode, reason: String) async throws {
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer(bytes: body)))
+        let close = try await nextClose()
+        #expect(close.code == code && close.reason == reason)
+    }
+
+    @Test(arguments: [[0x0F, 0xA0], [0x03, 0xE8], []] as [[UInt8]])
+    func aValidCloseIsEchoed(body: [UInt8]) async throws {
+        try await channel.writeInbound(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer(bytes: body)))
+        let close = try await nextClose()
+        #expect(close.code == (body.isEmpty ? .normalClosure : WebSocketErrorCode(codeNumber: Int(body[0]) << 8 | Int(body[1]))))
+    }
+
+    @Test func brokenFragmentationIsAProtocolErrorAndTooMuchIsTooLarge() async throws {
+        let errors: [(NIOWebSocketFrameAggregator.Error, WebSocketErrorCode)] = [
+            (.didReceiveFragmentBeforeReceivingTextOrBinaryFrame, .protocolError),
+            (.receivedNewFrameWithoutFinishingPrevious, .protocolError),
+            (.accumulatedFrameSizeIsTooLarge, .messageTooLarge),
+        ]
+        for (error, code) in errors {
+            let other = NIOAsyncTestingChannel()
+            let session = PushSession(hub: hub, address: "127.0.0.1", forDevice: true)
+            try await other.pipeline.addHandler(PushSocketHandler(session: session, limits: PushLimits()))
+            try await other.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_002))
+            other.pipeline.fireErrorCaught(error)
+            let frame = try await other.waitForOutboundWrite(as: WebSocketFrame.self)
+            var data = frame.unmaskedData
+            #expect(frame.opcode == .connectionClose && data.readWebSocketErrorCode() == code, "\(error)")
+        }
+        // Anything else (TLS, I/O) closes without a frame.
+        channel.pipeline.fireErrorCaught(ChannelError.ioOnClosedChannel)
         try await channel.closeFuture.get()
     }
 

@@ -11,8 +11,21 @@ import Testing
         [first, (masked ? 0x80 : 0) | length] + (masked ? [0, 0, 0, 0] : []) + Array(repeating: 0x61, count: Int(length))
     }
 
-    func run(_ bytes: [UInt8]) throws -> (passed: [UInt8], answer: [UInt8], channel: EmbeddedChannel) {
-        let channel = EmbeddedChannel(handler: WebSocketFrameGuard())
+    /// Records the close modes the guard asks for and keeps a half-close from closing the
+    /// embedded channel (which would ignore the mode and close it all).
+    final class CloseSpy: ChannelOutboundHandler, @unchecked Sendable {
+        typealias OutboundIn = ByteBuffer
+        var modes: [CloseMode] = []
+        func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+            modes.append(mode)
+            if mode == .output { promise?.succeed(()) } else { context.close(mode: mode, promise: promise) }
+        }
+    }
+
+    func run(_ bytes: [UInt8], spy: CloseSpy = CloseSpy()) throws -> (passed: [UInt8], answer: [UInt8], channel: EmbeddedChannel) {
+        let channel = EmbeddedChannel()
+        try channel.pipeline.syncOperations.addHandlers([spy, WebSocketFrameGuard()])
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000)).wait()   // active, as a real socket
         try channel.writeInbound(ByteBuffer(bytes: bytes))
         var passed: [UInt8] = []
         while let buffer = try channel.readInbound(as: ByteBuffer.self) { passed += Array(buffer.readableBytesView) }
@@ -30,14 +43,20 @@ import Testing
         ([0x82, 0xFF, 0x80, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0], "64-bit length with its high bit set"),
     ])
     func aViolationIsAnsweredWith1002AndItsReason(bytes: [UInt8], reason: String) throws {
-        let (passed, answer, channel) = try run(bytes)
+        let spy = CloseSpy()
+        let (passed, answer, channel) = try run(bytes, spy: spy)
         #expect(passed.isEmpty)
         #expect(answer == [0x88, UInt8(2 + reason.utf8.count), 0x03, 0xEA] + Array(reason.utf8))
+        // After the close frame: a half-close (RFC 6455 §7.1.7), the channel still open.
+        #expect(spy.modes == [.output])
+        #expect(channel.isActive)
         // Nothing more is read or written; the connection goes once the peer hangs up.
         try channel.writeInbound(ByteBuffer(bytes: Self.frame(0x81, length: 2)))
         #expect(try channel.readInbound(as: ByteBuffer.self) == nil)
-        #expect(throws: (any Error).self) { try channel.writeOutbound(ByteBuffer(bytes: [0x81, 0])) }
+        #expect(throws: ChannelError.outputClosed) { try channel.writeOutbound(ByteBuffer(bytes: [0x81, 0])) }
+        #expect(channel.isActive)
         channel.pipeline.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        #expect(spy.modes == [.output, .all])
         #expect(!channel.isActive)
     }
 

@@ -49,6 +49,17 @@ def test_secrets_and_keys_on_standard_input_that_are_not_utf8_are_refused(server
     assert r.returncode != 0 and b"key on standard input is not valid UTF-8" in r.stderr, r.stderr
 
 
+def test_overlong_secrets_and_keys_are_refused_not_cut(server):
+    r = hallpass(server, "users", "add", "mallory", "--password-stdin", stdin=b"p" * (64 * 1024 + 1) + b"\n")
+    assert r.returncode != 0 and b"longer than 65536 bytes; nothing was stored" in r.stderr, r.stderr
+    assert b"mallory" not in hallpass(server, "users", "list").stdout
+    # Exactly the limit is still a password.
+    r = hallpass(server, "users", "add", "maxine", "--password-stdin", stdin=b"p" * (64 * 1024) + b"\n")
+    assert r.returncode == 0, r.stderr
+    r = hallpass(server, "users", "add-key", "alice", stdin=b"ssh-ed25519 " + b"A" * (16 * 1024))
+    assert r.returncode != 0 and b"longer than 16384 bytes" in r.stderr, r.stderr
+
+
 def test_a_config_file_that_is_not_utf8_is_refused_with_its_line(server, tmpdir_path):
     path = os.path.join(tmpdir_path, "bad.toml")
     with open(path, "wb") as f:
