@@ -36,7 +36,7 @@ public struct FormBody: Sendable {
 
     public static func quoted(_ name: String) -> String {
         let clean = String(TerminalText.sanitize(name).prefix(40))
-        return "\"\(clean)\""
+        return "'\(clean)'"
     }
 
     private static func decode(_ raw: ArraySlice<UInt8>) throws(OAuthError) -> String {

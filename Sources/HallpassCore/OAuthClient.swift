@@ -30,12 +30,17 @@ public struct OAuthClient: Sendable, Equatable {
     public var codeLifetime: TimeInterval
     public var interval: Int
     public var canIntrospect: Bool
+    /// OpenID Connect Registration §2 `id_token_signed_response_alg`; nil means RS256.
+    public var idTokenSigningAlgorithm: String?
+
+    /// The algorithms `idTokenSigningAlgorithm` may name.
+    public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]
 
     public var isPublic: Bool { secretHash == nil }
 
     public init(
         id: String, name: String, secretHash: String?, scopes: ScopeSet, grantTypes: [GrantType],
-        codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false
+        codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -45,6 +50,7 @@ public struct OAuthClient: Sendable, Equatable {
         self.codeLifetime = codeLifetime
         self.interval = interval
         self.canIntrospect = canIntrospect
+        self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
     }
 
     /// Registration rules: an id of visible ASCII (RFC 6749 Appendix A.1 `VSCHAR`, no spaces so

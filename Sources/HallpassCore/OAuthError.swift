@@ -1,7 +1,8 @@
 /// An OAuth error as it goes on the wire (RFC 6749 §5.2, RFC 8628 §3.5, RFC 7009 §2.2.1).
 ///
 /// `description` is written for the client developer and never carries internals: no SQL, no
-/// stack, no file names. The HTTP layer renders it as JSON with `Cache-Control: no-store`.
+/// stack, no file names. It is kept to RFC 6749 §5.2's character set (`wireDescription`), so
+/// whatever it quotes, it can go on the wire. The HTTP layer renders it as JSON with `Cache-Control: no-store`.
 public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String {
@@ -77,7 +78,7 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public init(_ code: Code, _ description: String? = nil, status: Int? = nil) {
         self.code = code
-        self.errorDescription = description
+        self.errorDescription = description.map(OAuthError.wireDescription)
         self.httpStatus = status ?? code.defaultStatus
     }
 

@@ -4,14 +4,15 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
-        let (id, name, secret, scopes, grants, lifetime, interval, introspect) =
-            try row.decode((String, String, String?, String, String, Double, Int, Bool).self)
+        let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm) =
+            try row.decode((String, String, String?, String, String, Double, Int, Bool, String?).self)
         return OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
-                           codeLifetime: lifetime, interval: interval, canIntrospect: introspect)
+                           codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
+                           idTokenSigningAlgorithm: idTokenAlgorithm)
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -26,9 +27,11 @@ extension PostgresStore: ClientStore {
     public func addClient(_ c: OAuthClient) async throws {
         do {
             try await count("""
-                INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect)
+                INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
+                                     id_token_signed_response_alg)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
-                        \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect))
+                        \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
+                        \(c.idTokenSigningAlgorithm))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -120,7 +123,10 @@ extension PostgresStore: KeyStore {
     public func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws {
         try await transaction { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.signingKeyLock))", logger: logger)
-            try await connection.query("UPDATE signing_keys SET retired_at = \(now.unix) WHERE retired_at IS NULL", logger: logger)
+            let sameUse = key.algorithm.use.algorithms.map(\.rawValue)
+            try await connection.query("""
+                UPDATE signing_keys SET retired_at = \(now.unix) WHERE retired_at IS NULL AND algorithm = ANY(\(sameUse))
+                """, logger: logger)
             try await connection.query("""
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
                 VALUES (\(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt.unix), NULL)
@@ -134,7 +140,8 @@ extension PostgresStore: KeyStore {
             return try await Self.count("""
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
                 SELECT \(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt.unix), NULL
-                WHERE NOT EXISTS (SELECT 1 FROM signing_keys) RETURNING 1
+                WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE algorithm = ANY(\(key.algorithm.use.algorithms.map(\.rawValue))))
+                RETURNING 1
                 """, on: connection, logger: logger) == 1
         }
     }

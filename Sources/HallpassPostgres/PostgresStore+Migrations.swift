@@ -129,6 +129,10 @@ extension PostgresStore {
             "CREATE INDEX failed_attempts_key ON failed_attempts(budget, key, at)",
             "CREATE INDEX failed_attempts_at ON failed_attempts(at)",
         ]),
+        // OpenID Connect Registration §2: the algorithm a client wants its ID tokens signed with.
+        ("v3-id-token-alg", [
+            "ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT",
+        ]),
     ]
 
     func migrate() async throws {

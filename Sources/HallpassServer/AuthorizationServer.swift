@@ -15,7 +15,7 @@ public final class AuthorizationServer: Sendable {
     public let policy: GrantPolicy
     public let configuration: ServerConfiguration
     public let metrics: ServerMetrics
-    /// Decisions fan out through here to push sockets (DESIGN §4).
+    /// Decisions fan out through here to push sockets (ARCHITECTURE.md §3c).
     public let events: any GrantEventBus
     /// The consent API's failure budgets (in memory, or shared by replicas on PostgreSQL).
     public let failures: any FailureLedger
@@ -25,6 +25,8 @@ public final class AuthorizationServer: Sendable {
     let pacer = PollPacer()
     /// Clients as authentication sees them, for up to a second (`ClientCache`).
     let clients = ClientCache()
+    /// Client secrets verified in the last minute (`VerifiedSecretCache`).
+    let verifiedSecrets = VerifiedSecretCache()
     let lastPolls = Mutex<[Int64: Date]>([:])
     let guards: Mutex<ConsentGuards>
 
@@ -109,6 +111,9 @@ public final class ServerMetrics: Sendable {
     let refusedLogins: Counter
     let failedRedemptions: Counter
     let pushDelivered: Counter
+    /// Client-secret checks by how they were decided: `argon2id`, `hmac` (generated secrets),
+    /// `cached` (`VerifiedSecretCache`).
+    let secretChecks: [String: Counter]
 
     init() {
         deviceAuthorizations = registry.makeCounter(name: "hallpass_device_authorizations_total", help: "Device authorization requests answered with codes")
@@ -121,6 +126,11 @@ public final class ServerMetrics: Sendable {
         refusedLogins = registry.makeCounter(name: "hallpass_refused_logins_total", help: "Password logins refused untried by a login budget (locked pair or throttle)")
         failedRedemptions = registry.makeCounter(name: "hallpass_failed_redemptions_total", help: "Unknown device codes at the token endpoint or a push socket")
         pushDelivered = registry.makeCounter(name: "hallpass_push_events_delivered_total", help: "Outcomes delivered on push sockets")
+        let registry = self.registry
+        secretChecks = Dictionary(uniqueKeysWithValues: ["argon2id", "hmac", "cached"].map { kind in
+            (kind, registry.makeCounter(name: "hallpass_client_secret_checks_total", labels: [("kind", kind)],
+                                        help: "Client secrets checked, by how: argon2id, hmac (generated secrets) or cached"))
+        })
     }
 
     public func exposition() -> [UInt8] {

@@ -39,7 +39,7 @@ struct DiscoveryEndpoints {
     }
 
     func metadata(openID: Bool) async throws -> Response {
-        let algorithms = await server.keys.algorithms
+        let algorithms = await server.keys.idTokenAlgorithms
         let scopes = try await server.store.scopeDescriptions().keys.sorted()
         var body: [String: JSON] = [
             "issuer": .string(server.issuer),

@@ -1,4 +1,5 @@
 import Crypto
+import _CryptoExtras
 import Foundation
 import HallpassCore
 import HallpassStore
@@ -22,11 +23,13 @@ public actor KeyRing {
         self.policy = policy
     }
 
-    /// Creates a first key (EdDSA unless told otherwise) when the store has none.
+    /// Creates the first access-token key (EdDSA unless told otherwise) and the first ID-token
+    /// key (RS256) when the store has none of that use.
     public func ensureKey(algorithm: SigningKeyRecord.Algorithm = .eddsa) async throws {
-        if try await store.signingKeys().isEmpty {
+        let existing = try await store.signingKeys()
+        for use in SigningKeyRecord.Use.allCases where !existing.contains(where: { $0.algorithm.use == use }) {
             // Replicas starting together on a fresh database: one of them makes the key.
-            _ = try await store.addFirstKey(KeyRing.generate(algorithm, at: clock.now))
+            _ = try await store.addFirstKey(KeyRing.generate(use == .idToken ? .rs256 : algorithm, at: clock.now))
         }
         try await reload()
     }
@@ -37,6 +40,7 @@ public actor KeyRing {
         switch algorithm {
         case .eddsa: raw = Curve25519.Signing.PrivateKey().rawRepresentation
         case .es256: raw = P256.Signing.PrivateKey().rawRepresentation
+        case .rs256: raw = (try? _RSA.Signing.PrivateKey(keySize: .bits2048).derRepresentation) ?? Data()
         }
         var record = SigningKeyRecord(kid: "", algorithm: algorithm, privateKey: raw, createdAt: now)
         record.kid = (try? thumbprint(of: record)) ?? UUID().uuidString
@@ -55,13 +59,23 @@ public actor KeyRing {
             let raw = key.publicKey.rawRepresentation  // x || y, 32 bytes each
             return ["kty": "EC", "crv": "P-256", "x": Base64URL.encode(raw.prefix(32)),
                     "y": Base64URL.encode(raw.suffix(32)), "alg": "ES256", "use": "sig", "kid": record.kid]
+        case .rs256:
+            // RFC 7518 §6.3.1: modulus and exponent as unsigned big-endian base64url.
+            let key = try Insecure.RSA.PrivateKey(backing: _RSA.Signing.PrivateKey(derRepresentation: record.privateKey))
+            let (modulus, exponent) = try key.publicKey.getKeyPrimitives()
+            return ["kty": "RSA", "n": Base64URL.encode(modulus.drop { $0 == 0 }), "e": Base64URL.encode(exponent.drop { $0 == 0 }),
+                    "alg": "RS256", "use": "sig", "kid": record.kid]
         }
     }
 
     /// RFC 7638 JWK thumbprint (SHA-256 over the required members in lexical order).
     static func thumbprint(of record: SigningKeyRecord) throws -> String {
         let jwk = try publicJWK(of: record)
-        let members = record.algorithm == .eddsa ? ["crv", "kty", "x"] : ["crv", "kty", "x", "y"]
+        let members = switch record.algorithm {
+        case .eddsa: ["crv", "kty", "x"]
+        case .es256: ["crv", "kty", "x", "y"]
+        case .rs256: ["e", "kty", "n"]
+        }
         let canonical = "{" + members.map { "\"\($0)\":\"\(jwk[$0]!)\"" }.joined(separator: ",") + "}"
         return Base64URL.encode(SHA256.hash(data: Data(canonical.utf8)))
     }
@@ -86,6 +100,9 @@ public actor KeyRing {
                 case .es256:
                     let key = try P256.Signing.PrivateKey(rawRepresentation: record.privateKey)
                     await fresh.add(ecdsa: try ES256PrivateKey(backing: key), kid: kid)
+                case .rs256:
+                    let key = try _RSA.Signing.PrivateKey(derRepresentation: record.privateKey)
+                    await fresh.add(rsa: try Insecure.RSA.PrivateKey(backing: key), digestAlgorithm: .sha256, kid: kid)
                 }
             }
             collection = fresh
@@ -94,12 +111,35 @@ public actor KeyRing {
         loadedAt = now
     }
 
-    /// The key new tokens are signed with: the newest unretired one.
-    var activeKey: SigningKeyRecord? { records.last { $0.retiredAt == nil } ?? records.last }
+    /// The key new tokens of `use` are signed with: the newest unretired one of that use.
+    func activeKey(for use: SigningKeyRecord.Use) -> SigningKeyRecord? {
+        let candidates = records.filter { $0.algorithm.use == use }
+        return candidates.last { $0.retiredAt == nil } ?? candidates.last
+    }
 
+    /// The newest unretired key of `algorithm`, nil when there is none.
+    func activeKey(algorithm: SigningKeyRecord.Algorithm) -> SigningKeyRecord? {
+        records.last { $0.algorithm == algorithm && $0.retiredAt == nil }
+    }
+
+    /// Signs an access token (`at+jwt`, RFC 9068) with the active access-token key.
     public func sign(_ payload: some JWTPayload, type: String) async throws -> String {
         try await reloadIfStale()
-        guard let key = activeKey else { throw OAuthError(.serverError, "no signing key") }
+        return try await sign(payload, type: type, with: activeKey(for: .accessToken))
+    }
+
+    /// Signs an ID token with the client's registered `id_token_signed_response_alg` (OIDC
+    /// Registration §2), RS256 when it has none, or when no key of its algorithm is active (RS256
+    /// is the one every relying party must accept, OIDC Core §15.1).
+    public func signIDToken(_ payload: some JWTPayload, algorithm: String?) async throws -> String {
+        try await reloadIfStale()
+        let wanted = algorithm.flatMap(SigningKeyRecord.Algorithm.init(rawValue:)) ?? .rs256
+        let key = activeKey(algorithm: wanted) ?? activeKey(for: .idToken)
+        return try await sign(payload, type: "JWT", with: key)
+    }
+
+    private func sign(_ payload: some JWTPayload, type: String, with key: SigningKeyRecord?) async throws -> String {
+        guard let key else { throw OAuthError(.serverError, "no signing key") }
         var header = JWTHeader()
         header.typ = type
         header.alg = key.algorithm.rawValue
@@ -120,5 +160,12 @@ public actor KeyRing {
 
     public var algorithms: [String] {
         Array(Set(records.map(\.algorithm.rawValue))).sorted()
+    }
+
+    /// What an ID token may be signed with: RS256 first, then the access-token algorithms
+    /// (OpenID Connect Discovery §3 `id_token_signing_alg_values_supported`).
+    public var idTokenAlgorithms: [String] {
+        let live = Set(records.filter { $0.retiredAt == nil }.map(\.algorithm))
+        return ["RS256"] + SigningKeyRecord.Algorithm.allCases.filter { $0 != .rs256 && live.contains($0) }.map(\.rawValue)
     }
 }

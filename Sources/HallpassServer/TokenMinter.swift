@@ -44,7 +44,7 @@ struct TokenMinter {
                 iss: server.issuer, sub: String(user.id), aud: client.id, iat: iat,
                 exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
                 preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
-            body["id_token"] = .string(try await server.keys.sign(idClaims, type: "JWT"))
+            body["id_token"] = .string(try await server.keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm))
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,
                                   refreshHash: refreshHash, refreshExpiresAt: refreshExpires, issuedAt: now)

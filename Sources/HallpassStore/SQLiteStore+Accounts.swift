@@ -8,13 +8,14 @@ extension SQLiteStore: ClientStore {
         guard isStorable(id) else { return nil }
         return try hot.withConnection { connection in
             try connection.queryOne("""
-                SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect
+                SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg
                 FROM clients WHERE id = ?
                 """, id) { row in
                 OAuthClient(
                     id: row.text(0) ?? "", name: row.text(1) ?? "", secretHash: row.text(2), scopes: ScopeSet(words: row.text(3)),
                     grantTypes: (row.text(4) ?? "").split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
-                    codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0)
+                    codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0,
+                    idTokenSigningAlgorithm: row.text(8))
             }
         }
     }
@@ -29,11 +30,12 @@ extension SQLiteStore: ClientStore {
         do {
             try await pool.write { db in
                 try db.execute(sql: """
-                    INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
+                                         id_token_signed_response_alg)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
-                                     c.interval, c.canIntrospect])
+                                     c.interval, c.canIntrospect, c.idTokenSigningAlgorithm])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -52,7 +54,8 @@ extension SQLiteStore: ClientStore {
         OAuthClient(
             id: row["id"], name: row["name"], secretHash: row["secret_hash"], scopes: row.scopes("scopes"),
             grantTypes: (row["grant_types"] as String).split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
-            codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"])
+            codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"],
+            idTokenSigningAlgorithm: row["id_token_signed_response_alg"])
     }
 }
 
@@ -134,6 +137,8 @@ extension SQLiteStore: ScopeStore {
 }
 
 extension SQLiteStore: KeyStore {
+    private func placeholders(_ count: Int) -> String { Array(repeating: "?", count: count).joined(separator: ", ") }
+
     public func signingKeys() async throws -> [SigningKeyRecord] {
         try await pool.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY created_at").compactMap { row in
@@ -146,7 +151,9 @@ extension SQLiteStore: KeyStore {
 
     public func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws {
         try await pool.write { db in
-            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL", arguments: [now.unix])
+            let sameUse = key.algorithm.use.algorithms.map(\.rawValue)
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE retired_at IS NULL AND algorithm IN (\(placeholders(sameUse.count)))",
+                           arguments: StatementArguments([now.unix] as [any DatabaseValueConvertible] + sameUse))
             try db.execute(sql: """
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)
                 """, arguments: [key.kid, key.algorithm.rawValue, key.privateKey, key.createdAt.unix])
@@ -156,7 +163,9 @@ extension SQLiteStore: KeyStore {
     /// SQLite writes are serialized, so the check and the insert cannot interleave.
     public func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool {
         try await pool.write { db in
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM signing_keys") == 0 else { return false }
+            let sameUse = key.algorithm.use.algorithms.map(\.rawValue)
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM signing_keys WHERE algorithm IN (\(placeholders(sameUse.count)))",
+                                   arguments: StatementArguments(sameUse)) == 0 else { return false }
             try db.execute(sql: """
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)
                 """, arguments: [key.kid, key.algorithm.rawValue, key.privateKey, key.createdAt.unix])

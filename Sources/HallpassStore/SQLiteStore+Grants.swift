@@ -113,6 +113,8 @@ extension SQLiteStore: GrantStore {
             return try await redeemTransaction(grantID: grantID, tokens: tokens, at: now)
         } catch is AccountDisabled {
             return .accountDisabled
+        } catch where isUniqueViolation(error) {
+            return .notRedeemable    // a second family for one grant: the unique grant_id refused it
         }
     }
 
@@ -123,12 +125,12 @@ extension SQLiteStore: GrantStore {
                 WHERE id = ? AND status = 'approved' AND expires_at > ?
                 """, arguments: [now.unix, grantID, now.unix])
             guard db.changesCount == 1 else { return .notRedeemable }
-            // DESIGN §6: the account is re-checked at redemption.
+            // ARCHITECTURE.md §3a: the account is re-checked at redemption.
             let disabled = try Bool.fetchOne(db, sql: "SELECT disabled FROM users WHERE id = ?",
                                              arguments: [tokens.family.userID])
             guard disabled == false else { throw AccountDisabled() }  // rolls the consumption back
-            try SQLiteStore.insertFamily(tokens.family, in: db)
-            try SQLiteStore.insertTokens(tokens, in: db)
+            try SQLiteStore.insertFamily(tokens.family, grantID: grantID, in: db)
+            try SQLiteStore.insertTokens(tokens, parent: nil, in: db)
             return .redeemed
         }
     }

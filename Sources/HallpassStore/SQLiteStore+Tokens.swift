@@ -3,15 +3,18 @@ import GRDB
 import HallpassCore
 
 extension SQLiteStore: TokenStore {
-    static func insertFamily(_ family: TokenFamily, in db: Database) throws {
+    /// `grant_id` is unique (as on PostgreSQL): one family per grant, whatever happens above.
+    static func insertFamily(_ family: TokenFamily, grantID: Int64?, in db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at)
-            VALUES (?, ?, ?, ?, ?, ?, NULL)
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id)
+            VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
             """, arguments: [family.id, family.clientID, family.userID, family.scopes.description,
-                             family.createdAt.unix, family.authTime.unix])
+                             family.createdAt.unix, family.authTime.unix, grantID])
     }
 
-    static func insertTokens(_ t: IssuedTokens, in db: Database) throws {
+    /// `parent` is the refresh token this one succeeds; `parent_hash` is unique, so a token can
+    /// have one successor at most.
+    static func insertTokens(_ t: IssuedTokens, parent: String?, in db: Database) throws {
         try db.execute(sql: """
             INSERT INTO access_tokens (jti, family_id, client_id, user_id, scopes, issued_at, expires_at)
             VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -19,10 +22,10 @@ extension SQLiteStore: TokenStore {
                              t.issuedAt.unix, t.accessExpiresAt.unix])
         if let hash = t.refreshHash, let expires = t.refreshExpiresAt {
             try db.execute(sql: """
-                INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, issued_at, expires_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO refresh_tokens (token_hash, family_id, client_id, user_id, scopes, issued_at, expires_at, parent_hash)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [hash, t.family.id, t.family.clientID, t.family.userID, t.scopes.description,
-                                 t.issuedAt.unix, expires.unix])
+                                 t.issuedAt.unix, expires.unix, parent])
         }
     }
 
@@ -35,6 +38,14 @@ extension SQLiteStore: TokenStore {
     }
 
     public func rotate(oldHash: String, successor: IssuedTokens, at now: Date) async throws -> RotationResult {
+        do {
+            return try await rotateTransaction(oldHash: oldHash, successor: successor, at: now)
+        } catch where isUniqueViolation(error) {
+            return .invalid    // a second successor for one token: the unique parent_hash refused it
+        }
+    }
+
+    private func rotateTransaction(oldHash: String, successor: IssuedTokens, at now: Date) async throws -> RotationResult {
         try await pool.write { db in
             guard let row = try Row.fetchOne(db, sql: """
                 SELECT r.used_at, r.revoked_at, r.expires_at, r.client_id, f.revoked_at AS family_revoked,
@@ -61,7 +72,7 @@ extension SQLiteStore: TokenStore {
             try db.execute(sql: "UPDATE refresh_tokens SET used_at = ? WHERE token_hash = ? AND used_at IS NULL",
                            arguments: [now.unix, oldHash])
             guard db.changesCount == 1 else { return .invalid }
-            try SQLiteStore.insertTokens(successor, in: db)
+            try SQLiteStore.insertTokens(successor, parent: oldHash, in: db)
             return .rotated
         }
     }

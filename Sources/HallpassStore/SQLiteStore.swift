@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import HallpassCore
 
-/// The default store: one SQLite file in WAL mode with `synchronous=FULL` (DESIGN §6), shared
+/// The default store: one SQLite file in WAL mode with `synchronous=FULL` (ARCHITECTURE.md §5), shared
 /// safely by a running server and the admin commands (busy timeout, `BEGIN IMMEDIATE` for every
 /// read-then-write).
 public final class SQLiteStore: Sendable {
@@ -150,6 +150,20 @@ public final class SQLiteStore: Sendable {
                     added_at REAL NOT NULL
                 );
                 CREATE INDEX ssh_keys_user ON ssh_keys(user_id);
+                """)
+        }
+        // OpenID Connect Registration §2: the algorithm a client wants its ID tokens signed with.
+        migrator.registerMigration("v3-id-token-alg") { db in
+            try db.execute(sql: "ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT")
+        }
+        // The guards PostgreSQL has had from v1: one token family per grant, one successor per
+        // refresh token. Rows from before carry NULL, which a unique index allows many times.
+        migrator.registerMigration("v4-token-guards") { db in
+            try db.execute(sql: """
+                ALTER TABLE token_families ADD COLUMN grant_id INTEGER;
+                CREATE UNIQUE INDEX token_families_grant_id_key ON token_families(grant_id);
+                ALTER TABLE refresh_tokens ADD COLUMN parent_hash TEXT;
+                CREATE UNIQUE INDEX refresh_tokens_parent_hash_key ON refresh_tokens(parent_hash);
                 """)
         }
         return migrator

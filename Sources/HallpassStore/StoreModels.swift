@@ -126,10 +126,25 @@ public struct SigningKeyRecord: Sendable, Equatable {
     public enum Algorithm: String, Sendable, CaseIterable {
         case eddsa = "EdDSA"
         case es256 = "ES256"
+        /// ID tokens (OpenID Connect Discovery §3: RS256 must be supported; OIDC Core §2 makes it
+        /// the default `id_token_signed_response_alg`).
+        case rs256 = "RS256"
+
+        /// Which active key a key of this algorithm replaces when it is added.
+        public var use: Use { self == .rs256 ? .idToken : .accessToken }
     }
+
+    /// The two keys that are active at once: one for access tokens (EdDSA unless rotated to
+    /// ES256), one RSA key for ID tokens. Rotating one retires only the key of the same use.
+    public enum Use: String, Sendable, CaseIterable {
+        case accessToken, idToken
+
+        public var algorithms: [Algorithm] { Algorithm.allCases.filter { $0.use == self } }
+    }
+
     public var kid: String
     public var algorithm: Algorithm
-    /// Raw private key bytes (Ed25519 seed, or P-256 raw scalar).
+    /// Private key bytes: Ed25519 seed, P-256 raw scalar, or RSA PKCS#1 DER.
     public var privateKey: Data
     public var createdAt: Date
     public var retiredAt: Date?

@@ -61,11 +61,13 @@ public protocol TokenStore: Sendable {
 
 public protocol KeyStore: Sendable {
     func signingKeys() async throws -> [SigningKeyRecord]
-    /// Adds `key` as the active key; the previously active key is retired at `now`. Concurrent
-    /// calls (two replicas rotating at once) leave exactly one active key.
+    /// Adds `key` as the active key of its use; the previously active key of that use is retired
+    /// at `now`. Concurrent calls (two replicas rotating at once) leave exactly one active key
+    /// per use.
     func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws
-    /// Adds `key` as the active key only while there is no key at all (the first start on a
-    /// fresh database); false when one exists. Replicas starting together make one key.
+    /// Adds `key` only while there is no key of its use at all (the first start on a fresh
+    /// database, or the first start of a version that adds the use); false when one exists.
+    /// Replicas starting together make one key.
     func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool
 }
 

@@ -17,17 +17,25 @@ struct Clients: AsyncParsableCommand {
         @Flag(name: .customLong("public"), help: "A public client (a device that cannot keep a secret).") var isPublic = false
         @Flag(name: .customLong("secret-stdin"), help: "A confidential client; read its secret from standard input.")
         var secretStdin = false
+        @Flag(name: .customLong("generate-secret"),
+              help: "A confidential client with a 256-bit secret Hallpass makes and prints once (cheap to verify on every request).")
+        var generateSecret = false
         @Option(help: "Scope ceiling, space-separated (default: openid).") var scopes: String = "openid"
         @Option(name: .customLong("grant"), help: "device_code or refresh_token; repeat for both (default: device_code).")
         var grants: [String] = []
         @Option(name: .customLong("code-lifetime"), help: "Device code lifetime, e.g. 600s or 10m.") var codeLifetime: String = "600s"
         @Option(help: "Polling interval, e.g. 5s.") var interval: String = "5s"
         @Flag(help: "May call the introspection endpoint (confidential clients only).") var introspect = false
+        @Option(name: .customLong("id-token-alg"),
+                help: "id_token_signed_response_alg (OpenID Connect Registration §2): RS256 (default), EdDSA or ES256.")
+        var idTokenAlgorithm: String?
 
         func run() async throws {
             try await runReporting {
-                guard isPublic != secretStdin else { throw CLIError("choose exactly one of --public and --secret-stdin") }
-                if introspect && isPublic { throw CLIError("--introspect needs a confidential client (--secret-stdin)") }
+                guard [isPublic, secretStdin, generateSecret].filter({ $0 }).count == 1 else {
+                    throw CLIError("choose exactly one of --public, --secret-stdin and --generate-secret")
+                }
+                if introspect && isPublic { throw CLIError("--introspect needs a confidential client (--secret-stdin or --generate-secret)") }
                 let scopeSet: ScopeSet
                 do throws(OAuthError) { scopeSet = try ScopeSet(parsing: scopes) } catch { throw CLIError("--scopes: \(error.errorDescription ?? "invalid")") }
                 guard !scopeSet.isEmpty else { throw CLIError("--scopes needs at least one scope") }
@@ -38,6 +46,9 @@ struct Clients: AsyncParsableCommand {
                     }
                     if !grantTypes.contains(type) { grantTypes.append(type) }
                 }
+                if let idTokenAlgorithm, !OAuthClient.idTokenAlgorithms.contains(idTokenAlgorithm) {
+                    throw CLIError("--id-token-alg must be one of \(OAuthClient.idTokenAlgorithms.joined(separator: ", "))")
+                }
                 guard let lifetime = DurationText.parse(codeLifetime) else { throw CLIError("--code-lifetime: not a duration") }
                 guard let intervalSeconds = DurationText.parse(interval), intervalSeconds == intervalSeconds.rounded() else {
                     throw CLIError("--interval: a whole number of seconds, like 5s")
@@ -46,17 +57,27 @@ struct Clients: AsyncParsableCommand {
                     try OAuthClient.validate(id: id, name: name, codeLifetime: lifetime, interval: Int(intervalSeconds))
                 } catch { throw CLIError("\(error)") }
                 var secretHash: String?
-                if secretStdin {
+                var generated: String?
+                if generateSecret {
+                    let made = ClientSecret.generate(clientID: id)
+                    (generated, secretHash) = (made.secret, made.stored)
+                } else if secretStdin {
                     let secret = try readSecretFromStdin(what: "client secret")
                     guard secret.count >= 16 else { throw CLIError("a client secret needs at least 16 characters") }
                     secretHash = try PasswordHasher.hash(secret)
                 }
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
-                                         codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect)
+                                         codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
+                                         idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm)
                 do {
                     try await store.openStore().addClient(client)
                 } catch let error as StoreError { throw CLIError(error.description) }
                 print("added \(isPublic ? "public" : "confidential") client \(id)")
+                if let generated {
+                    // The only time the secret exists outside the client: it is stored as a keyed hash.
+                    print("client_secret: \(generated)")
+                    print("(shown once; Hallpass keeps only a hash of it)")
+                }
             }
         }
     }
@@ -68,9 +89,9 @@ struct Clients: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 for c in try await store.openStore().clients() {
-                    let kind = c.isPublic ? "public" : "confidential"
+                    let kind = c.secretHash.map { ClientSecret.isGenerated($0) ? "confidential(generated secret)" : "confidential" } ?? "public"
                     let grants = c.grantTypes.map(\.shortName).joined(separator: ",")
-                    print("\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\(c.canIntrospect ? "\tintrospect" : "")")
+                    print("\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")\(c.canIntrospect ? "\tintrospect" : "")")
                 }
             }
         }
@@ -136,14 +157,28 @@ struct Keys: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Publish a new signing key; the old public key stays in the JWKS until its tokens expire.")
         @OptionGroup var store: StoreOptions
-        @Option(help: "EdDSA (default) or ES256.") var alg: String = "EdDSA"
+        @Option(help: "Rotate only the key of this algorithm: EdDSA or ES256 (access tokens), RS256 (ID tokens). Default: both keys, the access-token key keeping its algorithm.")
+        var alg: String?
 
         func run() async throws {
             try await runReporting {
-                guard let algorithm = SigningKeyRecord.Algorithm(rawValue: alg) else { throw CLIError("--alg must be EdDSA or ES256") }
-                let record = KeyRing.generate(algorithm, at: Date())
-                try await store.openStore().addActiveKey(record, at: Date())
-                print("new \(alg) signing key \(record.kid)")
+                let store = try await store.openStore()
+                var algorithms: [SigningKeyRecord.Algorithm] = []
+                if let alg {
+                    guard let algorithm = SigningKeyRecord.Algorithm(rawValue: alg) else {
+                        throw CLIError("--alg must be EdDSA, ES256 or RS256")
+                    }
+                    algorithms = [algorithm]
+                } else {
+                    let current = try await store.signingKeys().last { $0.algorithm.use == .accessToken && $0.retiredAt == nil }
+                    algorithms = [current?.algorithm ?? .eddsa, .rs256]
+                }
+                for algorithm in algorithms {
+                    let record = KeyRing.generate(algorithm, at: Date())
+                    try await store.addActiveKey(record, at: Date())
+                    let use = algorithm.use == .idToken ? "ID-token" : "access-token"
+                    print("new \(algorithm.rawValue) \(use) signing key \(record.kid)")
+                }
             }
         }
     }
@@ -156,7 +191,8 @@ struct Keys: AsyncParsableCommand {
             try await runReporting {
                 for key in try await store.openStore().signingKeys() {
                     let state = key.retiredAt.map { "retired \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
-                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(state)")
+                    let use = key.algorithm.use == .idToken ? "id_token" : "access_token"
+                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(use)\t\(state)")
                 }
             }
         }

@@ -78,10 +78,17 @@ import Testing
             #expect(basic.headers[.wwwAuthenticate] == #"Basic realm="hallpass", charset="UTF-8""#)
             let ghost = try await client.form("/oauth/device_authorization", [("scope", "read")], headers: .basic("ghost", "x"))
             expectOAuthError(ghost, "invalid_client", .unauthorized)
-            // Via the body: 401, no challenge.
+            // Via the body: still 401, and RFC 9110 §15.5.2 wants the challenge on every 401.
             let post = try await client.form("/oauth/device_authorization", [("client_id", "backend"), ("client_secret", "wrong")])
             expectOAuthError(post, "invalid_client", .unauthorized)
-            #expect(post.headers[.wwwAuthenticate] == nil)
+            #expect(post.headers[.wwwAuthenticate] == #"Basic realm="hallpass", charset="UTF-8""#)
+            for reply in [try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", "x")]),
+                          try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("refresh_token", "x"), ("client_id", "ghost")]),
+                          try await client.form("/oauth/introspect", [("token", "x")]),
+                          try await client.form("/oauth/revoke", [("token", "x")])] {
+                expectOAuthError(reply, "invalid_client", .unauthorized)
+                #expect(reply.headers[.wwwAuthenticate] == #"Basic realm="hallpass", charset="UTF-8""#, "\(reply.raw)")
+            }
             // A confidential client may not act as a public one.
             expectOAuthError(try await client.form("/oauth/device_authorization", [("client_id", "backend")]), "invalid_client", .unauthorized)
             // Two authentication methods at once.
@@ -107,6 +114,10 @@ import Testing
         try await h.test { client in
             expectOAuthError(try await client.form("/oauth/token", [("grant_type", "password"), ("client_id", "tv")]),
                              "unsupported_grant_type", .badRequest)
+            // RFC 6749 §5.2: the description quotes what was sent in the allowed characters only.
+            let odd = try await client.form("/oauth/token", [("grant_type", "pa\"ss\\wörd“”"), ("client_id", "tv")])
+            expectOAuthError(odd, "unsupported_grant_type", .badRequest)
+            #expect(odd.string("error_description") == "grant_type 'pa'ss/wU+00F6rd''' is not supported", "\(odd.raw)")
             expectOAuthError(try await client.form("/oauth/token", [("client_id", "tv")]), "invalid_request", .badRequest)
             expectOAuthError(try await client.form("/oauth/token", [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("client_id", "tv")]),
                              "invalid_request", .badRequest)

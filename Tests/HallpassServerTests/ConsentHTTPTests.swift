@@ -5,7 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import Testing
 
-/// The consent API (DESIGN §5): sessions, lookups, decisions and the guess budgets.
+/// The consent API (ARCHITECTURE.md §4.4): sessions, lookups, decisions and the guess budgets.
 @Suite struct ConsentHTTPTests {
     @Test func lookupShowsWhatThePersonMustSee() async throws {
         let h = try await Harness()
@@ -181,7 +181,7 @@ import Testing
             #expect((meta["grant_types_supported"] as? [String])?.contains("urn:ietf:params:oauth:grant-type:device_code") == true)
             let oidc = try await client.raw("/.well-known/openid-configuration")
             #expect(oidc.string("userinfo_endpoint") == "http://127.0.0.1:8080/oauth/userinfo")
-            #expect(oidc["id_token_signing_alg_values_supported"] as? [String] == ["EdDSA"])
+            #expect(oidc["id_token_signing_alg_values_supported"] as? [String] == ["RS256", "EdDSA"])
         }
     }
 

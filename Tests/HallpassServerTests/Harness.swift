@@ -82,6 +82,7 @@ extension TestClientProtocol {
         return try await execute(uri: path, method: method, headers: fields, body: buffer) { response in
             let text = String(buffer: response.body)
             let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] ?? [:]
+            expectWireRules(status: response.status, headers: response.headers, body: object, raw: text)
             return Reply(status: response.status, headers: response.headers, body: object, raw: text)
         }
     }
@@ -141,4 +142,19 @@ func expectOAuthError(_ reply: Reply, _ code: String, _ status: HTTPResponse.Sta
     #expect(reply.headers[.cacheControl] == "no-store", sourceLocation: sourceLocation)
     #expect(reply.headers[.contentType]?.hasPrefix("application/json") == true, sourceLocation: sourceLocation)
     #expect(!reply.raw.contains("GRDB") && !reply.raw.contains("SQL") && !reply.raw.contains(".swift"), sourceLocation: sourceLocation)
+}
+
+/// Rules every answer of every test is held to, so that each error any test provokes is checked:
+/// `error_description` keeps to RFC 6749 §5.2's characters, and a 401 carries a
+/// `WWW-Authenticate` challenge (RFC 9110 §15.5.2).
+func expectWireRules(status: HTTPResponse.Status, headers: HTTPFields, body: [String: Any], raw: String,
+                     sourceLocation: SourceLocation = #_sourceLocation) {
+    if let description = body["error_description"] {
+        let text = description as? String ?? ""
+        #expect(OAuthError.isWireDescription(text), "error_description outside %x20-21/%x23-5B/%x5D-7E: \(raw)",
+                sourceLocation: sourceLocation)
+    }
+    if status == .unauthorized {
+        #expect(headers[.wwwAuthenticate]?.isEmpty == false, "401 without WWW-Authenticate: \(raw)", sourceLocation: sourceLocation)
+    }
 }

@@ -37,9 +37,43 @@ import Testing
             #expect(fields["typ"] as? String == "at+jwt")
             #expect(fields["alg"] as? String == "EdDSA")
             #expect(fields["kid"] as? String != nil)
-            let id = try await keys.verify(try #require(token.string("id_token")), as: IDTokenClaims.self)
+            let idToken = try #require(token.string("id_token"))
+            let id = try await keys.verify(idToken, as: IDTokenClaims.self)
             #expect(id.aud == "tv")
             #expect(id.preferred_username == "alice")
+            // OIDC Core §2 / Discovery §3: ID tokens are RS256 unless the client asked otherwise.
+            let idHeader = try #require(Base64URL.decode(String(idToken.split(separator: ".")[0])))
+            let idFields = try #require(try JSONSerialization.jsonObject(with: idHeader) as? [String: Any])
+            #expect(idFields["alg"] as? String == "RS256")
+            let rsa = try #require((jwks["keys"] as? [[String: Any]])?.first { $0["kty"] as? String == "RSA" })
+            #expect(idFields["kid"] as? String == rsa["kid"] as? String)
+            #expect(rsa["alg"] as? String == "RS256" && rsa["e"] as? String == "AQAB")
+            #expect((rsa["n"] as? String).flatMap(Base64URL.decode)?.count == 256)
+        }
+    }
+
+    @Test func aClientMayAskForAnotherIDTokenAlgorithm() async throws {
+        let h = try await Harness()
+        try await h.store.addClient(OAuthClient(id: "edtv", name: "EdDSA TV", secretHash: nil, scopes: ScopeSet(["openid", "read"]),
+                                                grantTypes: [.deviceCode], idTokenSigningAlgorithm: "EdDSA"))
+        try await h.store.addClient(OAuthClient(id: "ectv", name: "ES256 TV", secretHash: nil, scopes: ScopeSet(["openid", "read"]),
+                                                grantTypes: [.deviceCode], idTokenSigningAlgorithm: "ES256"))
+        try await h.test { client in
+            func idAlgorithm(_ id: String) async throws -> String? {
+                let token = try await client.fullFlow(client: id, scope: "openid read")
+                let idToken = try #require(token.string("id_token"))
+                let header = try #require(Base64URL.decode(String(idToken.split(separator: ".")[0])))
+                let keys = JWTKeyCollection()
+                try await keys.add(jwksJSON: try await client.raw("/oauth/jwks.json").raw)
+                #expect(try await keys.verify(idToken, as: IDTokenClaims.self).aud == id)
+                return try #require(try JSONSerialization.jsonObject(with: header) as? [String: Any])["alg"] as? String
+            }
+            #expect(try await idAlgorithm("edtv") == "EdDSA")
+            // No ES256 key is active: RS256, which every relying party must accept (OIDC Core §15.1).
+            #expect(try await idAlgorithm("ectv") == "RS256")
+            try await h.store.addActiveKey(KeyRing.generate(.es256, at: h.clock.now), at: h.clock.now)
+            h.clock.advance(by: 10)
+            #expect(try await idAlgorithm("ectv") == "ES256")
         }
     }
 
@@ -208,16 +242,27 @@ import Testing
             h.clock.advance(by: 10)  // past the key ring's reload interval
             let after = try #require(try await client.fullFlow().string("access_token"))
             let jwks = try await client.raw("/oauth/jwks.json")
-            #expect((jwks["keys"] as? [Any])?.count == 2)
+            #expect((jwks["keys"] as? [Any])?.count == 3)  // old and new access-token keys, the RSA ID-token key
             let keys = JWTKeyCollection()
             try await keys.add(jwksJSON: jwks.raw)
             #expect(try await keys.verify(before, as: AccessTokenClaims.self).client_id == "tv")
             #expect(try await keys.verify(after, as: AccessTokenClaims.self).client_id == "tv")
             let header = try #require(Base64URL.decode(String(after.split(separator: ".")[0])))
             #expect(String(decoding: header, as: UTF8.self).contains("ES256"))
-            // Once every token the old key signed has expired, it leaves the JWKS.
+            // Once every token the old key signed has expired, it leaves the JWKS; rotating the
+            // access-token key left the ID-token key alone.
             h.clock.advance(by: 3600 + 301)
-            #expect((try await client.raw("/oauth/jwks.json")["keys"] as? [Any])?.count == 1)
+            let later = try await client.raw("/oauth/jwks.json")["keys"] as? [[String: Any]]
+            #expect(later?.compactMap { $0["alg"] as? String }.sorted() == ["ES256", "RS256"])
+            try await h.store.addActiveKey(KeyRing.generate(.rs256, at: h.clock.now), at: h.clock.now)
+            h.clock.advance(by: 10)
+            let idToken = try #require(try await client.fullFlow().string("id_token"))
+            let rotated = try await client.raw("/oauth/jwks.json")
+            #expect((rotated["keys"] as? [Any])?.count == 3)  // ES256, old and new RSA
+            let keys2 = JWTKeyCollection()
+            try await keys2.add(jwksJSON: rotated.raw)
+            #expect(try await keys2.verify(idToken, as: IDTokenClaims.self).aud == "tv")
+            #expect(try await keys2.verify(after, as: AccessTokenClaims.self).client_id == "tv")
         }
     }
 }

@@ -185,9 +185,25 @@ import Testing
         #expect(try await db.store.removeClient(id: "\u{0}") == false)
     }
 
-    func signingKey(_ n: Int) -> SigningKeyRecord {
-        SigningKeyRecord(kid: "k\(n)-\(UUID().uuidString)", algorithm: .eddsa, privateKey: Data(repeating: UInt8(n), count: 32),
+    func signingKey(_ n: Int, _ algorithm: SigningKeyRecord.Algorithm = .eddsa) -> SigningKeyRecord {
+        SigningKeyRecord(kid: "k\(n)-\(UUID().uuidString)", algorithm: algorithm, privateKey: Data(repeating: UInt8(n), count: 32),
                          createdAt: clock.now)
+    }
+
+    /// The access-token key and the RSA ID-token key are made and rotated independently.
+    @Test(arguments: StoreKind.allCases) func eachKeyUseHasItsOwnFirstKeyAndRotation(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        #expect(try await db.store.addFirstKey(signingKey(1)))
+        #expect(try await db.store.addFirstKey(signingKey(2, .es256)) == false)  // same use
+        #expect(try await db.store.addFirstKey(signingKey(3, .rs256)))           // another use
+        #expect(try await db.store.addFirstKey(signingKey(4, .rs256)) == false)
+        try await db.store.addActiveKey(signingKey(5, .es256), at: clock.now)
+        var active = try await db.store.signingKeys().filter { $0.retiredAt == nil }.map(\.algorithm)
+        #expect(Set(active) == [.es256, .rs256] && active.count == 2)
+        try await db.store.addActiveKey(signingKey(6, .rs256), at: clock.now)
+        active = try await db.store.signingKeys().filter { $0.retiredAt == nil }.map(\.algorithm)
+        #expect(Set(active) == [.es256, .rs256] && active.count == 2)
+        #expect(try await db.store.signingKeys().count == 4)
     }
 
     /// Replicas starting together on a fresh database: exactly one first key.

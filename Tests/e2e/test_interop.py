@@ -46,8 +46,10 @@ def test_oauthlib_device_client_with_requests_oauthlib(server, monkeypatch):
     key = jwt.PyJWKClient(meta["jwks_uri"]).get_signing_key_from_jwt(token["access_token"])
     claims = jwt.decode(token["access_token"], key.key, algorithms=["EdDSA"], audience=meta["issuer"], issuer=meta["issuer"])
     assert claims["client_id"] == "tv"
+    # The ID token is RS256 (OIDC Core §2 default, Discovery §3 must-support) and PyJWKClient finds its RSA key.
+    assert jwt.get_unverified_header(token["id_token"])["alg"] == "RS256"
     id_claims = jwt.decode(token["id_token"], jwt.PyJWKClient(meta["jwks_uri"]).get_signing_key_from_jwt(token["id_token"]).key,
-                           algorithms=["EdDSA"], audience="tv", issuer=meta["issuer"])
+                           algorithms=["RS256"], audience="tv", issuer=meta["issuer"])
     assert id_claims["sub"] == claims["sub"]
     # requests-oauthlib refreshes it (rotation: a new refresh token each time).
     refreshed = session.refresh_token(meta["token_endpoint"], refresh_token=token["refresh_token"], client_id="tv",
@@ -105,6 +107,55 @@ def test_authlib_session_full_lifecycle(server):
 def test_openid_discovery_is_consumable(server):
     oidc = get_json(server.base + "/.well-known/openid-configuration")
     assert oidc["issuer"] == server.base
+    assert oidc["id_token_signing_alg_values_supported"][0] == "RS256"
     assert "EdDSA" in oidc["id_token_signing_alg_values_supported"]
     jwks = jwt.PyJWKSet.from_dict(get_json(oidc["jwks_uri"]))
     assert all(k.key_id for k in jwks.keys)
+    assert sorted(k.algorithm_name for k in jwks.keys) == ["EdDSA", "RS256"]
+
+
+def test_a_generated_secret_is_printed_once_and_authenticates(server):
+    r = server.cli("clients", "add", "gen", "--name", "Generated", "--generate-secret", "--scopes", "read",
+                   "--grant", "device_code", "--introspect")
+    assert r.returncode == 0, r.stderr
+    lines = dict(line.split(": ", 1) for line in r.stdout.splitlines() if line.startswith("client_secret: "))
+    secret = lines["client_secret"]
+    assert len(secret) == 43
+    listed = server.cli("clients", "list").stdout
+    assert "confidential(generated secret)" in listed and secret not in listed
+    meta = metadata(server)
+    for _ in range(3):
+        answer = requests.post(meta["introspection_endpoint"], data={"token": "x"}, auth=("gen", secret), timeout=10)
+        assert answer.status_code == 200 and answer.json() == {"active": False}, answer.text
+    wrong = requests.post(meta["introspection_endpoint"], data={"token": "x"}, auth=("gen", secret[:-1] + "A"), timeout=10)
+    assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Basic")
+    metrics = requests.get(server.base + "/metrics", timeout=10).text
+    # One keyed-hash check, two remembered, and the wrong secret: a keyed-hash miss plus one Argon2id.
+    for kind, n in [("hmac", 2), ("cached", 2), ("argon2id", 1)]:
+        assert f'hallpass_client_secret_checks_total{{kind="{kind}"}} {n}' in metrics, metrics
+
+
+ALLOWED = set(range(0x20, 0x22)) | set(range(0x23, 0x5C)) | set(range(0x5D, 0x7F))
+
+
+def test_errors_keep_to_rfc6749_and_every_401_has_a_challenge(server):
+    """RFC 6749 §5.2 error_description characters and RFC 9110 §15.5.2 challenges, on the real socket."""
+    meta = metadata(server)
+    answers = [
+        requests.post(meta["token_endpoint"], data={"grant_type": 'pa"ss\\w\u00f6rd\u201c\u201d', "client_id": "tv"}, timeout=10),
+        requests.post(meta["token_endpoint"], data={"grant_type": "refresh_token", "refresh_token": "x"}, timeout=10),
+        requests.post(meta["device_authorization_endpoint"], data={"client_id": "ghost"}, timeout=10),
+        requests.post(meta["introspection_endpoint"], data={"token": "x"}, timeout=10),
+        requests.post(meta["device_authorization_endpoint"], data={"client_id": "tv", "scope": "r\u00e9ad"}, timeout=10),
+        requests.post(server.base + "/consent/approve", json={"user_code": "BCDF-GHJK"}, timeout=10),
+        requests.post(server.base + "/consent/login", json={"username": "alice", "password": "wrong"}, timeout=10),
+    ]
+    for answer in answers:
+        body = answer.json()
+        assert "error" in body, answer.text
+        assert all(ord(c) in ALLOWED for c in body.get("error_description", "")), answer.text
+        if answer.status_code == 401:
+            assert answer.headers.get("WWW-Authenticate"), (answer.request.url, answer.text)
+    assert answers[0].json()["error_description"] == "grant_type 'pa'ss/wU+00F6rd''' is not supported"
+    assert [a.status_code for a in answers[1:4]] == [401, 401, 401]
+    assert [a.status_code for a in answers[5:]] == [401, 401]
