@@ -101,7 +101,6 @@ let package = Package(
             name: "HallpassSSH",
             dependencies: [
                 "HallpassCore",
-                "HallpassServer",
                 "CHallpassPTY",
                 .product(name: "NIOSSH", package: "swift-nio-ssh"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The terminal side of the consent API (DESIGN §5), over HTTP. `hallpass approve` uses it,
+/// The terminal side of the consent API (ARCHITECTURE.md §4.4), over HTTP. `hallpass approve` uses it,
 /// and so will the TUI through its `ConsentService` protocol.
 public struct ConsentAPIClient: Sendable {
     public let server: URL

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Counts failures per key in a sliding window (DESIGN §5: user-code lookups and logins are
+/// Counts failures per key in a sliding window (ARCHITECTURE.md §6: user-code lookups and logins are
 /// limited per session, per user and per source address).
 ///
 /// Pure bookkeeping with the time passed in; the server keeps one per kind of key.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// One device authorization (RFC 8628 §3.1–3.5) and the rules of its lifecycle:
-/// `pending → approved | denied | expired`, `approved → redeemed` exactly once (DESIGN §6).
+/// `pending → approved | denied | expired`, `approved → redeemed` exactly once (ARCHITECTURE.md §5).
 ///
 /// A value with no I/O: every transition takes the time as an argument, so the whole state
 /// machine is tested with a `ManualClock`.

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The failure budgets of the consent API and the SSH front (DESIGN §5). Wrong user codes count
+/// The failure budgets of the consent API and the SSH front (ARCHITECTURE.md §6). Wrong user codes count
 /// per session, per user and per source address (one budget shared by lookup, approve and deny)
 /// and lock each for a sliding window. Failed logins lock only the (name, address) pair that
 /// failed; per name and per address they throttle (`LoginThrottle`), so a stranger cannot lock a

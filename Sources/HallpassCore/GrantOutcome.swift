@@ -1,6 +1,6 @@
 import Foundation
 
-/// How a device grant ended, as push tells a waiting device or an approver's screen (DESIGN §4).
+/// How a device grant ended, as push tells a waiting device or an approver's screen (ARCHITECTURE.md §4.3).
 /// A hint: the token endpoint stays the authority on what the device gets.
 public enum GrantOutcome: String, Sendable, Equatable {
     case approved, denied, expired

@@ -2,7 +2,7 @@ import Foundation
 
 /// Lifetimes and limits, with the defaults Hallpass ships.
 public struct GrantPolicy: Sendable {
-    /// Wrong guesses within one character of a live code that withdraw it (DESIGN §5).
+    /// Wrong guesses within one character of a live code that withdraw it (ARCHITECTURE.md §6).
     public static let guessesPerCode = 5
 
     public var defaultCodeLifetime: TimeInterval = 600

@@ -164,3 +164,15 @@ extension StringProtocol {
         return scalars[first...last]
     }
 }
+
+extension IPAddress {
+    /// A socket peer's address as NIO prints it (`inet_ntop`, already RFC 5952) in the one form
+    /// every budget counts by: `::ffff:10.1.2.3` (a dual-stack listener) and `10.1.2.3` are one
+    /// client; "unknown" without an address (tests, Unix sockets). Every request and SSH
+    /// connection pays for this, so it does not parse.
+    public static func canonicalPeer(_ text: String?) -> String {
+        guard let text else { return "unknown" }
+        if text.hasPrefix("::ffff:"), text.contains(".") { return String(text.dropFirst(7)) }
+        return text
+    }
+}

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 
 /// High-entropy bearer secrets (device codes, refresh tokens, consent sessions, generated
-/// client secrets). Only their SHA-256 digest is ever stored (DESIGN §6); with 256 random bits
+/// client secrets). Only their SHA-256 digest is ever stored (ARCHITECTURE.md §5); with 256 random bits
 /// a fast hash is enough, the way fosite stores HMAC signatures of codes.
 public enum SecretToken {
     /// 32 random bytes (256 bits, RFC 8628 §5.2 requires a device code to be unguessable),

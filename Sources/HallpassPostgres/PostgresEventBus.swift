@@ -5,7 +5,7 @@ import Logging
 import PostgresNIO
 import Synchronization
 
-/// The event bus across replicas (DESIGN §4): a decision is delivered at once to this replica's
+/// The event bus across replicas (ARCHITECTURE.md §3c): a decision is delivered at once to this replica's
 /// listeners and sent with `NOTIFY` to every other replica, which hears it on one dedicated
 /// `LISTEN` connection per replica. Notifications are hints: listeners re-read the store. When
 /// the listening connection drops and comes back, every grant someone here waits on gets a

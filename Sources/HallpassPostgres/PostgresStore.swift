@@ -6,7 +6,7 @@ import NIOCore
 import PostgresNIO
 
 /// The store for several replicas: one PostgreSQL database shared by every `hallpass serve`
-/// (DESIGN §1). Same protocols and the same rules as `SQLiteStore`; races between replicas are
+/// (ARCHITECTURE.md §1). Same protocols and the same rules as `SQLiteStore`; races between replicas are
 /// settled by conditional updates inside transactions, with unique constraints as a second guard.
 public final class PostgresStore: Sendable {
     let client: PostgresClient

@@ -1,6 +1,5 @@
 import Foundation
 import HallpassCore
-import HallpassServer
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSH
@@ -11,15 +10,15 @@ import NIOSSH
 /// unsigned "would this key do?" queries itself, so an identity is bound only from a signature
 /// that actually authenticated. Passwords go through the consent API's login and its limits.
 final class SSHAuthenticator: NIOSSHServerUserAuthenticationDelegate, Sendable {
-    let server: AuthorizationServer
+    let gate: any SSHConsentGate
     let source: String
     let maxAttempts: Int
     /// The session to hand to the TUI, once a request succeeded.
-    let identity = NIOLockedValueBox<AuthorizationServer.HandedOverSession?>(nil)
+    let identity = NIOLockedValueBox<SSHConsentSession?>(nil)
     private let attempts = NIOLockedValueBox(0)
 
-    init(server: AuthorizationServer, source: String, maxAttempts: Int) {
-        self.server = server
+    init(gate: any SSHConsentGate, source: String, maxAttempts: Int) {
+        self.gate = gate
         self.source = source
         self.maxAttempts = maxAttempts
     }
@@ -33,20 +32,20 @@ final class SSHAuthenticator: NIOSSHServerUserAuthenticationDelegate, Sendable {
             return responsePromise.succeed(.failure)
         }
         let name = request.username
-        let server = server, source = source, identity = identity
+        let gate = gate, source = source, identity = identity
         switch request.request {
         case .publicKey(let offered):
             let line = String(openSSHPublicKey: offered.publicKey).split(separator: " ")
             guard line.count >= 2 else { return responsePromise.succeed(.failure) }
             let key = SSHPublicKeyLine(type: String(line[0]), blob: String(line[1]))
             responsePromise.completeWithTask {
-                guard let session = try? await server.sshKeyLogin(name: name, key: key, source: source) else { return .failure }
+                guard let session = try? await gate.keyLogin(name: name, key: key, source: source) else { return .failure }
                 identity.withLockedValue { $0 = session }
                 return .success
             }
         case .password(let password):
             responsePromise.completeWithTask {
-                guard let session = try? await server.sshPasswordLogin(name: name, password: password.password, source: source)
+                guard let session = try? await gate.passwordLogin(name: name, password: password.password, source: source)
                 else { return .failure }
                 identity.withLockedValue { $0 = session }
                 return .success

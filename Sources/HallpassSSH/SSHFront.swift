@@ -1,5 +1,5 @@
 import Foundation
-import HallpassServer
+import HallpassCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -26,7 +26,7 @@ public struct SSHLimits: Sendable {
 /// server. Each authenticated connection may open one `session` channel, which runs the consent
 /// screen on a pseudo-terminal as the user who authenticated.
 public struct SSHFront: Service {
-    let server: AuthorizationServer
+    let gate: any SSHConsentGate
     let hostKey: SSHHostKey
     let host: String
     let port: Int
@@ -36,13 +36,15 @@ public struct SSHFront: Service {
     let onBound: @Sendable (Int) -> Void
     private let counts = NIOLockedValueBox(ConnectionCounts())
 
-    public init(server: AuthorizationServer, hostKey: SSHHostKey, host: String, port: Int, executable: String,
+    /// `serverURL` is where the consent screen the front runs talks to the consent API (the
+    /// server's own listen address, so keypresses stay off any load balancer).
+    public init(gate: any SSHConsentGate, serverURL: String, hostKey: SSHHostKey, host: String, port: Int, executable: String,
                 limits: SSHLimits = SSHLimits(), logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
-        self.server = server
+        self.gate = gate
         self.hostKey = hostKey
         self.host = host
         self.port = port
-        self.launch = SSHSessionLaunch(executable: executable, serverURL: server.configuration.localURL)
+        self.launch = SSHSessionLaunch(executable: executable, serverURL: serverURL)
         self.limits = limits
         self.logger = logger
         self.onBound = onBound
@@ -63,15 +65,15 @@ public struct SSHFront: Service {
     private func accept(_ channel: any Channel) -> EventLoopFuture<Void> {
         // The same canonical form as HTTP, so a dual-stack listener's ::ffff:a.b.c.d and a.b.c.d
         // share one login budget.
-        let address = HallpassRequestContext.canonical(channel.remoteAddress)
+        let address = IPAddress.canonicalPeer(channel.remoteAddress?.ipAddress)
         let admitted = counts.withLockedValue {
             $0.admit(address, total: limits.connections, perAddress: limits.connectionsPerAddress)
         }
         guard admitted else { return channel.close() }
         channel.closeFuture.whenComplete { _ in self.counts.withLockedValue { $0.release(address) } }
-        let authenticator = SSHAuthenticator(server: server, source: address, maxAttempts: limits.attemptsPerConnection)
+        let authenticator = SSHAuthenticator(gate: gate, source: address, maxAttempts: limits.attemptsPerConnection)
         let sessions = NIOLockedValueBox(0)
-        let launch = launch, server = server
+        let launch = launch, gate = gate
         let loop = channel.eventLoop
         loop.scheduleTask(in: limits.handshakeTimeout) {
             if authenticator.identity.withLockedValue({ $0 == nil }) { channel.close(promise: nil) }
@@ -90,7 +92,7 @@ public struct SSHFront: Service {
                         else { return child.eventLoop.makeFailedFuture(SSHFrontError("channel refused")) }
                         return child.eventLoop.makeCompletedFuture {
                             try child.pipeline.syncOperations.addHandler(
-                                SSHSessionHandler(launch: launch, server: server, session: identity))
+                                SSHSessionHandler(launch: launch, gate: gate, session: identity))
                         }
                     }),
                 ConnectionCloser(logger: logger),

@@ -1,6 +1,5 @@
 import Foundation
 import HallpassCore
-import HallpassServer
 import NIOCore
 import NIOPosix
 import NIOSSH
@@ -46,16 +45,16 @@ final class SSHSessionHandler: ChannelDuplexHandler {
     typealias OutboundOut = SSHChannelData
 
     private let launch: SSHSessionLaunch
-    private let server: AuthorizationServer
-    private let session: AuthorizationServer.HandedOverSession
+    private let gate: any SSHConsentGate
+    private let session: SSHConsentSession
     private var terminal: (term: String, size: TerminalSize)?
     private var clientEnvironment: [String: String] = [:]
     private var process: PTYProcess?
     private var pipe: (any Channel)?
 
-    init(launch: SSHSessionLaunch, server: AuthorizationServer, session: AuthorizationServer.HandedOverSession) {
+    init(launch: SSHSessionLaunch, gate: any SSHConsentGate, session: SSHConsentSession) {
         self.launch = launch
-        self.server = server
+        self.gate = gate
         self.session = session
     }
 
@@ -129,10 +128,10 @@ final class SSHSessionHandler: ChannelDuplexHandler {
                 }
             }
         // When the TUI ends: its exit status, then the channel closes (RFC 4254 §6.10).
-        let server = server, token = session.token
+        let gate = gate, token = session.token
         Task {
             let status = await child.reap()
-            await server.endConsentSession(token: token)
+            await gate.endSession(token: token)
             bound.eventLoop.execute {
                 let (_, context) = bound.value
                 context.triggerUserOutboundEvent(SSHChannelRequestEvent.ExitStatus(exitStatus: status)).whenComplete { _ in
@@ -158,8 +157,8 @@ final class SSHSessionHandler: ChannelDuplexHandler {
         process?.hangUp()
         pipe?.close(promise: nil)
         if process == nil {
-            let server = server, token = session.token
-            Task { await server.endConsentSession(token: token) }
+            let gate = gate, token = session.token
+            Task { await gate.endSession(token: token) }
         }
         context.fireChannelInactive()
     }

@@ -2,7 +2,7 @@ import Foundation
 import HallpassCore
 import TOMLKit
 
-/// Builds a `ServerConfiguration` the way DESIGN §7 says: defaults, then a TOML file, then
+/// Builds a `ServerConfiguration` the way ARCHITECTURE.md §6 says: defaults, then a TOML file, then
 /// `HALLPASS_*` environment variables, then flags (applied by the caller last).
 public enum ConfigurationLoader {
     /// The keys a config file and the environment may set.

@@ -2,7 +2,7 @@ import Foundation
 import HallpassCore
 import HallpassStore
 
-/// The rules of the consent API (DESIGN §5), apart from HTTP: sessions, user-code lookups with
+/// The rules of the consent API (ARCHITECTURE.md §4.4), apart from HTTP: sessions, user-code lookups with
 /// their shared failure budget, approve and deny.
 struct ConsentDesk {
     let server: AuthorizationServer

@@ -2,7 +2,7 @@ import Foundation
 import HallpassCore
 import Hummingbird
 
-/// The consent API (DESIGN §5): the one door through which every terminal front — `hallpass
+/// The consent API (ARCHITECTURE.md §4.4): the one door through which every terminal front — `hallpass
 /// approve`, the SSH front, a kiosk — logs in, looks up a code and approves or denies.
 /// JSON in, JSON out; the session travels as a bearer token.
 struct ConsentEndpoints {

@@ -1,3 +1,4 @@
+import HallpassCore
 import Hummingbird
 import NIOCore
 
@@ -24,10 +25,6 @@ public struct HallpassRequestContext: RequestContext, RemoteAddressRequestContex
 
     /// `::ffff:10.1.2.3` (a dual-stack listener) and `10.1.2.3` are one client.
     public static func canonical(_ address: SocketAddress?) -> String {
-        // NIO prints addresses with inet_ntop (already RFC 5952); only the IPv4-mapped form of a
-        // dual-stack listener needs rewriting. Every request pays for this, so no parsing.
-        guard let text = address?.ipAddress else { return "unknown" }
-        if text.hasPrefix("::ffff:"), text.contains(".") { return String(text.dropFirst(7)) }
-        return text
+        IPAddress.canonicalPeer(address?.ipAddress)
     }
 }

@@ -4,7 +4,7 @@ import HallpassStore
 import Logging
 import NIOWebSocket
 
-/// What one push socket means (DESIGN §4): the subscription frame, `subscribed`, then exactly
+/// What one push socket means (ARCHITECTURE.md §4.3): the subscription frame, `subscribed`, then exactly
 /// one of `approved`, `denied`, `expired`, then close. Devices subscribe with their device_code;
 /// approvers' screens with their consent session and the user code on the screen. The frames
 /// themselves are `PushSocketHandler`'s; this holds the lookups behind them.

@@ -1,7 +1,7 @@
 import Foundation
 import HallpassCore
 
-/// Everything `hallpass serve` can be told (DESIGN §7): defaults, overridden by a TOML file,
+/// Everything `hallpass serve` can be told (ARCHITECTURE.md §6): defaults, overridden by a TOML file,
 /// then `HALLPASS_*` environment variables, then flags.
 public struct ServerConfiguration: Sendable, Equatable {
     public var databasePath = "./hallpass.db"

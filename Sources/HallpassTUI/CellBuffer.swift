@@ -1,6 +1,6 @@
 import HallpassCore
 
-/// The colour role of a cell (DESIGN §8). Themes map roles to colours and attributes; meaning
+/// The colour role of a cell (ARCHITECTURE.md §6). Themes map roles to colours and attributes; meaning
 /// is always carried by text or shape as well, never by the colour alone.
 public enum Role: String, CaseIterable, Sendable {
     case text, title, muted, accent, danger, success, focus, border, field, key, banner

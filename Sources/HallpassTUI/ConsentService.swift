@@ -1,6 +1,6 @@
 import HallpassCore
 
-/// The consent API as the TUI sees it (DESIGN §5). The CLI implements it over HTTP; tests
+/// The consent API as the TUI sees it (ARCHITECTURE.md §4.4). The CLI implements it over HTTP; tests
 /// implement it in memory. The TUI never sees HTTP, ncurses or NIO.
 public protocol ConsentService: Sendable {
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin
@@ -9,8 +9,8 @@ public protocol ConsentService: Sendable {
     func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision
     func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision
     func logout(session: String) async
-    /// Waits until the pending request behind `code` is decided elsewhere or expires (DESIGN
-    /// §4, the approver's side of push). Returns nil if the watch ended without news.
+    /// Waits until the pending request behind `code` is decided elsewhere or expires (ARCHITECTURE.md
+    /// §3c, the approver's side of push). Returns nil if the watch ended without news.
     func watch(code: String, session: String) async -> GrantOutcome?
 }
 

@@ -131,7 +131,7 @@ public enum ConsentMessage: Equatable, Sendable {
     case requestUpdated(code: String, GrantOutcome)
 }
 
-/// Code entry rules: which characters are code letters (DESIGN §6), which are separators.
+/// Code entry rules: which characters are code letters (ARCHITECTURE.md §5), which are separators.
 public enum CodeLetters {
     /// Upper-cased code letters of `text`, dropping spaces and dashes; the first character
     /// that can never be in a code, if any.

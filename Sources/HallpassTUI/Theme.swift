@@ -52,7 +52,7 @@ public struct RoleStyle: Equatable, Sendable {
     }
 }
 
-/// A named set of role styles (DESIGN §8), loaded from `Themes/NAME.toml`.
+/// A named set of role styles (ARCHITECTURE.md §6), loaded from `Themes/NAME.toml`.
 public struct Theme: Equatable, Sendable {
     public var name: String
     /// When true the backend uses only the monochrome attributes, even on a colour terminal.

@@ -4,7 +4,7 @@ import HallpassTUI
 
 /// The ncurses backend: paints a `CellBuffer` cell by cell at absolute positions (so no width
 /// disagreement can shift later text), reads keys and reports resizes. ncurses keeps global
-/// state, so there is one backend per process (DESIGN §1).
+/// state, so there is one backend per process (ARCHITECTURE.md §1).
 public final class NCursesBackend: TerminalBackend {
     private var pairs: [PairKey: Int32] = [:]
     private let colours: Bool

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+
+/// The dependency rule of ARCHITECTURE.md §2, read from the sources: `Package.swift`'s target
+/// dependencies and the `import` lines of every file under `Sources/`. A module that imports what
+/// the rule forbids fails here, with the file that does it.
+@Suite struct DependencyRuleTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// Our own modules (targets under `Sources/`).
+    static var ours: Set<String> {
+        get throws {
+            Set(try FileManager.default.contentsOfDirectory(atPath: root.appendingPathComponent("Sources").path))
+        }
+    }
+
+    /// What each module may not import: Core nothing of ours; the SSH front not the server (nor
+    /// its HTTP framework); the TUI no NIO, Hummingbird or ncurses; nothing the executable.
+    static func forbidden(for module: String, ours: Set<String>) -> (String) -> Bool {
+        switch module {
+        case "HallpassCore": return { ours.contains($0) }
+        case "HallpassSSH": return { $0 == "HallpassServer" || $0.hasPrefix("Hummingbird") || $0 == "hallpass" }
+        case "HallpassTUI": return { $0.hasPrefix("NIO") || $0.hasPrefix("Hummingbird") || $0 == "CNCurses" || $0 == "hallpass" }
+        default: return { $0 == "hallpass" }
+        }
+    }
+
+    /// `import X`, `@testable import X`, `public import X`, `import struct X.Y`: the module X.
+    static func imports(in file: URL) throws -> [String] {
+        try String(contentsOf: file, encoding: .utf8).split(separator: "\n").compactMap { line in
+            let words = line.split(separator: " ").map(String.init).filter { !$0.hasPrefix("@") }
+            guard let at = words.firstIndex(of: "import"), at <= 1, words.count > at + 1 else { return nil }
+            let rest = words[(at + 1)...]
+            let name = ["struct", "class", "enum", "protocol", "func", "var", "typealias"].contains(rest.first!) ? rest.dropFirst().first : rest.first
+            return name.map { String($0.split(separator: ".")[0]) }
+        }
+    }
+
+    @Test func noSourceFileImportsWhatItsModuleMayNot() throws {
+        let ours = try Self.ours
+        var checked = 0
+        for module in ours.sorted() {
+            let directory = Self.root.appendingPathComponent("Sources/\(module)")
+            guard let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil) else { continue }
+            let isForbidden = Self.forbidden(for: module, ours: ours.subtracting([module]))
+            for case let file as URL in files where file.pathExtension == "swift" {
+                for name in try Self.imports(in: file) {
+                    checked += 1
+                    #expect(!isForbidden(name), "\(module) may not import \(name): \(file.path.dropFirst(Self.root.path.count + 1))")
+                }
+            }
+        }
+        #expect(checked > 100, "the scan found only \(checked) imports: is it reading the sources?")
+    }
+
+    /// The same rule on `Package.swift`'s target dependencies, so a forbidden module cannot
+    /// even be linked.
+    @Test func packageTargetsDependOnlyOnWhatTheRuleAllows() throws {
+        let manifest = try String(contentsOf: Self.root.appendingPathComponent("Package.swift"), encoding: .utf8)
+        let ours = try Self.ours
+        var seen: [String: [String]] = [:]
+        // `.target(name: "X", dependencies: [ ... ]` up to the closing bracket of the list.
+        let pattern = try Regex(#"\.(?:target|executableTarget)\(\s*name:\s*"([^"]+)"\s*,\s*dependencies:\s*\[([^\]]*)\]"#)
+        for match in manifest.matches(of: pattern) {
+            guard let name = match.output[1].substring.map(String.init), let list = match.output[2].substring else { continue }
+            let dependencies = list.matches(of: try Regex(#""([^"]+)""#)).compactMap { $0.output[1].substring.map(String.init) }
+            seen[name] = dependencies
+            let isForbidden = Self.forbidden(for: name, ours: ours.subtracting([name]))
+            for dependency in dependencies {
+                #expect(!isForbidden(dependency), "Package.swift: \(name) may not depend on \(dependency)")
+            }
+        }
+        for module in ["HallpassCore", "HallpassSSH", "HallpassTUI", "HallpassServer"] {
+            #expect(seen[module] != nil, "Package.swift: no dependency list found for \(module)")
+        }
+    }
+
+    @Test func theRuleCatchesWhatItIsFor() {
+        let ours: Set<String> = ["HallpassCore", "HallpassServer", "HallpassStore"]
+        #expect(Self.forbidden(for: "HallpassSSH", ours: ours)("HallpassServer"))
+        #expect(Self.forbidden(for: "HallpassTUI", ours: ours)("NIOCore"))
+        #expect(Self.forbidden(for: "HallpassTUI", ours: ours)("CNCurses"))
+        #expect(Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("HallpassStore"))
+        #expect(!Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("Crypto"))
+    }
+}
