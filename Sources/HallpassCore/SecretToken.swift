@@ -7,7 +7,7 @@ import Foundation
 public enum SecretToken {
     /// 32 random bytes (256 bits, RFC 8628 §5.2 requires a device code to be unguessable),
     /// base64url without padding: 43 characters.
-    public static func generate(using random: some RandomSource, prefix: String = "") -> String {
+    public static func generate(using random: any RandomSource, prefix: String = "") -> String {
         prefix + Base64URL.encode(random.bytes(32))
     }
 

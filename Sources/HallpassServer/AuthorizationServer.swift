@@ -22,12 +22,12 @@ public final class AuthorizationServer: Sendable {
     /// The push channel's WebSocket URL (ws:// or wss:// like the issuer's scheme), computed
     /// once: it goes into every device authorization response.
     public let pushURI: String
-    let pacer = PollPacer()
     /// Clients as authentication sees them, for up to a second (`ClientCache`).
     let clients = ClientCache()
     /// Client secrets verified in the last minute (`VerifiedSecretCache`).
     let verifiedSecrets = VerifiedSecretCache()
-    let lastPolls = Mutex<[Int64: Date]>([:])
+    /// Poll times for `slow_down` (`PollLedger`).
+    let polls = PollLedger()
     let guards: Mutex<ConsentGuards>
 
     public init(store: any HallpassStorage, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
@@ -58,20 +58,6 @@ public final class AuthorizationServer: Sendable {
     /// A URL under the issuer (RFC 8414 §3: endpoints live below the issuer's path).
     public func endpoint(_ path: String) -> String { issuer + path }
 
-    /// Records a poll of `grantID` at `now` and judges it against `interval` (RFC 8628 §3.5).
-    func pace(grantID: Int64, interval: Int, now: Date) -> PollPacer.Verdict {
-        lastPolls.withLock { polls in
-            let verdict = pacer.judge(previousPoll: polls[grantID], interval: interval, now: now)
-            polls[grantID] = now
-            if polls.count > 200_000 {
-                // Bounded: forget the oldest half; forgetting only forgives one early poll.
-                let cutoff = polls.values.sorted()[polls.count / 2]
-                polls = polls.filter { $0.value > cutoff }
-            }
-            return verdict
-        }
-    }
-
     /// An unknown device_code at the token endpoint or on a push socket.
     func recordFailedRedemption(address: String) {
         let now = clock.now
@@ -84,9 +70,28 @@ public final class AuthorizationServer: Sendable {
         let now = clock.now
         return guards.withLock { $0.redemptionByAddress.retryAfter(address, at: now) }
     }
+}
 
-    func forgetPolls(grantID: Int64) {
-        _ = lastPolls.withLock { $0.removeValue(forKey: grantID) }
+extension AuthorizationServer: UnknownDeviceCodeCounter {}
+
+/// Composition: the narrow services endpoints and grant handlers are built from. Only
+/// `buildRouter` and the endpoints not yet split (ARCHITECTURE.md §2, departure 3) use these.
+extension AuthorizationServer {
+    var clientAuthenticator: ClientAuthenticator {
+        ClientAuthenticator(clients: store, cache: clients, verifiedSecrets: verifiedSecrets, clock: clock, checks: metrics.secretChecks)
+    }
+
+    var tokenMinter: TokenMinter {
+        TokenMinter(keys: keys, random: random, policy: policy, issuer: issuer)
+    }
+
+    /// The token endpoint's grants: a new grant is its handler here, one line.
+    var tokenGrants: TokenGrantRegistry {
+        TokenGrantRegistry([
+            DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: self,
+                                   clock: clock, random: random, metrics: metrics),
+            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, clock: clock, metrics: metrics),
+        ])
     }
 }
 

@@ -1,11 +1,18 @@
 import Foundation
 import HallpassCore
+import HallpassStore
 import Hummingbird
+import Prometheus
 
 /// Client authentication at the token, revocation and introspection endpoints
 /// (RFC 6749 §2.3): `client_secret_basic`, `client_secret_post`, or `none` for public clients.
-struct ClientAuthenticator {
-    let server: AuthorizationServer
+struct ClientAuthenticator: Sendable {
+    let clients: any ClientStore
+    let cache: ClientCache
+    let verifiedSecrets: VerifiedSecretCache
+    let clock: any WallClock
+    /// `hallpass_client_secret_checks_total` by kind.
+    let checks: [String: Counter]
 
     func authenticate(_ request: Request, form: FormBody) async throws -> OAuthClient {
         var basic: (id: String, secret: String)?
@@ -32,7 +39,7 @@ struct ClientAuthenticator {
         if let secret = form["client_secret"] {
             return try await verify(id: id, secret: secret, viaHeader: false)
         }
-        guard let client = try await server.clients.client(id: id, store: server.store, now: server.clock.now) else {
+        guard let client = try await cache.client(id: id, store: clients, now: clock.now) else {
             throw OAuthError(.invalidClient, "unknown client")
         }
         guard client.isPublic else {
@@ -46,18 +53,17 @@ struct ClientAuthenticator {
     /// and chosen ones by Argon2id (`ClientSecret`). Every failure costs one Argon2id
     /// verification, like an unknown client id.
     private func verify(id: String, secret: String, viaHeader: Bool) async throws -> OAuthClient {
-        let now = server.clock.now
-        let client = try await server.clients.client(id: id, store: server.store, now: now)
-        let checks = server.metrics.secretChecks
+        let now = clock.now
+        let client = try await cache.client(id: id, store: clients, now: now)
         if let client, !client.isPublic, let stored = client.secretHash {
-            if server.verifiedSecrets.contains(id: id, secret: secret, stored: stored, now: now) {
+            if verifiedSecrets.contains(id: id, secret: secret, stored: stored, now: now) {
                 checks["cached"]?.increment()
                 return client
             }
             let generated = ClientSecret.isGenerated(stored)
             checks[generated ? "hmac" : "argon2id"]?.increment()
             if ClientSecret.matches(secret, stored: stored, clientID: id) {
-                server.verifiedSecrets.insert(id: id, secret: secret, stored: stored, now: now)
+                verifiedSecrets.insert(id: id, secret: secret, stored: stored, now: now)
                 return client
             }
             if generated {

@@ -16,7 +16,7 @@ struct DeviceAuthorizationEndpoint {
     func authorize(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        let client = try await server.clientAuthenticator.authenticate(request, form: form)
         guard client.grantTypes.contains(.deviceCode) else {
             throw OAuthError(.unauthorizedClient, "this client may not use the device authorization grant")
         }

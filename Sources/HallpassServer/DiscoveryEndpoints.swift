@@ -50,7 +50,7 @@ struct DiscoveryEndpoints {
             "introspection_endpoint": .string(server.endpoint("/oauth/introspect")),
             "userinfo_endpoint": .string(server.endpoint("/oauth/userinfo")),
             "jwks_uri": .string(server.endpoint("/oauth/jwks.json")),
-            "grant_types_supported": [.string(OAuthClient.GrantType.deviceCode.rawValue), "refresh_token"],
+            "grant_types_supported": .array(server.tokenGrants.grantTypes.map(JSON.string)),
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

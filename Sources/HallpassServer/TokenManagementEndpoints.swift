@@ -35,7 +35,7 @@ struct TokenManagementEndpoints {
     func revoke(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        let client = try await server.clientAuthenticator.authenticate(request, form: form)
         let token = try form.require("token")
         let now = server.clock.now
         switch try await find(token, hint: form["token_type_hint"]) {
@@ -55,7 +55,7 @@ struct TokenManagementEndpoints {
     func introspect(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await ClientAuthenticator(server: server).authenticate(request, form: form)
+        let client = try await server.clientAuthenticator.authenticate(request, form: form)
         guard !client.isPublic, client.canIntrospect else {
             throw OAuthError(.invalidClient, "this client may not introspect tokens")
         }

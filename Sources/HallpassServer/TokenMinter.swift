@@ -5,8 +5,11 @@ import HallpassStore
 /// Builds one token response: an RFC 9068 JWT access token, a rotating refresh token when the
 /// client may refresh, and an OpenID Connect ID token when `openid` was granted.
 /// Nothing is stored here; the caller commits `record` and only then returns `body`.
-struct TokenMinter {
-    let server: AuthorizationServer
+struct TokenMinter: Sendable {
+    let keys: KeyRing
+    let random: any RandomSource
+    let policy: GrantPolicy
+    let issuer: String
 
     struct Minted {
         var record: IssuedTokens
@@ -14,15 +17,14 @@ struct TokenMinter {
     }
 
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date) async throws -> Minted {
-        let policy = server.policy
         let iat = Int(now.timeIntervalSince1970)
         let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime)
-        let jti = SecretToken.generate(using: server.random, prefix: "at_")
+        let jti = SecretToken.generate(using: random, prefix: "at_")
         let claims = AccessTokenClaims(
-            iss: server.issuer, sub: String(user.id), aud: server.issuer, client_id: client.id,
+            iss: issuer, sub: String(user.id), aud: issuer, client_id: client.id,
             scope: scopes.description, iat: iat, exp: Int(accessExpires.timeIntervalSince1970), jti: jti,
             auth_time: Int(family.authTime.timeIntervalSince1970))
-        let accessToken = try await server.keys.sign(claims, type: "at+jwt")
+        let accessToken = try await keys.sign(claims, type: "at+jwt")
 
         var body: [String: JSON] = [
             "access_token": .string(accessToken),
@@ -33,7 +35,7 @@ struct TokenMinter {
         var refreshHash: String?
         var refreshExpires: Date?
         if client.grantTypes.contains(.refreshToken) {
-            let refresh = SecretToken.generate(using: server.random, prefix: "rt_")
+            let refresh = SecretToken.generate(using: random, prefix: "rt_")
             refreshHash = SecretToken.hash(refresh)
             refreshExpires = now.addingTimeInterval(policy.refreshTokenLifetime)
             body["refresh_token"] = .string(refresh)
@@ -41,10 +43,10 @@ struct TokenMinter {
         if scopes.contains("openid") {
             let profile = scopes.contains("profile")
             let idClaims = IDTokenClaims(
-                iss: server.issuer, sub: String(user.id), aud: client.id, iat: iat,
+                iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
                 exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
                 preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
-            body["id_token"] = .string(try await server.keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm))
+            body["id_token"] = .string(try await keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm))
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,
                                   refreshHash: refreshHash, refreshExpiresAt: refreshExpires, issuedAt: now)

@@ -1,0 +1,80 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Hummingbird
+
+/// Counts an unknown `device_code` against its sender's address (`ConsentGuards`).
+protocol UnknownDeviceCodeCounter: Sendable {
+    func recordFailedRedemption(address: String)
+}
+
+/// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4–3.5): the single
+/// authority that turns an approved device code into tokens, once.
+struct DeviceCodeTokenHandler: TokenGrantHandler {
+    let grants: any GrantStore
+    let users: any UserStore
+    let minter: TokenMinter
+    let polls: PollLedger
+    let unknownCodes: any UnknownDeviceCodeCounter
+    let clock: any WallClock
+    let random: any RandomSource
+    let metrics: ServerMetrics
+
+    var grantType: OAuthClient.GrantType { .deviceCode }
+
+    func exchange(_ request: TokenGrantRequest) async throws -> Response {
+        let deviceCode = try request.form.require("device_code")
+        let client = request.client
+        let now = clock.now
+        guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(deviceCode)),
+              grant.clientID == client.id, let grantID = grant.id
+        else {
+            unknownCodes.recordFailedRedemption(address: request.peer)
+            throw OAuthError(.invalidGrant, "unknown device_code")
+        }
+
+        switch grant.redemption(at: now) {
+        case .pending:
+            // RFC 8628 §3.5: polling faster than the interval answers slow_down, +5 s.
+            if case .slowDown(let newInterval) = polls.pace(grantID: grantID, interval: grant.interval, now: now) {
+                try await grants.setInterval(grantID: grantID, interval: newInterval)
+                metrics.slowDowns.increment()
+                throw OAuthError(.slowDown, "polling too fast: wait \(newInterval) seconds between requests")
+            }
+            metrics.pollsPending.increment()
+            throw OAuthError(.authorizationPending, "the user has not decided yet")
+        case .denied:
+            polls.forget(grantID: grantID)
+            throw OAuthError(.accessDenied, "the user denied the request")
+        case .expired:
+            polls.forget(grantID: grantID)
+            throw OAuthError(.expiredToken, "the device code has expired")
+        case .alreadyRedeemed:
+            throw OAuthError(.invalidGrant, "the device code was already used")
+        case .approved:
+            return try await redeem(grant, grantID: grantID, client: client, now: now)
+        }
+    }
+
+    /// The account is re-checked, the tokens minted, and the grant consumed with them in one
+    /// transaction (ARCHITECTURE.md §3a); only then is the body sent.
+    private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, now: Date) async throws -> Response {
+        guard let userID = grant.userID, let scopes = grant.grantedScopes, let user = try await users.user(id: userID)
+        else { throw OAuthError(.invalidGrant, "the approving account no longer exists") }
+        guard !user.disabled else { throw OAuthError(.invalidGrant, "the approving account is disabled") }
+        let family = TokenFamily(id: SecretToken.generate(using: random, prefix: "fam_"), clientID: client.id,
+                                 userID: userID, scopes: scopes, createdAt: now, revokedAt: nil,
+                                 authTime: grant.decidedAt ?? now)
+        let minted = try await minter.mint(family: family, scopes: scopes, client: client, user: user, at: now)
+        switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
+        case .redeemed:
+            polls.forget(grantID: grantID)
+            metrics.tokensIssued.increment()
+            return JSONResponse.make(minted.body)
+        case .notRedeemable:
+            throw OAuthError(.invalidGrant, "the device code was already used")
+        case .accountDisabled:
+            throw OAuthError(.invalidGrant, "the approving account is disabled")
+        }
+    }
+}

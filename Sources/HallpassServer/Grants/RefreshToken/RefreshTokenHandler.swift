@@ -1,0 +1,47 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+import Hummingbird
+
+/// `grant_type=refresh_token` (RFC 6749 §6) with rotation: every use yields a new refresh
+/// token; reuse of an old one revokes the family (RFC 9700 §4.14.2).
+struct RefreshTokenHandler: TokenGrantHandler {
+    let tokens: any TokenStore
+    let users: any UserStore
+    let minter: TokenMinter
+    let clock: any WallClock
+    let metrics: ServerMetrics
+
+    var grantType: OAuthClient.GrantType { .refreshToken }
+
+    func exchange(_ request: TokenGrantRequest) async throws -> Response {
+        let token = try request.form.require("refresh_token")
+        let client = request.client
+        let now = clock.now
+        let hash = SecretToken.hash(token)
+        guard let record = try await tokens.refreshToken(hash: hash), record.clientID == client.id,
+              let family = try await tokens.family(id: record.familyID)
+        else { throw OAuthError(.invalidGrant, "unknown refresh token") }
+        // RFC 6749 §6: the scope may only narrow what was granted.
+        let requested = try request.form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
+        let scopes = requested ?? family.scopes
+        guard !scopes.isEmpty, scopes.isSubset(of: family.scopes) else {
+            throw OAuthError(.invalidScope, "a refresh may only narrow the scope that was granted")
+        }
+        guard let user = try await users.user(id: record.userID), !user.disabled else {
+            throw OAuthError(.invalidGrant, "the account is disabled")
+        }
+        let minted = try await minter.mint(family: family, scopes: scopes, client: client, user: user, at: now)
+        switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: now) {
+        case .rotated:
+            metrics.tokensIssued.increment()
+            return JSONResponse.make(minted.body)
+        case .reused:
+            throw OAuthError(.invalidGrant, "refresh token was already used; every token of this grant is now revoked")
+        case .invalid:
+            throw OAuthError(.invalidGrant, "refresh token is expired or revoked")
+        case .accountDisabled:
+            throw OAuthError(.invalidGrant, "the account is disabled")
+        }
+    }
+}
