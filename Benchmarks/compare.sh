@@ -7,23 +7,21 @@
 # Three servers per round: the peer, one Hallpass replica on SQLite, and two Hallpass replicas on
 # one PostgreSQL (a throwaway cluster this script starts) behind nginx, round-robin.
 # Usage: Benchmarks/compare.sh [ROUNDS]   → bench-out/summary.json and a table on stdout.
+#   HALLPASS_BASELINE=REV also measures that revision's release build ("hallpass-before", one
+#   SQLite replica) in every round, for before/after figures from one run; COMPARE_SKIP_PG=1
+#   leaves out the two-replica PostgreSQL setup.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-root=$PWD
-out=$root/bench-out
-rm -rf "$out" && mkdir -p "$out"
-shared=${BENCH_DIR:-$root/../shared/bench}
-bench=$(mktemp -d /tmp/hallpass-bench-XXXX)
-cp -r "$shared"/. "$bench"/ && chmod -R u+w "$bench"
-"$bench/setup.sh" >/dev/null
-py=$bench/.venv-bench/bin/python
-command -v wrk >/dev/null || { scripts/bootstrap.sh; apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product hallpass >/dev/null
-hp=$root/.build/release/hallpass
-pw=bench-password-123
-
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
+rm -rf bench-out
+. Benchmarks/common.sh hallpass-bench
+hp_after=$hp
+if [ -n "${HALLPASS_BASELINE:-}" ]; then
+  baseline=/tmp/hallpass-baseline-$(git rev-parse --short "$HALLPASS_BASELINE")
+  [ -d "$baseline" ] || git worktree add -q --detach "$baseline" "$HALLPASS_BASELINE"
+  (cd "$baseline" && swift build -c release --product hallpass >/dev/null)
+  hp_before=$baseline/.build/release/hallpass
+fi
 
 start_peer() {
   PEER_RESET=1 PEER_DATA_DIR=$bench/peer-data "$py" "$bench/authlib_device_server.py" >"$out/peer.log" 2>&1 &
@@ -43,8 +41,10 @@ stop_hallpass() { kill "$hp_pid" 2>/dev/null || true; wait "$hp_pid" 2>/dev/null
 
 # Two replicas on one PostgreSQL database behind nginx (the README's configuration, with
 # keepalive connections to the replicas), the load balancer listening where the others do.
-eval "$(scripts/throwaway-postgres.sh start)"
-trap 'scripts/throwaway-postgres.sh stop "$HALLPASS_TEST_POSTGRES_DIR"' EXIT
+if [ -z "${COMPARE_SKIP_PG:-}" ]; then
+  eval "$(scripts/throwaway-postgres.sh start)"
+  trap 'scripts/throwaway-postgres.sh stop "$HALLPASS_TEST_POSTGRES_DIR"' EXIT
+fi
 start_hallpass_pg() {
   local round=$1 db=bench_$1 dir=$bench/pg
   rm -rf "$dir" && mkdir -p "$dir"
@@ -114,11 +114,21 @@ for round in $(seq 1 "$rounds"); do
       --approve-url 'http://127.0.0.1:8628/admin/decide?user_code={user_code}&decision={decision}' \
       --approve-header 'X-Admin-Token: peer-admin-secret'
   stop_peer
+  if [ -n "${hp_before:-}" ]; then
+    echo "round $round: hallpass before ($HALLPASS_BASELINE)" >&2
+    hp=$hp_before
+    start_hallpass
+    measure hallpass-before http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
+        --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"
+    stop_hallpass
+    hp=$hp_after
+  fi
   echo "round $round: hallpass" >&2
   start_hallpass
   measure hallpass http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
       --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"
   stop_hallpass
+  [ -n "${COMPARE_SKIP_PG:-}" ] && continue
   echo "round $round: hallpass, two replicas on PostgreSQL behind nginx" >&2
   start_hallpass_pg "$round"
   measure hallpass-pg http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \

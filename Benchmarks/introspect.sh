@@ -9,22 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
-root=$PWD
-out=$root/bench-out
-mkdir -p "$out"
-shared=${BENCH_DIR:-$root/../shared/bench}
-bench=$(mktemp -d /tmp/hallpass-bench-XXXX)
+. Benchmarks/common.sh hallpass-bench
 trap 'rm -rf "$bench"' EXIT
-cp -r "$shared"/. "$bench"/ && chmod -R u+w "$bench"
-"$bench/setup.sh" >/dev/null
-py=$bench/.venv-bench/bin/python
-command -v wrk >/dev/null || { scripts/bootstrap.sh; apt-get install -y -qq wrk >/dev/null; }
-swift build -c release --product hallpass >/dev/null
-hp=$root/.build/release/hallpass
-pw=bench-password-123
 chosen=resource-server-secret-0123456789
-
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 field() { "$py" -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
 # One device flow: device authorization, approval (the command in $3, {code} replaced), a poll

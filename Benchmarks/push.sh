@@ -8,21 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 flows=${1:-60}
-root=$PWD
-out=$root/bench-out
-mkdir -p "$out"
-shared=${BENCH_DIR:-$root/../shared/bench}
-bench=$(mktemp -d /tmp/hallpass-push-XXXX)
-cp -r "$shared"/. "$bench"/ && chmod -R u+w "$bench"
-"$bench/setup.sh" >/dev/null
-py=$bench/.venv-bench/bin/python
-swift build -c release --product hallpass >/dev/null
-hp=$root/.build/release/hallpass
-pw=bench-password-123
+. Benchmarks/common.sh hallpass-push
 for port in 8628 8080; do
   if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then echo "port $port is already taken; stop what listens there" >&2; exit 1; fi
 done
-wait_port() { for _ in $(seq 1 200); do (exec 3<>/dev/tcp/127.0.0.1/$1) 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 driver() { "$py" "$bench/bench_device_flow.py" --phases latency --flows "$flows" --flow-concurrency "$flows" \
              --approve-min 1 --approve-max 6 "$@"; }
 

@@ -59,14 +59,14 @@ def med(values):
 
 
 summary = {}
-names = [n for n in ("peer", "hallpass", "hallpass-pg") if glob.glob(f"{out}/{n}-wrk-*") or glob.glob(f"{out}/{n}-driver-*")]
+names = [n for n in ("peer", "hallpass-before", "hallpass", "hallpass-pg") if glob.glob(f"{out}/{n}-wrk-*") or glob.glob(f"{out}/{n}-driver-*")]
 for name in names:
     rows = collect(name)
     summary[name] = {k: {"median": med(v), "runs": v} for k, v in rows.items()}
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 
-titles = {"peer": "Authlib peer", "hallpass": "Hallpass, 1 × SQLite", "hallpass-pg": "Hallpass, 2 × PostgreSQL + nginx"}
+titles = {"peer": "Authlib peer", "hallpass-before": "Hallpass before, 1 × SQLite", "hallpass": "Hallpass, 1 × SQLite", "hallpass-pg": "Hallpass, 2 × PostgreSQL + nginx"}
 labels = [("wrk_poll", "pending polls/s (wrk)"), ("wrk_da", "device authorizations/s (wrk)"),
           ("driver_poll", "pending polls/s (driver, paced)"), ("driver_da", "device authorizations/s (driver)"),
           ("rss", "peak server RSS, MiB (driver)"), ("lat_p50", "approval→token p50, ms (polling)"),

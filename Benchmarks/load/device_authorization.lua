@@ -2,12 +2,8 @@
 -- With a fourth argument, each thread also writes the device codes it got to PREFIX.<thread>,
 -- one per line, for the polling phase.
 -- args: CLIENT_ID DEVICE_PATH SCOPE [CODES_PREFIX]
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+dofile("Benchmarks/load/report.lua")
+counted = "ok"
 
 function init(args)
   body = "client_id=" .. args[1] .. "&scope=" .. string.gsub(args[3], " ", "+")
@@ -35,13 +31,4 @@ function response(status, headers, body)
   else
     bad = bad + 1
   end
-end
-
-function done(summary, latency, requests)
-  local g, b = 0, 0
-  for _, t in ipairs(threads) do g = g + t:get("good"); b = b + t:get("bad") end
-  io.write(string.format('{"requests": %d, "seconds": %.3f, "req_per_s": %.1f, "ok": %d, "other": %d, "socket_errors": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), g, b,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

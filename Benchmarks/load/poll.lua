@@ -3,12 +3,8 @@
 -- polled at most once per slice cycle: with enough codes, a correct server answers every poll
 -- authorization_pending, and anything else (slow_down included) is counted as bad.
 -- args: CODES_FILE THREADS CLIENT_ID TOKEN_PATH
-local threads = {}
-
-function setup(thread)
-  thread:set("id", #threads)
-  table.insert(threads, thread)
-end
+dofile("Benchmarks/load/report.lua")
+counted = "pending"
 
 function init(args)
   local nthreads = tonumber(args[2])
@@ -35,13 +31,4 @@ end
 
 function response(status, headers, body)
   if status == 400 and body:find("authorization_pending", 1, true) then good = good + 1 else bad = bad + 1 end
-end
-
-function done(summary, latency, requests)
-  local g, b = 0, 0
-  for _, t in ipairs(threads) do g = g + t:get("good"); b = b + t:get("bad") end
-  io.write(string.format('{"requests": %d, "seconds": %.3f, "req_per_s": %.1f, "pending": %d, "other": %d, "socket_errors": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
-    summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6), g, b,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end

@@ -14,7 +14,7 @@ final class SSHAuthenticator: NIOSSHServerUserAuthenticationDelegate, Sendable {
     let source: String
     let maxAttempts: Int
     /// The session to hand to the TUI, once a request succeeded.
-    let identity = NIOLockedValueBox<SSHConsentSession?>(nil)
+    let identity = NIOLockedValueBox<HandedOverSession?>(nil)
     private let attempts = NIOLockedValueBox(0)
 
     init(gate: any SSHConsentGate, source: String, maxAttempts: Int) {

@@ -46,13 +46,13 @@ final class SSHSessionHandler: ChannelDuplexHandler {
 
     private let launch: SSHSessionLaunch
     private let gate: any SSHConsentGate
-    private let session: SSHConsentSession
+    private let session: HandedOverSession
     private var terminal: (term: String, size: TerminalSize)?
     private var clientEnvironment: [String: String] = [:]
     private var process: PTYProcess?
     private var pipe: (any Channel)?
 
-    init(launch: SSHSessionLaunch, gate: any SSHConsentGate, session: SSHConsentSession) {
+    init(launch: SSHSessionLaunch, gate: any SSHConsentGate, session: HandedOverSession) {
         self.launch = launch
         self.gate = gate
         self.session = session

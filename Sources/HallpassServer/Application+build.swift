@@ -34,7 +34,7 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
     DeviceAuthorizationEndpoint(server: server).addRoutes(to: group)
-    TokenEndpoint(grants: server.tokenGrants, authenticator: server.clientAuthenticator).addRoutes(to: group)
+    TokenEndpoint(grants: server.tokenGrants, authenticator: server.clientAuthenticator, clock: server.clock).addRoutes(to: group)
     TokenManagementEndpoints(server: server).addRoutes(to: group)
     DiscoveryEndpoints(server: server).addRoutes(to: group)
     DiscoveryEndpoints(server: server).addRootRoutes(to: router)

@@ -5,12 +5,6 @@ import HallpassStore
 /// What the SSH front needs from the authorization server: the same logins, limits and consent
 /// sessions as the consent API, so a person in SSH is held to exactly the same rules.
 extension AuthorizationServer {
-    /// A consent session handed to the TUI an SSH connection runs.
-    public struct HandedOverSession: Sendable {
-        public let token: String
-        public let userName: String
-    }
-
     /// Password authentication: the consent API's login, under the same login budgets.
     public func sshPasswordLogin(name: String, password: String, source: String) async throws -> HandedOverSession {
         let (token, _, user) = try await ConsentDesk(server: self).login(name: name, password: password, source: source)

@@ -26,6 +26,8 @@ public final class AuthorizationServer: Sendable {
     let clients = ClientCache()
     /// Client secrets verified in the last minute (`VerifiedSecretCache`).
     let verifiedSecrets = VerifiedSecretCache()
+    /// Access-token signatures verified in the last minute (`VerifiedTokenCache`).
+    let verifiedTokens = VerifiedTokenCache()
     /// Poll times for `slow_down` (`PollLedger`).
     let polls = PollLedger()
     let guards: Mutex<ConsentGuards>
@@ -89,8 +91,8 @@ extension AuthorizationServer {
     var tokenGrants: TokenGrantRegistry {
         TokenGrantRegistry([
             DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: self,
-                                   clock: clock, random: random, metrics: metrics),
-            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, clock: clock, metrics: metrics),
+                                   random: random, metrics: metrics),
+            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics),
         ])
     }
 }

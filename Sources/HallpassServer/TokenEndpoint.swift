@@ -7,6 +7,7 @@ import Hummingbird
 struct TokenEndpoint {
     let grants: TokenGrantRegistry
     let authenticator: ClientAuthenticator
+    let clock: any WallClock
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/token") { request, context in
@@ -28,6 +29,6 @@ struct TokenEndpoint {
         guard client.grantTypes.contains(handler.grantType) else {
             throw OAuthError(.unauthorizedClient, "this client may not use grant_type \(grantType)")
         }
-        return try await handler.exchange(TokenGrantRequest(form: form, client: client, peer: context.clientIP))
+        return try await handler.exchange(TokenGrantRequest(form: form, client: client, peer: context.clientIP, now: clock.now))
     }
 }

@@ -25,10 +25,20 @@ struct TokenManagementEndpoints {
         if hint != "access_token" || !looksLikeJWT, let record = try await server.store.refreshToken(hash: SecretToken.hash(token)) {
             return .refresh(record)
         }
-        guard looksLikeJWT, let claims = await server.keys.verify(token, as: AccessTokenClaims.self),
+        guard looksLikeJWT, let claims = await verifiedClaims(token),
               claims.iss == server.issuer, let record = try await server.store.accessToken(jti: claims.jti)
         else { return nil }
         return .access(record, claims)
+    }
+
+    /// The token's claims if its signature verifies: remembered for a minute
+    /// (`VerifiedTokenCache`), so repeated introspections of one token skip Ed25519.
+    private func verifiedClaims(_ token: String) async -> AccessTokenClaims? {
+        let now = server.clock.now
+        if let claims = server.verifiedTokens.claims(of: token, now: now) { return claims }
+        guard let claims = await server.keys.verify(token, as: AccessTokenClaims.self) else { return nil }
+        server.verifiedTokens.insert(token, claims: claims, now: now)
+        return claims
     }
 
     /// RFC 7009 §2: always 200 for tokens that are unknown, already invalid, or not this client's.

@@ -88,18 +88,22 @@ extension SQLiteStore: TokenStore {
         try db.execute(sql: "UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE family_id = ?", arguments: args)
     }
 
+    /// A `HotReader` point read: a resource server introspects, and userinfo looks up, on every
+    /// API call.
     public func accessToken(jti: String) async throws -> AccessTokenRecord? {
         guard isStorable(jti) else { return nil }
-        return try await pool.read { db in
-            guard let row = try Row.fetchOne(db, sql: """
-                SELECT a.*, f.revoked_at AS family_revoked FROM access_tokens a
-                JOIN token_families f ON f.id = a.family_id WHERE a.jti = ?
-                """, arguments: [jti]) else { return nil }
-            return AccessTokenRecord(
-                jti: row["jti"], familyID: row["family_id"], clientID: row["client_id"], userID: row["user_id"],
-                scopes: row.scopes("scopes"), issuedAt: row.date("issued_at") ?? .distantPast,
-                expiresAt: row.date("expires_at") ?? .distantPast,
-                revokedAt: row.date("revoked_at") ?? row.date("family_revoked"))
+        return try hot.withConnection { connection in
+            try connection.queryOne("""
+                SELECT a.jti, a.family_id, a.client_id, a.user_id, a.scopes, a.issued_at, a.expires_at,
+                       COALESCE(a.revoked_at, f.revoked_at)
+                FROM access_tokens a JOIN token_families f ON f.id = a.family_id WHERE a.jti = ?
+                """, jti) { row in
+                AccessTokenRecord(
+                    jti: row.text(0) ?? jti, familyID: row.text(1) ?? "", clientID: row.text(2) ?? "", userID: row.int(3) ?? 0,
+                    scopes: ScopeSet(words: row.text(4)), issuedAt: row.double(5).map(Date.init(unix:)) ?? .distantPast,
+                    expiresAt: row.double(6).map(Date.init(unix:)) ?? .distantPast,
+                    revokedAt: row.double(7).map(Date.init(unix:)))
+            }
         }
     }
 

@@ -82,18 +82,18 @@ struct Clients: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: StoreListing {
         static let configuration = CommandConfiguration(abstract: "List clients.")
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
-            try await runReporting {
-                for c in try await store.openStore().clients() {
-                    let kind = c.secretHash.map { ClientSecret.isGenerated($0) ? "confidential(generated secret)" : "confidential" } ?? "public"
-                    let grants = c.grantTypes.map(\.shortName).joined(separator: ",")
-                    print("\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")\(c.canIntrospect ? "\tintrospect" : "")")
-                }
-            }
+        func rows(in store: any HallpassStorage) async throws -> [OAuthClient] { try await store.clients() }
+
+        func line(_ c: OAuthClient) -> String {
+            let kind = c.secretHash.map { ClientSecret.isGenerated($0) ? "confidential(generated secret)" : "confidential" } ?? "public"
+            let grants = c.grantTypes.map(\.shortName).joined(separator: ",")
+            return "\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)"
+                + "\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")"
+                + (c.canIntrospect ? "\tintrospect" : "")
         }
     }
 
@@ -135,16 +135,16 @@ struct Scopes: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: StoreListing {
         static let configuration = CommandConfiguration(abstract: "List scopes.")
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
-            try await runReporting {
-                for (name, description) in try await store.openStore().scopeDescriptions().sorted(by: { $0.key < $1.key }) {
-                    print("\(name)\t\(description)")
-                }
-            }
+        func rows(in store: any HallpassStorage) async throws -> [(key: String, value: String)] {
+            try await store.scopeDescriptions().sorted { $0.key < $1.key }
+        }
+
+        func line(_ scope: (key: String, value: String)) -> String {
+            "\(TerminalText.sanitize(scope.key))\t\(TerminalText.sanitize(scope.value))"
         }
     }
 }
@@ -183,18 +183,16 @@ struct Keys: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: StoreListing {
         static let configuration = CommandConfiguration(abstract: "List signing keys.")
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
-            try await runReporting {
-                for key in try await store.openStore().signingKeys() {
-                    let state = key.retiredAt.map { "retired \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
-                    let use = key.algorithm.use == .idToken ? "id_token" : "access_token"
-                    print("\(key.kid)\t\(key.algorithm.rawValue)\t\(use)\t\(state)")
-                }
-            }
+        func rows(in store: any HallpassStorage) async throws -> [SigningKeyRecord] { try await store.signingKeys() }
+
+        func line(_ key: SigningKeyRecord) -> String {
+            let state = key.retiredAt.map { "retired \(ISO8601DateFormatter().string(from: $0))" } ?? "active"
+            let use = key.algorithm.use == .idToken ? "id_token" : "access_token"
+            return "\(key.kid)\t\(key.algorithm.rawValue)\t\(use)\t\(state)"
         }
     }
 }

@@ -7,14 +7,12 @@ import HallpassSSH
 struct ServerSSHGate: SSHConsentGate {
     let server: AuthorizationServer
 
-    func passwordLogin(name: String, password: String, source: String) async throws -> SSHConsentSession {
-        let session = try await server.sshPasswordLogin(name: name, password: password, source: source)
-        return SSHConsentSession(token: session.token, userName: session.userName)
+    func passwordLogin(name: String, password: String, source: String) async throws -> HandedOverSession {
+        try await server.sshPasswordLogin(name: name, password: password, source: source)
     }
 
-    func keyLogin(name: String, key: SSHPublicKeyLine, source: String) async throws -> SSHConsentSession? {
+    func keyLogin(name: String, key: SSHPublicKeyLine, source: String) async throws -> HandedOverSession? {
         try await server.sshKeyLogin(name: name, key: key, source: source)
-            .map { SSHConsentSession(token: $0.token, userName: $0.userName) }
     }
 
     func endSession(token: String) async {

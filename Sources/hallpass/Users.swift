@@ -33,48 +33,44 @@ struct Users: AsyncParsableCommand {
         }
     }
 
-    struct List: AsyncParsableCommand {
+    struct List: StoreListing {
         static let configuration = CommandConfiguration(abstract: "List users.")
         @OptionGroup var store: StoreOptions
 
-        func run() async throws {
-            try await runReporting {
-                for user in try await store.openStore().users() {
-                    print("\(TerminalText.sanitize(user.name))\(user.disabled ? "  (disabled)" : "")")
-                }
-            }
-        }
+        func rows(in store: any HallpassStorage) async throws -> [User] { try await store.users() }
+
+        func line(_ user: User) -> String { "\(TerminalText.sanitize(user.name))\(user.disabled ? "  (disabled)" : "")" }
     }
 
-    struct Disable: AsyncParsableCommand {
+    struct Disable: UserSwitch {
         static let configuration = CommandConfiguration(abstract: "Disable a user: no new approvals, no new tokens.")
+        static let disables = true
         @OptionGroup var store: StoreOptions
         @Argument var name: String
-
-        func run() async throws {
-            try await runReporting {
-                try await setDisabled(name, true, store: store)
-            }
-        }
     }
 
-    struct Enable: AsyncParsableCommand {
+    struct Enable: UserSwitch {
         static let configuration = CommandConfiguration(abstract: "Enable a disabled user again.")
+        static let disables = false
         @OptionGroup var store: StoreOptions
         @Argument var name: String
-
-        func run() async throws {
-            try await runReporting {
-                try await setDisabled(name, false, store: store)
-            }
-        }
     }
 }
 
-/// `users disable` and `users enable`.
-private func setDisabled(_ name: String, _ disabled: Bool, store: StoreOptions) async throws {
-    guard try await store.openStore().setDisabled(name: name, disabled) else {
-        throw CLIError("no user named \(TerminalText.sanitize(name))")
+/// `users disable` and `users enable`: one command each, one behaviour.
+protocol UserSwitch: AsyncParsableCommand {
+    static var disables: Bool { get }
+    var store: StoreOptions { get }
+    var name: String { get }
+}
+
+extension UserSwitch {
+    func run() async throws {
+        try await runReporting {
+            guard try await store.openStore().setDisabled(name: name, Self.disables) else {
+                throw CLIError("no user named \(TerminalText.sanitize(name))")
+            }
+            print("\(Self.disables ? "disabled" : "enabled") user \(name)")
+        }
     }
-    print("\(disabled ? "disabled" : "enabled") user \(name)")
 }

@@ -149,7 +149,13 @@ import Testing
         try await h.test { client in
             let token = try await client.fullFlow()
             let access = try #require(token.string("access_token"))
+            // Introspected while live: its verified signature is now remembered (VerifiedTokenCache) …
+            for _ in 0..<2 {
+                let live = try await client.form("/oauth/introspect", [("token", access)], headers: .basic("rs", Harness.confidentialSecret))
+                #expect(live["active"] as? Bool == true, "\(live.raw)")
+            }
             #expect(try await client.form("/oauth/revoke", [("token", access), ("token_type_hint", "access_token"), ("client_id", "tv")]).status == .ok)
+            // … and revocation still bites on the next call: only the signature is remembered.
             let introspected = try await client.form("/oauth/introspect", [("token", access)], headers: .basic("rs", Harness.confidentialSecret))
             #expect(introspected.raw == #"{"active":false}"#)
             // RFC 7009 §2.2: unknown tokens are not an error.

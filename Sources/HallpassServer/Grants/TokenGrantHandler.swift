@@ -1,12 +1,15 @@
+import Foundation
 import HallpassCore
 import Hummingbird
 
 /// A token request the endpoint has already read and authenticated (RFC 6749 §3.2): the form,
-/// the authenticated client (allowed this `grant_type`) and the client's address.
+/// the authenticated client (allowed this `grant_type`), the client's address, and the time
+/// the request is judged at (read once, from the server's clock).
 struct TokenGrantRequest: Sendable {
     let form: FormBody
     let client: OAuthClient
     let peer: String
+    let now: Date
 }
 
 /// One grant at the token endpoint (RFC 6749 §4, §6; RFC 8628 §3.4): what turns its

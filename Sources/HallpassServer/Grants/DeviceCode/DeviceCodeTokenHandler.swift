@@ -16,17 +16,14 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     let minter: TokenMinter
     let polls: PollLedger
     let unknownCodes: any UnknownDeviceCodeCounter
-    let clock: any WallClock
     let random: any RandomSource
     let metrics: ServerMetrics
 
     var grantType: OAuthClient.GrantType { .deviceCode }
 
     func exchange(_ request: TokenGrantRequest) async throws -> Response {
-        let deviceCode = try request.form.require("device_code")
-        let client = request.client
-        let now = clock.now
-        guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(deviceCode)),
+        let (client, now) = (request.client, request.now)
+        guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require("device_code"))),
               grant.clientID == client.id, let grantID = grant.id
         else {
             unknownCodes.recordFailedRedemption(address: request.peer)

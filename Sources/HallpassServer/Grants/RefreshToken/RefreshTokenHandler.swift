@@ -9,17 +9,13 @@ struct RefreshTokenHandler: TokenGrantHandler {
     let tokens: any TokenStore
     let users: any UserStore
     let minter: TokenMinter
-    let clock: any WallClock
     let metrics: ServerMetrics
 
     var grantType: OAuthClient.GrantType { .refreshToken }
 
     func exchange(_ request: TokenGrantRequest) async throws -> Response {
-        let token = try request.form.require("refresh_token")
-        let client = request.client
-        let now = clock.now
-        let hash = SecretToken.hash(token)
-        guard let record = try await tokens.refreshToken(hash: hash), record.clientID == client.id,
+        let hash = SecretToken.hash(try request.form.require("refresh_token"))
+        guard let record = try await tokens.refreshToken(hash: hash), record.clientID == request.client.id,
               let family = try await tokens.family(id: record.familyID)
         else { throw OAuthError(.invalidGrant, "unknown refresh token") }
         // RFC 6749 §6: the scope may only narrow what was granted.
@@ -31,8 +27,8 @@ struct RefreshTokenHandler: TokenGrantHandler {
         guard let user = try await users.user(id: record.userID), !user.disabled else {
             throw OAuthError(.invalidGrant, "the account is disabled")
         }
-        let minted = try await minter.mint(family: family, scopes: scopes, client: client, user: user, at: now)
-        switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: now) {
+        let minted = try await minter.mint(family: family, scopes: scopes, client: request.client, user: user, at: request.now)
+        switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: request.now) {
         case .rotated:
             metrics.tokensIssued.increment()
             return JSONResponse.make(minted.body)
