@@ -140,7 +140,7 @@ extension PostgresStore: KeyStore {
             return try await Self.count("""
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at)
                 SELECT \(key.kid), \(key.algorithm.rawValue), \(key.privateKey), \(key.createdAt.unix), NULL
-                WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE algorithm = ANY(\(key.algorithm.use.algorithms.map(\.rawValue))))
+                WHERE NOT EXISTS (SELECT 1 FROM signing_keys WHERE retired_at IS NULL AND algorithm = ANY(\(key.algorithm.use.algorithms.map(\.rawValue))))
                 RETURNING 1
                 """, on: connection, logger: logger) == 1
         }

@@ -41,7 +41,7 @@ struct ConsentEndpoints {
             let session = try await self.desk.session(bearer: request.bearerToken)
             let body = try await request.json(CodeBody.self, context: context)
             let grant = try await self.desk.pendingGrant(code: body.user_code, session: session)
-            return JSONResponse.make(try await self.desk.view(of: grant))
+            return try JSONResponse.make(try await self.desk.view(of: grant))
         }
         group.post("consent/approve") { request, context in
             try await self.decide(request, context: context, approve: true)

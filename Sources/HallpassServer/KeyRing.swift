@@ -24,26 +24,28 @@ public actor KeyRing {
     }
 
     /// Creates the first access-token key (EdDSA unless told otherwise) and the first ID-token
-    /// key (RS256) when the store has none of that use.
+    /// key (RS256) when the store has no unretired key of that use.
     public func ensureKey(algorithm: SigningKeyRecord.Algorithm = .eddsa) async throws {
         let existing = try await store.signingKeys()
-        for use in SigningKeyRecord.Use.allCases where !existing.contains(where: { $0.algorithm.use == use }) {
+        for use in SigningKeyRecord.Use.allCases
+        where !existing.contains(where: { $0.algorithm.use == use && $0.retiredAt == nil }) {
             // Replicas starting together on a fresh database: one of them makes the key.
-            _ = try await store.addFirstKey(KeyRing.generate(use == .idToken ? .rs256 : algorithm, at: clock.now))
+            _ = try await store.addFirstKey(try KeyRing.generate(use == .idToken ? .rs256 : algorithm, at: clock.now))
         }
         try await reload()
     }
 
     /// A fresh key record; `kid` is the RFC 7638 thumbprint, so it is stable and unique.
-    public static func generate(_ algorithm: SigningKeyRecord.Algorithm, at now: Date) -> SigningKeyRecord {
+    /// Throws rather than store a key it could not make or describe.
+    public static func generate(_ algorithm: SigningKeyRecord.Algorithm, at now: Date) throws -> SigningKeyRecord {
         let raw: Data
         switch algorithm {
         case .eddsa: raw = Curve25519.Signing.PrivateKey().rawRepresentation
         case .es256: raw = P256.Signing.PrivateKey().rawRepresentation
-        case .rs256: raw = (try? _RSA.Signing.PrivateKey(keySize: .bits2048).derRepresentation) ?? Data()
+        case .rs256: raw = try _RSA.Signing.PrivateKey(keySize: .bits2048).derRepresentation
         }
         var record = SigningKeyRecord(kid: "", algorithm: algorithm, privateKey: raw, createdAt: now)
-        record.kid = (try? thumbprint(of: record)) ?? UUID().uuidString
+        record.kid = try thumbprint(of: record)
         return record
     }
 

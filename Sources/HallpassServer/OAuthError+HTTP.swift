@@ -60,12 +60,24 @@ enum JSONResponse {
         return response(ByteBuffer(bytes: bytes), status: status, headers: headers)
     }
 
+    /// A Codable body. An encoding failure throws (`OAuthErrorMiddleware` answers 500
+    /// `server_error` and logs the cause), never a 200 with an empty object.
     static func make(_ object: some Encodable, status: HTTPResponse.Status = .ok,
-                     headers: HTTPFields = .noStore) -> Response {
+                     headers: HTTPFields = .noStore) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(object)) ?? Data("{}".utf8)
+        let data: Data
+        do { data = try encoder.encode(object) } catch {
+            throw ResponseEncodingFailure(type: String(describing: type(of: object)), cause: error)
+        }
         return response(ByteBuffer(bytes: data), status: status, headers: headers)
+    }
+
+    /// Why a response body could not be written (for the log; the client sees `server_error`).
+    struct ResponseEncodingFailure: Error, CustomStringConvertible {
+        let type: String
+        let cause: any Error
+        var description: String { "could not encode a \(type) response: \(cause)" }
     }
 
     private static func response(_ body: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields) -> Response {

@@ -164,7 +164,7 @@ extension SQLiteStore: KeyStore {
     public func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool {
         try await pool.write { db in
             let sameUse = key.algorithm.use.algorithms.map(\.rawValue)
-            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM signing_keys WHERE algorithm IN (\(placeholders(sameUse.count)))",
+            guard try Int.fetchOne(db, sql: "SELECT count(*) FROM signing_keys WHERE retired_at IS NULL AND algorithm IN (\(placeholders(sameUse.count)))",
                                    arguments: StatementArguments(sameUse)) == 0 else { return false }
             try db.execute(sql: """
                 INSERT INTO signing_keys (kid, algorithm, private_key, created_at, retired_at) VALUES (?, ?, ?, ?, NULL)

@@ -65,9 +65,9 @@ public protocol KeyStore: Sendable {
     /// at `now`. Concurrent calls (two replicas rotating at once) leave exactly one active key
     /// per use.
     func addActiveKey(_ key: SigningKeyRecord, at now: Date) async throws
-    /// Adds `key` only while there is no key of its use at all (the first start on a fresh
-    /// database, or the first start of a version that adds the use); false when one exists.
-    /// Replicas starting together make one key.
+    /// Adds `key` only while there is no unretired key of its use (the first start on a fresh
+    /// database, the first start of a version that adds the use, or every key of the use
+    /// retired); false when one exists. Replicas starting together make one key.
     func addFirstKey(_ key: SigningKeyRecord) async throws -> Bool
 }
 

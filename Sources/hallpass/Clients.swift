@@ -69,10 +69,20 @@ struct Clients: AsyncParsableCommand {
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm)
+                let store = try await store.openStore()
                 do {
-                    try await store.openStore().addClient(client)
+                    try await store.addClient(client)
                 } catch let error as StoreError { throw CLIError(error.description) }
                 print("added \(isPublic ? "public" : "confidential") client \(id)")
+                // OIDC Registration §2: the client expects this algorithm; say so when no key has it.
+                if let wanted = client.idTokenSigningAlgorithm,
+                   try await !store.signingKeys().contains(where: { $0.algorithm.rawValue == wanted && $0.retiredAt == nil }) {
+                    FileHandle.standardError.write(Data("""
+                        note: no active \(wanted) signing key, so this client's ID tokens are signed RS256 \
+                        until one exists (hallpass keys rotate --alg \(wanted))
+
+                        """.utf8))
+                }
                 if let generated {
                     // The only time the secret exists outside the client: it is stored as a keyed hash.
                     print("client_secret: \(generated)")
@@ -174,7 +184,7 @@ struct Keys: AsyncParsableCommand {
                     algorithms = [current?.algorithm ?? .eddsa, .rs256]
                 }
                 for algorithm in algorithms {
-                    let record = KeyRing.generate(algorithm, at: Date())
+                    let record = try KeyRing.generate(algorithm, at: Date())
                     try await store.addActiveKey(record, at: Date())
                     let use = algorithm.use == .idToken ? "ID-token" : "access-token"
                     print("new \(algorithm.rawValue) \(use) signing key \(record.kid)")

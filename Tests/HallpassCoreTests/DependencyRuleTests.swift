@@ -15,12 +15,15 @@ import Testing
     }
 
     /// What each module may not import: Core nothing of ours; the SSH front not the server (nor
-    /// its HTTP framework); the TUI no NIO, Hummingbird or ncurses; nothing the executable.
+    /// its HTTP framework); the TUI no NIO, Hummingbird or ncurses; the server no store
+    /// implementation's library; nothing the executable.
     static func forbidden(for module: String, ours: Set<String>) -> (String) -> Bool {
         switch module {
         case "HallpassCore": return { ours.contains($0) }
         case "HallpassSSH": return { $0 == "HallpassServer" || $0.hasPrefix("Hummingbird") || $0 == "hallpass" }
         case "HallpassTUI": return { $0.hasPrefix("NIO") || $0.hasPrefix("Hummingbird") || $0 == "CNCurses" || $0 == "hallpass" }
+        // The server sees store protocols only; which store runs is the executable's choice.
+        case "HallpassServer": return { $0 == "HallpassPostgres" || $0 == "PostgresNIO" || $0.hasPrefix("GRDB") || $0 == "hallpass" }
         default: return { $0 == "hallpass" }
         }
     }
@@ -82,5 +85,7 @@ import Testing
         #expect(Self.forbidden(for: "HallpassTUI", ours: ours)("CNCurses"))
         #expect(Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("HallpassStore"))
         #expect(!Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("Crypto"))
+        #expect(Self.forbidden(for: "HallpassServer", ours: ours)("HallpassPostgres"))
+        #expect(Self.forbidden(for: "HallpassServer", ours: ours)("GRDB"))
     }
 }

@@ -71,7 +71,7 @@ import Testing
             #expect(try await idAlgorithm("edtv") == "EdDSA")
             // No ES256 key is active: RS256, which every relying party must accept (OIDC Core §15.1).
             #expect(try await idAlgorithm("ectv") == "RS256")
-            try await h.store.addActiveKey(KeyRing.generate(.es256, at: h.clock.now), at: h.clock.now)
+            try await h.store.addActiveKey(try KeyRing.generate(.es256, at: h.clock.now), at: h.clock.now)
             h.clock.advance(by: 10)
             #expect(try await idAlgorithm("ectv") == "ES256")
         }
@@ -244,7 +244,7 @@ import Testing
         let h = try await Harness()
         try await h.test { client in
             let before = try #require(try await client.fullFlow().string("access_token"))
-            try await h.store.addActiveKey(KeyRing.generate(.es256, at: h.clock.now), at: h.clock.now)
+            try await h.store.addActiveKey(try KeyRing.generate(.es256, at: h.clock.now), at: h.clock.now)
             h.clock.advance(by: 10)  // past the key ring's reload interval
             let after = try #require(try await client.fullFlow().string("access_token"))
             let jwks = try await client.raw("/oauth/jwks.json")
@@ -260,7 +260,7 @@ import Testing
             h.clock.advance(by: 3600 + 301)
             let later = try await client.raw("/oauth/jwks.json")["keys"] as? [[String: Any]]
             #expect(later?.compactMap { $0["alg"] as? String }.sorted() == ["ES256", "RS256"])
-            try await h.store.addActiveKey(KeyRing.generate(.rs256, at: h.clock.now), at: h.clock.now)
+            try await h.store.addActiveKey(try KeyRing.generate(.rs256, at: h.clock.now), at: h.clock.now)
             h.clock.advance(by: 10)
             let idToken = try #require(try await client.fullFlow().string("id_token"))
             let rotated = try await client.raw("/oauth/jwks.json")

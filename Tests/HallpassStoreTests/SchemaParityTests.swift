@@ -98,3 +98,17 @@ import Testing
         #expect(drifted["refresh_tokens"] != postgres["refresh_tokens"])
     }
 }
+
+/// A use whose keys were all retired (by an older binary's `keys rotate`, during a rolling
+/// upgrade) gets a new first key: retired keys do not count as "has a key".
+@Suite struct FirstKeyAfterRetirementTests {
+    @Test func aUseWithOnlyRetiredKeysGetsANewKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-keys-\(UUID().uuidString)")
+        let store = try SQLiteStore(path: directory.appendingPathComponent("keys.db").path)
+        let key = { (n: UInt8) in SigningKeyRecord(kid: "k\(n)", algorithm: .rs256, privateKey: Data([n]), createdAt: Date()) }
+        #expect(try await store.addFirstKey(key(1)))
+        #expect(try await store.addFirstKey(key(2)) == false)
+        try await store.pool.write { try $0.execute(sql: "UPDATE signing_keys SET retired_at = 1") }
+        #expect(try await store.addFirstKey(key(3)))
+    }
+}

@@ -127,7 +127,8 @@ def test_a_generated_secret_is_printed_once_and_authenticates(server):
     for _ in range(3):
         answer = requests.post(meta["introspection_endpoint"], data={"token": "x"}, auth=("gen", secret), timeout=10)
         assert answer.status_code == 200 and answer.json() == {"active": False}, answer.text
-    wrong = requests.post(meta["introspection_endpoint"], data={"token": "x"}, auth=("gen", secret[:-1] + "A"), timeout=10)
+    wrong_secret = secret[:-1] + ("B" if secret[-1] == "A" else "A")
+    wrong = requests.post(meta["introspection_endpoint"], data={"token": "x"}, auth=("gen", wrong_secret), timeout=10)
     assert wrong.status_code == 401 and wrong.headers["WWW-Authenticate"].startswith("Basic")
     metrics = requests.get(server.base + "/metrics", timeout=10).text
     # One keyed-hash check, two remembered, and the wrong secret: a keyed-hash miss plus one Argon2id.
