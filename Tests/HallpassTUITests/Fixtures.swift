@@ -43,9 +43,22 @@ enum Fixture {
 enum ScreenFile {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Screens")
 
+    /// The screen's text, then its colour roles, one letter per column (a wide character's
+    /// second column included), trailing plain-text cells left out.
     static func text(_ buffer: CellBuffer) -> String {
         "\(buffer.width)x\(buffer.height)\n" + buffer.lines.map { "|" + $0 }.joined(separator: "\n") + "\n"
+            + "roles: " + Role.allCases.map { "\(letter[$0]!) \($0.rawValue)" }.joined(separator: ", ") + "\n"
+            + (0..<buffer.height).map { y in
+                var row = String((0..<buffer.width).map { letter[buffer[$0, y].role]! })
+                while row.hasSuffix("t") { row.removeLast() }
+                return "|" + row
+            }.joined(separator: "\n") + "\n"
     }
+
+    static let letter: [Role: Character] = [
+        .text: "t", .title: "T", .muted: "m", .accent: "a", .danger: "d", .success: "s",
+        .focus: "f", .border: "b", .field: "F", .key: "k", .banner: "B",
+    ]
 
     /// nil when the screen matches; otherwise what differs.
     static func mismatch(_ buffer: CellBuffer, named name: String) -> String? {

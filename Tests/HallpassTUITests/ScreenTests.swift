@@ -4,7 +4,7 @@ import Testing
 @testable import HallpassTUI
 
 /// Every screen rendered into a `CellBuffer` at 80×24 and 40×12, in English and Chinese, and
-/// compared as text with the files in Screens/ (ratatui-style buffer tests).
+/// compared as text and colour roles with the files in Screens/ (ratatui-style buffer tests).
 @Suite struct ScreenTests {
     static let sizes = [(80, 24), (40, 12)]
 
@@ -74,11 +74,17 @@ import Testing
         }
     }
 
-    @Test func denyHasTheFocusWhenTheConsentScreenOpens() {
+    @Test func denyHasTheFocusWhenTheConsentScreenOpens() throws {
         let buffer = ConsentView.render(Fixture.onConsent(), strings: .english, width: 80, height: 24)
         let text = buffer.lines.joined(separator: "\n")
         #expect(text.contains("[>Deny<]"))
         #expect(text.contains("[ Approve ]"))
+        // Focus is a colour role too, not only the brackets (themes paint it).
+        let y = try #require(buffer.lines.firstIndex { $0.contains("[>Deny<]") })
+        let x = DisplayWidth.of(String(buffer.lines[y][..<buffer.lines[y].range(of: "[>Deny<]")!.lowerBound]))
+        #expect((x..<(x + 8)).allSatisfy { buffer[$0, y].role == .focus })
+        let approve = DisplayWidth.of(String(buffer.lines[y][..<buffer.lines[y].range(of: "[ Approve ]")!.lowerBound]))
+        #expect(!(approve..<(approve + 11)).contains { buffer[$0, y].role == .focus })
     }
 
     @Test func tooSmallWindowSaysSo() {
