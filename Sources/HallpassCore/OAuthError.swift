@@ -24,6 +24,7 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case loginRequired = "login_required"
             case tooManyAttempts = "too_many_attempts"
             case notFound = "not_found"
+            case alreadyDecided = "already_decided"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -48,6 +49,9 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         /// Consent API: a guess or login budget is used up (not an RFC 6749 code).
         public static let tooManyAttempts = Code(.tooManyAttempts)
         public static let notFound = Code(.notFound)
+        /// Consent API: the request was decided elsewhere or expired meanwhile (not an RFC 6749
+        /// code); a front tells it apart from a wrong code by this code, not by the status.
+        public static let alreadyDecided = Code(.alreadyDecided)
 
         public var description: String { value.rawValue }
 
@@ -57,6 +61,7 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case .invalidClient, .invalidToken, .loginRequired: 401
             case .insufficientScope: 403
             case .notFound: 404
+            case .alreadyDecided: 409
             case .tooManyAttempts: 429
             case .serverError: 500
             case .temporarilyUnavailable: 503

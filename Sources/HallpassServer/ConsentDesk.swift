@@ -130,7 +130,7 @@ struct ConsentDesk {
             throw OAuthError(.invalidScope, error.description)
         }
         guard try await server.store.recordDecision(grant, at: now) else {
-            throw OAuthError(.invalidGrant, "this request was decided elsewhere or has expired", status: 409)
+            throw OAuthError(.alreadyDecided, "this request was decided elsewhere or has expired")
         }
         server.metrics.decisions.increment()
         if let id = grant.id { server.events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }

@@ -51,15 +51,17 @@ struct HTTPConsentService: ConsentService {
         }
     }
 
+    /// By the error code the consent API answers (ARCHITECTURE.md §4.4), never by its status;
+    /// only a gateway's 502–504, which carries no code of ours, is judged by the status.
     static func map(_ failure: ConsentAPIClient.Failure, login: Bool) -> ConsentFailure {
-        switch (failure.code, failure.status) {
-        case ("too_many_attempts", _):
+        switch failure.code {
+        case "too_many_attempts":
             return login ? .loginLocked(retryAfter: failure.retryAfter ?? 60) : .tooManyCodes(retryAfter: failure.retryAfter ?? 60)
-        case ("access_denied", 401) where login: return .wrongCredentials
-        case ("login_required", _): return .loginRequired
-        case ("invalid_grant", 409): return .alreadyDecided
-        case ("invalid_grant", _): return .invalidCode(guessesLeft: failure.guessesLeft)
-        case (_, 502...504): return .unreachable
+        case "access_denied" where login: return .wrongCredentials
+        case "login_required": return .loginRequired
+        case "already_decided": return .alreadyDecided
+        case "invalid_grant": return .invalidCode(guessesLeft: failure.guessesLeft)
+        case _ where failure.code.hasPrefix("http_") && (502...504).contains(failure.status): return .unreachable
         default: return .refused(failure.message)
         }
     }

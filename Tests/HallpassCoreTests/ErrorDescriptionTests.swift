@@ -28,4 +28,11 @@ import Testing
         #expect(!OAuthError.isWireDescription("é"))
         #expect(OAuthError.isWireDescription(" !#[]~"))
     }
+
+    /// Consent-only codes tell a front what happened without a status to decode.
+    @Test func consentCodesHaveTheirOwnNamesAndStatuses() {
+        #expect(OAuthError(.alreadyDecided).description == "already_decided" && OAuthError(.alreadyDecided).httpStatus == 409)
+        #expect(OAuthError(.invalidGrant).httpStatus == 400)
+        #expect(OAuthError(.loginRequired).httpStatus == 401 && OAuthError(.tooManyAttempts).httpStatus == 429)
+    }
 }
