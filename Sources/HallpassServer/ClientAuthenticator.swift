@@ -19,7 +19,7 @@ struct ClientAuthenticator: Sendable {
         if let header = request.headers[.authorization] {
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "basic" else {
-                throw challenge(OAuthError(.invalidClient, "unsupported Authorization scheme"))
+                throw OAuthError(.invalidClient, "unsupported Authorization scheme")
             }
             basic = try decodeBasic(String(parts[1]))
         }
@@ -31,13 +31,13 @@ struct ClientAuthenticator: Sendable {
             if let formID = form["client_id"], formID != basic.id {
                 throw OAuthError(.invalidRequest, "client_id does not match the Authorization header")
             }
-            return try await verify(id: basic.id, secret: basic.secret, viaHeader: true)
+            return try await verify(id: basic.id, secret: basic.secret)
         }
         guard let id = form["client_id"] else {
             throw OAuthError(.invalidClient, "client authentication required (client_id)")
         }
         if let secret = form["client_secret"] {
-            return try await verify(id: id, secret: secret, viaHeader: false)
+            return try await verify(id: id, secret: secret)
         }
         guard let client = try await cache.client(id: id, store: clients, now: clock.now) else {
             throw OAuthError(.invalidClient, "unknown client")
@@ -52,7 +52,7 @@ struct ClientAuthenticator: Sendable {
     /// (`VerifiedSecretCache`); otherwise generated secrets are checked by their fast keyed hash
     /// and chosen ones by Argon2id (`ClientSecret`). Every failure costs one Argon2id
     /// verification, like an unknown client id.
-    private func verify(id: String, secret: String, viaHeader: Bool) async throws -> OAuthClient {
+    private func verify(id: String, secret: String) async throws -> OAuthClient {
         let now = clock.now
         let client = try await cache.client(id: id, store: clients, now: now)
         if let client, !client.isPublic, let stored = client.secretHash {
@@ -74,30 +74,21 @@ struct ClientAuthenticator: Sendable {
             checks["argon2id"]?.increment()
             _ = PasswordHasher.verify(secret, hash: PasswordHasher.decoy)
         }
-        let error = OAuthError(.invalidClient, "client authentication failed")
-        throw viaHeader ? challenge(error) : error
+        // A 401 with the Basic challenge, however the client authenticated (`defaultChallenge`).
+        throw OAuthError(.invalidClient, "client authentication failed")
     }
-
-    /// RFC 6749 §5.2: 401 with a `WWW-Authenticate` challenge when the client tried the header.
-    private func challenge(_ error: OAuthError) -> OAuthError {
-        var error = error
-        error.challenge = ClientAuthenticator.basicChallenge
-        return error
-    }
-
-    static let basicChallenge = "Basic realm=\"hallpass\", charset=\"UTF-8\""
 
     /// RFC 6749 §2.3.1: id and secret are form-urlencoded before base64.
     private func decodeBasic(_ value: String) throws -> (String, String) {
         guard let data = Data(base64Encoded: value.trimmingCharacters(in: .whitespaces)),
               let text = String(data: data, encoding: .utf8),
               let colon = text.firstIndex(of: ":")
-        else { throw challenge(OAuthError(.invalidClient, "malformed Basic credentials")) }
+        else { throw OAuthError(.invalidClient, "malformed Basic credentials") }
         let decode = { (part: Substring) -> String? in
             part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
         }
         guard let id = decode(text[..<colon]), let secret = decode(text[text.index(after: colon)...]), !id.isEmpty else {
-            throw challenge(OAuthError(.invalidClient, "malformed Basic credentials"))
+            throw OAuthError(.invalidClient, "malformed Basic credentials")
         }
         return (id, secret)
     }

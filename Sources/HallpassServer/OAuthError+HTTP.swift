@@ -31,10 +31,12 @@ extension OAuthError: HTTPResponseError {
     /// RFC 9110 §15.5.2: a 401 always carries a challenge. A client that failed to authenticate is
     /// told the scheme it may use (RFC 6749 §2.3.1, Basic); a consent API caller, the session
     /// bearer it must present (RFC 6750 §3); a bearer token that failed, why.
+    static let basicChallenge = "Basic realm=\"hallpass\", charset=\"UTF-8\""
+
     var defaultChallenge: String? {
         guard httpStatus == 401 else { return nil }
         switch code {
-        case .invalidClient: return ClientAuthenticator.basicChallenge
+        case .invalidClient: return Self.basicChallenge
         case .invalidToken: return "Bearer realm=\"hallpass\", error=\"invalid_token\""
         default: return "Bearer realm=\"hallpass-consent\""
         }
