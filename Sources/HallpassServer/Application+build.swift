@@ -34,10 +34,12 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
     DeviceAuthorizationEndpoint(server: server).addRoutes(to: group)
-    TokenEndpoint(grants: server.tokenGrants, authenticator: server.clientAuthenticator, clock: server.clock).addRoutes(to: group)
+    let grants = server.tokenGrants
+    TokenEndpoint(grants: grants, authenticator: server.clientAuthenticator, clock: server.clock).addRoutes(to: group)
     TokenManagementEndpoints(server: server).addRoutes(to: group)
-    DiscoveryEndpoints(server: server).addRoutes(to: group)
-    DiscoveryEndpoints(server: server).addRootRoutes(to: router)
+    let discovery = DiscoveryEndpoints(server: server, grantTypes: grants.grantTypes)
+    discovery.addRoutes(to: group)
+    discovery.addRootRoutes(to: router)
     ConsentEndpoints(server: server).addRoutes(to: group)
     // Plain GETs on the push paths get an explanation.
     for path in ["oauth/device/push", "consent/events"] {

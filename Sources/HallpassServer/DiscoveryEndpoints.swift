@@ -6,6 +6,8 @@ import Hummingbird
 /// and metrics.
 struct DiscoveryEndpoints {
     let server: AuthorizationServer
+    /// `grant_types_supported` (RFC 8414 §2): the token endpoint's registry, read once.
+    let grantTypes: [String]
 
     /// Routes under the issuer's path.
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
@@ -50,7 +52,7 @@ struct DiscoveryEndpoints {
             "introspection_endpoint": .string(server.endpoint("/oauth/introspect")),
             "userinfo_endpoint": .string(server.endpoint("/oauth/userinfo")),
             "jwks_uri": .string(server.endpoint("/oauth/jwks.json")),
-            "grant_types_supported": .array(server.tokenGrants.grantTypes.map(JSON.string)),
+            "grant_types_supported": .array(grantTypes.map(JSON.string)),
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
             "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
