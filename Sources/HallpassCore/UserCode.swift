@@ -13,7 +13,7 @@ public struct UserCode: Hashable, Sendable, CustomStringConvertible {
     public let normalized: String
 
     /// Generates a fresh code from `random`.
-    public static func generate(using random: some RandomSource) -> UserCode {
+    public static func generate(using random: any RandomSource) -> UserCode {
         let characters = random.uniform(below: alphabet.count, count: length).map { alphabet[$0] }
         return UserCode(unchecked: String(characters))
     }

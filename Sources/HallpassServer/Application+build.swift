@@ -16,13 +16,13 @@ public func buildApplication(
     let router = buildRouter(server: server)
     let configuration = server.configuration
     let address = BindAddress.hostname(configuration.host, port: configuration.port)
-    let hub = DevicePushHub(server: server, limits: pushLimits)
+    let hub = server.pushHub(limits: pushLimits)
     var app = Application(
         router: router,
-        server: try serverBuilder(configuration, hub: hub),
+        server: try serverBuilder(configuration, hub: hub, metrics: server.metrics),
         configuration: .init(address: address, serverName: "hallpass"),
         logger: logger)
-    app.addServices(ExpirySweeper(server: server, logger: logger))
+    app.addServices(ExpirySweeper(grants: server.store, clock: server.clock, logger: logger))
     return app
 }
 
@@ -33,14 +33,14 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     router.add(middleware: OAuthErrorMiddleware())
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
-    DeviceAuthorizationEndpoint(server: server).addRoutes(to: group)
+    server.deviceAuthorizationEndpoint.addRoutes(to: group)
     let grants = server.tokenGrants
     TokenEndpoint(grants: grants, authenticator: server.clientAuthenticator, clock: server.clock).addRoutes(to: group)
-    TokenManagementEndpoints(server: server).addRoutes(to: group)
-    let discovery = DiscoveryEndpoints(server: server, grantTypes: grants.grantTypes)
+    server.tokenManagementEndpoints.addRoutes(to: group)
+    let discovery = server.discoveryEndpoints(grantTypes: grants.grantTypes)
     discovery.addRoutes(to: group)
     discovery.addRootRoutes(to: router)
-    ConsentEndpoints(server: server).addRoutes(to: group)
+    ConsentEndpoints(desk: server.consentDesk).addRoutes(to: group)
     // Plain GETs on the push paths get an explanation.
     for path in ["oauth/device/push", "consent/events"] {
         group.get(RouterPath(path)) { _, _ -> Response in throw DevicePushHub.plainRequestRefusal }
@@ -50,8 +50,8 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
 /// when a certificate is configured.
-func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub) throws -> HTTPServerBuilder {
-    let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: hub.server.metrics)
+func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
+    let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: metrics)
     let plain = HTTPServerBuilder.http1WithPush(hub: hub, admission: admission)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
         return plain

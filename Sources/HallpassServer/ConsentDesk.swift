@@ -4,8 +4,18 @@ import HallpassStore
 
 /// The rules of the consent API (ARCHITECTURE.md §4.4), apart from HTTP: sessions, user-code lookups with
 /// their shared failure budget, approve and deny.
-struct ConsentDesk {
-    let server: AuthorizationServer
+struct ConsentDesk: Sendable {
+    let users: any UserStore
+    let sessions: any ConsentSessionStore
+    let grants: any GrantStore
+    let clients: any ClientStore
+    let scopes: any ScopeStore
+    let failures: any FailureLedger
+    let events: any GrantEventBus
+    let clock: any WallClock
+    let random: any RandomSource
+    let sessionLifetime: TimeInterval
+    let metrics: ServerMetrics
 
     struct Session {
         var record: ConsentSession
@@ -35,38 +45,38 @@ struct ConsentDesk {
     /// after five failures; the name and the address throttle. The attempt is charged before the
     /// password is checked and forgiven when it was right.
     func login(name: String, password: String, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
-        let now = server.clock.now
+        let now = clock.now
         let budgets = LoginBudgets(name: name, address: source)
-        if let refusal = try await budgets.admit(on: server.failures, at: now) {
-            server.metrics.refusedLogins.increment()
+        if let refusal = try await budgets.admit(on: failures, at: now) {
+            metrics.refusedLogins.increment()
             var error = OAuthError(.tooManyAttempts, refusal.message)
             error.retryAfter = refusal.retryAfter
             throw error
         }
-        let record = try await server.store.user(named: name)
+        let record = try await users.user(named: name)
         let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
-            server.metrics.failedLogins.increment()
+            metrics.failedLogins.increment()
             throw OAuthError(.accessDenied, "wrong user name or password", status: 401)
         }
-        try await budgets.succeeded(on: server.failures, admittedAt: now)
+        try await budgets.succeeded(on: failures, admittedAt: now)
         return try await openSession(for: record.user, source: source)
     }
 
     /// A session for an already-authenticated user (also used by the SSH front's tickets).
     func openSession(for user: User, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
-        let now = server.clock.now
-        let token = SecretToken.generate(using: server.random, prefix: "cs_")
+        let now = clock.now
+        let token = SecretToken.generate(using: random, prefix: "cs_")
         let session = ConsentSession(tokenHash: SecretToken.hash(token), userID: user.id, createdAt: now,
-                                     expiresAt: now.addingTimeInterval(server.policy.consentSessionLifetime), source: source)
-        try await server.store.createSession(session)
+                                     expiresAt: now.addingTimeInterval(sessionLifetime), source: source)
+        try await sessions.createSession(session)
         return (token, session, user)
     }
 
     func session(bearer: String?) async throws -> Session {
-        guard let bearer, let record = try await server.store.session(tokenHash: SecretToken.hash(bearer)),
-              record.expiresAt > server.clock.now,
-              let user = try await server.store.user(id: record.userID), !user.disabled
+        guard let bearer, let record = try await sessions.session(tokenHash: SecretToken.hash(bearer)),
+              record.expiresAt > clock.now,
+              let user = try await users.user(id: record.userID), !user.disabled
         else { throw OAuthError(.loginRequired, "log in first (no or expired session)") }
         return Session(record: record, user: user)
     }
@@ -83,32 +93,32 @@ struct ConsentDesk {
         } catch {
             throw OAuthError(.invalidRequest, "not a code: \(error)")
         }
-        let now = server.clock.now
+        let now = clock.now
         let keys = [FailureKey(.codeBySession, session.record.tokenHash), FailureKey(.codeByUser, String(session.user.id)),
                     FailureKey(.codeByAddress, session.record.source)]
-        if let blocked = try await server.failures.retryAfter(keys, at: now) {
+        if let blocked = try await failures.retryAfter(keys, at: now) {
             var error = OAuthError(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds")
             error.retryAfter = blocked
             error.guessesLeft = 0
             throw error
         }
-        if let grant = try await server.store.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending {
+        if let grant = try await grants.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending {
             return grant
         }
         // Wrong or dead code: one failure for the session, user and address, and one for every
         // live code a character away (a partial-knowledge attack on it).
-        let left = try await server.failures.charge(keys, at: now)
-        _ = try await server.store.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
-        server.metrics.failedGuesses.increment()
+        let left = try await failures.charge(keys, at: now)
+        _ = try await grants.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
+        metrics.failedGuesses.increment()
         var error = OAuthError(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)")
         error.guessesLeft = left
         throw error
     }
 
     func view(of grant: DeviceGrant) async throws -> GrantView {
-        let now = server.clock.now
-        let client = try await server.store.client(id: grant.clientID)
-        let descriptions = try await server.store.scopeDescriptions()
+        let now = clock.now
+        let client = try await clients.client(id: grant.clientID)
+        let descriptions = try await scopes.scopeDescriptions()
         return GrantView(
             user_code: grant.userCode.display, client_id: grant.clientID, client_name: client?.name ?? grant.clientID,
             scopes: grant.requestedScopes.map { .init(name: $0, description: descriptions[$0] ?? "(no description registered)") },
@@ -119,7 +129,7 @@ struct ConsentDesk {
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
     func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session) async throws -> DeviceGrant {
         var grant = try await pendingGrant(code: code, session: session)
-        let now = server.clock.now
+        let now = clock.now
         do {
             if approve {
                 try grant.approve(by: session.user.id, scopes: requested ?? grant.requestedScopes, at: now)
@@ -129,11 +139,11 @@ struct ConsentDesk {
         } catch {
             throw OAuthError(.invalidScope, error.description)
         }
-        guard try await server.store.recordDecision(grant, at: now) else {
+        guard try await grants.recordDecision(grant, at: now) else {
             throw OAuthError(.alreadyDecided, "this request was decided elsewhere or has expired")
         }
-        server.metrics.decisions.increment()
-        if let id = grant.id { server.events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
+        metrics.decisions.increment()
+        if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
         return grant
     }
 }

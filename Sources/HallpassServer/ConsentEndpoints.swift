@@ -6,8 +6,7 @@ import Hummingbird
 /// approve`, the SSH front, a kiosk — logs in, looks up a code and approves or denies.
 /// JSON in, JSON out; the session travels as a bearer token.
 struct ConsentEndpoints {
-    let server: AuthorizationServer
-    var desk: ConsentDesk { ConsentDesk(server: server) }
+    let desk: ConsentDesk
 
     struct LoginBody: Decodable { var username: String; var password: String }
     struct CodeBody: Decodable { var user_code: String }
@@ -20,12 +19,12 @@ struct ConsentEndpoints {
             let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.clientIP)
             return JSONResponse.make([
                 "session": .string(token), "user": .string(user.name),
-                "expires_in": .int(Int(session.expiresAt.timeIntervalSince(self.server.clock.now))),
+                "expires_in": .int(Int(session.expiresAt.timeIntervalSince(self.desk.clock.now))),
             ] as [String: JSON])
         }
         group.post("consent/logout") { request, _ in
             if let bearer = request.bearerToken {
-                try await self.server.store.deleteSession(tokenHash: SecretToken.hash(bearer))
+                try await self.desk.sessions.deleteSession(tokenHash: SecretToken.hash(bearer))
             }
             return Response(status: .noContent, headers: [.cacheControl: "no-store"])
         }
@@ -33,7 +32,7 @@ struct ConsentEndpoints {
             let session = try await self.desk.session(bearer: request.bearerToken)
             return JSONResponse.make([
                 "user": .string(session.user.name),
-                "expires_in": .int(Int(session.record.expiresAt.timeIntervalSince(self.server.clock.now))),
+                "expires_in": .int(Int(session.record.expiresAt.timeIntervalSince(self.desk.clock.now))),
             ] as [String: JSON])
         }
         group.post("consent/lookup") { request, context in

@@ -2,10 +2,17 @@ import Foundation
 import HallpassCore
 import HallpassStore
 import Hummingbird
+import Prometheus
 
 /// `POST /oauth/device_authorization` (RFC 8628 §3.1–3.2).
 struct DeviceAuthorizationEndpoint {
-    let server: AuthorizationServer
+    let authenticator: ClientAuthenticator
+    let grants: any GrantStore
+    let urls: IssuerURLs
+    let clock: any WallClock
+    let random: any RandomSource
+    /// `hallpass_device_authorizations_total`.
+    let issued: Counter
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/device_authorization") { request, context in
@@ -16,7 +23,7 @@ struct DeviceAuthorizationEndpoint {
     func authorize(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await server.clientAuthenticator.authenticate(request, form: form)
+        let client = try await authenticator.authenticate(request, form: form)
         guard client.grantTypes.contains(.deviceCode) else {
             throw OAuthError(.unauthorizedClient, "this client may not use the device authorization grant")
         }
@@ -24,18 +31,18 @@ struct DeviceAuthorizationEndpoint {
         let scopes = try ScopeSet.resolve(requested: requested, ceiling: client.scopes)
         guard !scopes.isEmpty else { throw OAuthError(.invalidScope, "no scope to request") }
 
-        let now = server.clock.now
-        let deviceCode = SecretToken.generate(using: server.random)
+        let now = clock.now
+        let deviceCode = SecretToken.generate(using: random)
         let deviceCodeHash = SecretToken.hash(deviceCode)
         let userAgent = String((request.headers[.userAgent] ?? "").prefix(200))
         for _ in 0..<8 {
-            let userCode = UserCode.generate(using: server.random)
+            let userCode = UserCode.generate(using: random)
             let grant = DeviceGrant(
                 deviceCodeHash: deviceCodeHash, userCode: userCode, clientID: client.id,
                 requestedScopes: scopes, createdAt: now, lifetime: client.codeLifetime,
                 interval: client.interval, deviceIP: context.clientIP, userAgent: userAgent)
-            if case .inserted = try await server.store.insertGrant(grant) {
-                server.metrics.deviceAuthorizations.increment()
+            if case .inserted = try await grants.insertGrant(grant) {
+                issued.increment()
                 return response(deviceCode: deviceCode, userCode: userCode, client: client)
             }
         }
@@ -43,7 +50,7 @@ struct DeviceAuthorizationEndpoint {
     }
 
     private func response(deviceCode: String, userCode: UserCode, client: OAuthClient) -> Response {
-        let verification = server.endpoint("/device")
+        let verification = urls.endpoint("/device")
         let body: [String: JSON] = [
             "device_code": .string(deviceCode),
             "user_code": .string(userCode.display),
@@ -51,7 +58,7 @@ struct DeviceAuthorizationEndpoint {
             "verification_uri_complete": .string("\(verification)?user_code=\(userCode.display)"),
             "expires_in": .int(Int(client.codeLifetime)),
             "interval": .int(client.interval),
-            "push_uri": .string(server.pushURI),
+            "push_uri": .string(urls.pushURI),
         ]
         return JSONResponse.make(body)
     }

@@ -2,6 +2,7 @@ import Foundation
 import HallpassCore
 import HallpassStore
 import Logging
+import Prometheus
 import NIOCore
 import NIOWebSocket
 import Synchronization
@@ -25,8 +26,17 @@ public struct PushLimits: Sendable {
 /// and approvers' screens learn a grant's outcome the moment it is decided or expires. Push is
 /// a hint and never carries a token; the token endpoint stays the only authority.
 public final class DevicePushHub: Sendable {
-    let server: AuthorizationServer
+    let grants: any GrantStore
+    let events: any GrantEventBus
+    /// Approvers' sockets are held to the consent API's sessions and lookup budgets.
+    let desk: ConsentDesk
+    let unknownCodes: UnknownDeviceCodeBudget
+    let clock: any WallClock
+    let trustedProxies: TrustedProxies
+    let delivered: Counter
     let limits: PushLimits
+    let devicePath: String
+    let consentPath: String
     private let counts = Mutex(Counts())
 
     struct Counts {
@@ -34,13 +44,19 @@ public final class DevicePushHub: Sendable {
         var byGrant: [Int64: Int] = [:]
     }
 
-    public init(server: AuthorizationServer, limits: PushLimits = PushLimits()) {
-        self.server = server
+    init(grants: any GrantStore, events: any GrantEventBus, desk: ConsentDesk, unknownCodes: UnknownDeviceCodeBudget,
+         clock: any WallClock, basePath: String, trustedProxies: TrustedProxies, delivered: Counter, limits: PushLimits) {
+        self.grants = grants
+        self.events = events
+        self.desk = desk
+        self.unknownCodes = unknownCodes
+        self.clock = clock
+        self.trustedProxies = trustedProxies
+        self.delivered = delivered
         self.limits = limits
+        devicePath = basePath + "/oauth/device/push"
+        consentPath = basePath + "/consent/events"
     }
-
-    var devicePath: String { server.configuration.basePath + "/oauth/device/push" }
-    var consentPath: String { server.configuration.basePath + "/consent/events" }
 
     /// Decides an upgrade request: only the two push paths, never with a query string (a
     /// device_code in a URL ends up in logs), and only within the socket budgets. A refused
@@ -120,6 +136,6 @@ public final class DevicePushHub: Sendable {
     /// The client's address: the socket's peer, or behind a trusted proxy the one it forwarded.
     func address(of channel: any Channel, forwardedFor: [String]) -> String {
         let peer = HallpassRequestContext.canonical(channel.remoteAddress)
-        return server.configuration.trustedProxies.clientAddress(peer: peer, forwardedFor: forwardedFor)
+        return trustedProxies.clientAddress(peer: peer, forwardedFor: forwardedFor)
     }
 }

@@ -1,11 +1,19 @@
 import Foundation
 import HallpassCore
+import HallpassStore
 import Hummingbird
 
 /// RFC 8414 metadata, the OpenID discovery document, the JWKS, the verification page, health
 /// and metrics.
 struct DiscoveryEndpoints {
-    let server: AuthorizationServer
+    let urls: IssuerURLs
+    let keys: KeyRing
+    let scopes: any ScopeStore
+    /// The readiness probe's point read.
+    let clients: any ClientStore
+    let metrics: ServerMetrics
+    /// An extension field (RFC 8414 §2 allows more): the terminal consent front over SSH.
+    let sshConsentURI: String?
     /// `grant_types_supported` (RFC 8414 §2): the token endpoint's registry, read once.
     let grantTypes: [String]
 
@@ -14,7 +22,7 @@ struct DiscoveryEndpoints {
         group.get(".well-known/oauth-authorization-server") { _, _ in try await self.metadata(openID: false) }
         group.get(".well-known/openid-configuration") { _, _ in try await self.metadata(openID: true) }
         group.get("oauth/jwks.json") { _, _ in
-            let keys = try await self.server.keys.jwks().map { JSON.object($0.mapValues(JSON.string)) }
+            let keys = try await self.keys.jwks().map { JSON.object($0.mapValues(JSON.string)) }
             var headers: HTTPFields = [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=60"]
             headers[.accessControlAllowOrigin] = "*"
             return JSONResponse.make(["keys": JSON.array(keys)], headers: headers)
@@ -27,31 +35,31 @@ struct DiscoveryEndpoints {
         group.get("healthz") { _, _ in await self.readiness() }
         group.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(bytes: self.server.metrics.exposition())))
+                     body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
         }
     }
 
     /// RFC 8414 §3.1: for an issuer with a path, the well-known segment goes between host and
     /// path (`/.well-known/oauth-authorization-server/t/acme`). Mounted at the root.
     func addRootRoutes(to router: Router<HallpassRequestContext>) {
-        let base = server.configuration.basePath
+        let base = urls.basePath
         guard !base.isEmpty else { return }
         router.get(RouterPath(".well-known/oauth-authorization-server" + base)) { _, _ in try await self.metadata(openID: false) }
         router.get(RouterPath(".well-known/openid-configuration" + base)) { _, _ in try await self.metadata(openID: true) }
     }
 
     func metadata(openID: Bool) async throws -> Response {
-        let algorithms = await server.keys.idTokenAlgorithms
-        let scopes = try await server.store.scopeDescriptions().keys.sorted()
+        let algorithms = await keys.idTokenAlgorithms
+        let scopes = try await scopes.scopeDescriptions().keys.sorted()
         var body: [String: JSON] = [
-            "issuer": .string(server.issuer),
-            "device_authorization_endpoint": .string(server.endpoint("/oauth/device_authorization")),
-            "device_push_endpoint": .string(server.pushURI),
-            "token_endpoint": .string(server.endpoint("/oauth/token")),
-            "revocation_endpoint": .string(server.endpoint("/oauth/revoke")),
-            "introspection_endpoint": .string(server.endpoint("/oauth/introspect")),
-            "userinfo_endpoint": .string(server.endpoint("/oauth/userinfo")),
-            "jwks_uri": .string(server.endpoint("/oauth/jwks.json")),
+            "issuer": .string(urls.issuer),
+            "device_authorization_endpoint": .string(urls.endpoint("/oauth/device_authorization")),
+            "device_push_endpoint": .string(urls.pushURI),
+            "token_endpoint": .string(urls.endpoint("/oauth/token")),
+            "revocation_endpoint": .string(urls.endpoint("/oauth/revoke")),
+            "introspection_endpoint": .string(urls.endpoint("/oauth/introspect")),
+            "userinfo_endpoint": .string(urls.endpoint("/oauth/userinfo")),
+            "jwks_uri": .string(urls.endpoint("/oauth/jwks.json")),
             "grant_types_supported": .array(grantTypes.map(JSON.string)),
             "response_types_supported": [],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -61,7 +69,7 @@ struct DiscoveryEndpoints {
             "code_challenge_methods_supported": [],
         ]
         // An extension field (RFC 8414 §2 allows more): the terminal consent front over SSH.
-        if let ssh = server.configuration.sshConsentURI { body["consent_ssh_uri"] = .string(ssh) }
+        if let ssh = sshConsentURI { body["consent_ssh_uri"] = .string(ssh) }
         if openID {
             body["subject_types_supported"] = ["public"]
             body["id_token_signing_alg_values_supported"] = .array(algorithms.map(JSON.string))
@@ -75,10 +83,10 @@ struct DiscoveryEndpoints {
         var text = """
             Hallpass — approve a device from a terminal.
 
-            Run:   hallpass approve --server \(server.issuer)
+            Run:   hallpass approve --server \(urls.issuer)
 
             """
-        if let ssh = server.configuration.sshConsentURI.flatMap(SSHConsentAddress.init(uri:)) {
+        if let ssh = sshConsentURI.flatMap(SSHConsentAddress.init(uri:)) {
             text += "or:    \(ssh.command)\n"
         }
         text += "and enter the code shown on your device.\n"
@@ -91,10 +99,10 @@ struct DiscoveryEndpoints {
     /// reset) must not hang the probe, so the read runs in its own task and is abandoned at the
     /// deadline.
     func readiness() async -> Response {
-        let store = server.store
+        let clients = self.clients
         let answered = await firstOf(deadline: Self.readinessDeadline) {
             do {
-                _ = try await store.client(id: " health")      // a space is never in a client id
+                _ = try await clients.client(id: " health")      // a space is never in a client id
                 return true
             } catch {
                 return false

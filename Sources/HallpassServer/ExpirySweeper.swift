@@ -1,12 +1,14 @@
 import Foundation
 import HallpassCore
+import HallpassStore
 import Logging
 import ServiceLifecycle
 
 /// Marks expired grants and deletes long-dead rows every 30 seconds, keeping tables bounded.
 /// Safe on every replica: each sweep is one idempotent transaction.
 struct ExpirySweeper: Service {
-    let server: AuthorizationServer
+    let grants: any GrantStore
+    let clock: any WallClock
     let logger: Logger
     var period: Duration = .seconds(30)
 
@@ -14,7 +16,7 @@ struct ExpirySweeper: Service {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    let touched = try await server.store.sweep(at: server.clock.now)
+                    let touched = try await grants.sweep(at: clock.now)
                     if touched > 0 { logger.debug("sweeper touched \(touched) rows") }
                 } catch is CancellationError {
                     return   // shutting down

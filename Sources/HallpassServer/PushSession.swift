@@ -13,7 +13,7 @@ struct PushSession: Sendable {
     let address: String
     let forDevice: Bool
 
-    var server: AuthorizationServer { hub.server }
+    var clock: any WallClock { hub.clock }
 
     struct Refusal: Error {
         var code: WebSocketErrorCode
@@ -41,12 +41,12 @@ struct PushSession: Sendable {
     static func frame(_ outcome: GrantOutcome) -> String { "{\"event\":\"\(outcome.rawValue)\"}" }
 
     func subscribedFrame(_ grant: DeviceGrant) -> String {
-        "{\"event\":\"subscribed\",\"expires_in\":\(grant.secondsLeft(at: server.clock.now))}"
+        "{\"event\":\"subscribed\",\"expires_in\":\(grant.secondsLeft(at: clock.now))}"
     }
 
     /// Seconds until `grant` expires, from now.
     func secondsUntilExpiry(_ grant: DeviceGrant) -> Double {
-        max(0, grant.expiresAt.timeIntervalSince(server.clock.now))
+        max(0, grant.expiresAt.timeIntervalSince(clock.now))
     }
 
     private func object(_ text: String, keys: Set<String>) throws -> [String: String] {
@@ -67,11 +67,11 @@ struct PushSession: Sendable {
     /// A device's grant by device_code; an unknown one counts like a failed redemption.
     private func deviceGrant(_ text: String) async throws -> DeviceGrant {
         let code = try object(text, keys: ["device_code"])["device_code"]!
-        if let blocked = server.failedRedemptionBlock(address: address) {
+        if let blocked = hub.unknownCodes.retryAfter(address: address) {
             throw Refusal(code: .policyViolation, reason: "too many unknown device codes; try again in \(blocked) seconds")
         }
-        guard let grant = try await server.store.grant(deviceCodeHash: SecretToken.hash(code)) else {
-            server.recordFailedRedemption(address: address)
+        guard let grant = try await hub.grants.grant(deviceCodeHash: SecretToken.hash(code)) else {
+            hub.unknownCodes.recordFailure(address: address)
             throw Refusal(code: .policyViolation, reason: "unknown device_code")
         }
         return grant
@@ -81,14 +81,14 @@ struct PushSession: Sendable {
     /// charged to the same budgets as a lookup.
     private func approverGrant(_ text: String) async throws -> DeviceGrant {
         let fields = try object(text, keys: ["session", "user_code"])
-        let desk = ConsentDesk(server: server)
+        let desk = hub.desk
         let session = try await desk.session(bearer: fields["session"])
         return try await desk.pendingGrant(code: fields["user_code"]!, session: session)
     }
 
     /// The grant's outcome as the store has it now; nil while it is still pending.
     func currentOutcome(_ grant: DeviceGrant) async throws -> GrantOutcome? {
-        let current = try await server.store.grant(deviceCodeHash: grant.deviceCodeHash) ?? grant
-        return current.outcome(at: server.clock.now)
+        let current = try await hub.grants.grant(deviceCodeHash: grant.deviceCodeHash) ?? grant
+        return current.outcome(at: clock.now)
     }
 }

@@ -181,7 +181,7 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         state = .waiting(grant, announced: false)
         // Subscribe first, then read the truth, so no decision can slip between the two.
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        subscription = session.server.events.listen(grantID: id) { event in
+        subscription = session.hub.events.listen(grantID: id) { event in
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 handler.check(context: context, hint: event.outcome)
@@ -226,7 +226,7 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
         guard let outcome else { return }
         send(context: context, .text, text: PushSession.frame(outcome))
-        session.server.metrics.pushDelivered.increment()
+        session.hub.delivered.increment()
         refuse(context: context, .normalClosure, nil)
     }
 

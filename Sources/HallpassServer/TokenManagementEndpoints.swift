@@ -5,7 +5,13 @@ import Hummingbird
 
 /// Revocation (RFC 7009), introspection (RFC 7662) and userinfo (OIDC Core §5.3).
 struct TokenManagementEndpoints {
-    let server: AuthorizationServer
+    let authenticator: ClientAuthenticator
+    let tokens: any TokenStore
+    let users: any UserStore
+    let keys: KeyRing
+    let verifiedTokens: VerifiedTokenCache
+    let issuer: String
+    let clock: any WallClock
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/revoke") { request, context in try await self.revoke(request, context: context) }
@@ -22,11 +28,11 @@ struct TokenManagementEndpoints {
 
     func find(_ token: String, hint: String?) async throws -> Found? {
         let looksLikeJWT = token.split(separator: ".").count == 3
-        if hint != "access_token" || !looksLikeJWT, let record = try await server.store.refreshToken(hash: SecretToken.hash(token)) {
+        if hint != "access_token" || !looksLikeJWT, let record = try await tokens.refreshToken(hash: SecretToken.hash(token)) {
             return .refresh(record)
         }
         guard looksLikeJWT, let claims = await verifiedClaims(token),
-              claims.iss == server.issuer, let record = try await server.store.accessToken(jti: claims.jti)
+              claims.iss == issuer, let record = try await tokens.accessToken(jti: claims.jti)
         else { return nil }
         return .access(record, claims)
     }
@@ -34,10 +40,10 @@ struct TokenManagementEndpoints {
     /// The token's claims if its signature verifies: remembered for a minute
     /// (`VerifiedTokenCache`), so repeated introspections of one token skip Ed25519.
     private func verifiedClaims(_ token: String) async -> AccessTokenClaims? {
-        let now = server.clock.now
-        if let claims = server.verifiedTokens.claims(of: token, now: now) { return claims }
-        guard let claims = await server.keys.verify(token, as: AccessTokenClaims.self) else { return nil }
-        server.verifiedTokens.insert(token, claims: claims, now: now)
+        let now = clock.now
+        if let claims = verifiedTokens.claims(of: token, now: now) { return claims }
+        guard let claims = await keys.verify(token, as: AccessTokenClaims.self) else { return nil }
+        verifiedTokens.insert(token, claims: claims, now: now)
         return claims
     }
 
@@ -45,15 +51,15 @@ struct TokenManagementEndpoints {
     func revoke(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await server.clientAuthenticator.authenticate(request, form: form)
+        let client = try await authenticator.authenticate(request, form: form)
         let token = try form.require("token")
-        let now = server.clock.now
+        let now = clock.now
         switch try await find(token, hint: form["token_type_hint"]) {
         case .refresh(let record) where record.clientID == client.id:
             // RFC 7009 §2.1: revoking a refresh token also invalidates its access tokens.
-            try await server.store.revokeFamily(record.familyID, at: now)
+            try await tokens.revokeFamily(record.familyID, at: now)
         case .access(let record, _) where record.clientID == client.id:
-            try await server.store.revokeAccessToken(jti: record.jti, at: now)
+            try await tokens.revokeAccessToken(jti: record.jti, at: now)
         default:
             break
         }
@@ -65,28 +71,28 @@ struct TokenManagementEndpoints {
     func introspect(_ request: Request, context: HallpassRequestContext) async throws -> Response {
         var request = request
         let form = try await request.form(context: context)
-        let client = try await server.clientAuthenticator.authenticate(request, form: form)
+        let client = try await authenticator.authenticate(request, form: form)
         guard !client.isPublic, client.canIntrospect else {
             throw OAuthError(.invalidClient, "this client may not introspect tokens")
         }
         let token = try form.require("token")
-        let now = server.clock.now
+        let now = clock.now
         let inactive = JSONResponse.make(["active": JSON.bool(false)])
         switch try await find(token, hint: form["token_type_hint"]) {
         case .refresh(let r):
             guard r.usedAt == nil, r.revokedAt == nil, r.expiresAt > now,
-                  let family = try await server.store.family(id: r.familyID), family.revokedAt == nil,
-                  let user = try await server.store.user(id: r.userID), !user.disabled
+                  let family = try await tokens.family(id: r.familyID), family.revokedAt == nil,
+                  let user = try await users.user(id: r.userID), !user.disabled
             else { return inactive }
             return JSONResponse.make([
                 "active": true, "token_type": "refresh_token", "scope": .string(r.scopes.description),
                 "client_id": .string(r.clientID), "sub": .string(String(r.userID)), "username": .string(user.name),
                 "iat": .int(Int(r.issuedAt.timeIntervalSince1970)), "exp": .int(Int(r.expiresAt.timeIntervalSince1970)),
-                "iss": .string(server.issuer),
+                "iss": .string(issuer),
             ] as [String: JSON])
         case .access(let a, let claims):
             guard a.revokedAt == nil, a.expiresAt > now,
-                  let user = try await server.store.user(id: a.userID), !user.disabled
+                  let user = try await users.user(id: a.userID), !user.disabled
             else { return inactive }
             return JSONResponse.make([
                 "active": true, "token_type": "Bearer", "scope": .string(claims.scope), "client_id": .string(claims.client_id),
@@ -111,8 +117,8 @@ struct TokenManagementEndpoints {
             throw error
         }
         guard case .access(let record, let claims)? = try await find(token, hint: "access_token"),
-              record.revokedAt == nil, record.expiresAt > server.clock.now,
-              let user = try await server.store.user(id: record.userID), !user.disabled
+              record.revokedAt == nil, record.expiresAt > clock.now,
+              let user = try await users.user(id: record.userID), !user.disabled
         else { throw bearerError(.invalidToken, "the access token is invalid, expired or revoked") }
         let scopes = ScopeSet(claims.scope.split(separator: " ").map(String.init))
         guard scopes.contains("openid") else { throw bearerError(.insufficientScope, "the openid scope is required") }

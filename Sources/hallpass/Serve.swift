@@ -91,7 +91,7 @@ struct Serve: AsyncParsableCommand {
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
-                services.append(SSHFront(gate: ServerSSHGate(server: server), serverURL: configuration.localURL,
+                services.append(SSHFront(gate: server.sshLogins, serverURL: configuration.localURL,
                                          hostKey: hostKey, host: sshHost, port: sshPort,
                                          executable: try Self.ownExecutable(), logger: logger) { port in
                     writeOut("hallpass: ssh consent front on \(sshHost):\(port) · host key \(hostKey.fingerprint)")

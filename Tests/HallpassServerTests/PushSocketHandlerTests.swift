@@ -17,7 +17,7 @@ struct PushSocketHandlerTests {
 
     init() async throws {
         h = try await Harness()
-        hub = DevicePushHub(server: h.server)
+        hub = h.server.pushHub()
         let session = PushSession(hub: hub, address: "127.0.0.1", forDevice: true)
         try await channel.pipeline.addHandler(PushSocketHandler(session: session, limits: PushLimits()))
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_000))

@@ -25,42 +25,42 @@ import Testing
 
     @Test func aKeyLogsInOnlyItsOwnerUnderTheirOwnName() async throws {
         let h = try await harness()
-        let session = try #require(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "192.0.2.1"))
+        let session = try #require(try await h.server.sshLogins.keyLogin(name: "alice", key: aliceKey, source: "192.0.2.1"))
         #expect(session.userName == "alice" && session.token.hasPrefix("cs_"))
         #expect(try await h.store.session(tokenHash: SecretToken.hash(session.token)) != nil)
-        #expect(try await h.server.sshKeyLogin(name: "bob", key: aliceKey, source: "192.0.2.1") == nil)   // alice's key, bob's name
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: strangerKey, source: "192.0.2.1") == nil)
-        await h.server.endConsentSession(token: session.token)
+        #expect(try await h.server.sshLogins.keyLogin(name: "bob", key: aliceKey, source: "192.0.2.1") == nil)   // alice's key, bob's name
+        #expect(try await h.server.sshLogins.keyLogin(name: "alice", key: strangerKey, source: "192.0.2.1") == nil)
+        await h.server.sshLogins.endSession(token: session.token)
         #expect(try await h.store.session(tokenHash: SecretToken.hash(session.token)) == nil)
     }
 
     @Test func keyLoginsAreNeverStoppedByPasswordBudgets() async throws {
         let h = try await harness()
         for i in 0..<100 {    // the pair, the name and the address all spent
-            _ = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "198.51.100.\(i % 3)") }
+            _ = await refusal { _ = try await h.server.sshLogins.passwordLogin(name: "alice", password: "wrong", source: "198.51.100.\(i % 3)") }
         }
-        for _ in 0..<30 { #expect(try await h.server.sshKeyLogin(name: "alice", key: strangerKey, source: "198.51.100.0") == nil) }
-        #expect(try await h.server.sshKeyLogin(name: "alice", key: aliceKey, source: "198.51.100.0") != nil)
+        for _ in 0..<30 { #expect(try await h.server.sshLogins.keyLogin(name: "alice", key: strangerKey, source: "198.51.100.0") == nil) }
+        #expect(try await h.server.sshLogins.keyLogin(name: "alice", key: aliceKey, source: "198.51.100.0") != nil)
     }
 
     @Test func aStrangerFailingForAliceLocksOnlyTheirOwnAddress() async throws {
         let h = try await harness()
         var wrong = 0, refused = 0
         for _ in 0..<100 {
-            let error = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "203.0.113.66") }
+            let error = await refusal { _ = try await h.server.sshLogins.passwordLogin(name: "alice", password: "wrong", source: "203.0.113.66") }
             if error?.code == .accessDenied { wrong += 1 } else if error?.code == .tooManyAttempts { refused += 1 }
         }
         #expect(wrong == 5 && refused == 95)
-        let locked = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: Harness.alicePassword, source: "203.0.113.66") }
+        let locked = await refusal { _ = try await h.server.sshLogins.passwordLogin(name: "alice", password: Harness.alicePassword, source: "203.0.113.66") }
         #expect(locked?.code == .tooManyAttempts)
-        let session = try await h.server.sshPasswordLogin(name: "alice", password: Harness.alicePassword, source: "192.0.2.10")
+        let session = try await h.server.sshLogins.passwordLogin(name: "alice", password: Harness.alicePassword, source: "192.0.2.10")
         #expect(session.userName == "alice")
     }
 
     @Test func passwordFailuresOverSSHAndTheConsentAPIShareOneBudget() async throws {
         let h = try await Harness(trustedProxies: ClientAddressHTTPTests.loopbackProxy)
         for _ in 0..<3 {
-            _ = await refusal { _ = try await h.server.sshPasswordLogin(name: "alice", password: "wrong", source: "203.0.113.5") }
+            _ = await refusal { _ = try await h.server.sshLogins.passwordLogin(name: "alice", password: "wrong", source: "203.0.113.5") }
         }
         try await h.test(.live) { client in
             for expected in ["access_denied", "access_denied", "too_many_attempts"] {

@@ -3,11 +3,6 @@ import HallpassCore
 import HallpassStore
 import Hummingbird
 
-/// Counts an unknown `device_code` against its sender's address (`ConsentGuards`).
-protocol UnknownDeviceCodeCounter: Sendable {
-    func recordFailedRedemption(address: String)
-}
-
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4–3.5): the single
 /// authority that turns an approved device code into tokens, once.
 struct DeviceCodeTokenHandler: TokenGrantHandler {
@@ -26,7 +21,7 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
         guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require("device_code"))),
               grant.clientID == client.id, let grantID = grant.id
         else {
-            unknownCodes.recordFailedRedemption(address: request.peer)
+            unknownCodes.recordFailure(address: request.peer)
             throw OAuthError(.invalidGrant, "unknown device_code")
         }
 

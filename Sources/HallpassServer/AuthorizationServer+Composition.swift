@@ -1,0 +1,56 @@
+import Foundation
+import HallpassCore
+import HallpassStore
+
+/// Composition (ARCHITECTURE.md §2): each endpoint, grant handler and service is built here with
+/// only the narrow storage protocols and services it uses. Only `buildRouter`,
+/// `buildApplication` and the executable call these; nothing they build holds the server.
+extension AuthorizationServer {
+    var clientAuthenticator: ClientAuthenticator {
+        ClientAuthenticator(clients: store, cache: clients, verifiedSecrets: verifiedSecrets, clock: clock, checks: metrics.secretChecks)
+    }
+
+    var tokenMinter: TokenMinter {
+        TokenMinter(keys: keys, random: random, policy: policy, issuer: issuer)
+    }
+
+    /// The token endpoint's grants: a new grant is its handler here, one line.
+    var tokenGrants: TokenGrantRegistry {
+        TokenGrantRegistry([
+            DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: unknownCodes,
+                                   random: random, metrics: metrics),
+            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics),
+        ])
+    }
+
+    var consentDesk: ConsentDesk {
+        ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
+                    events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics)
+    }
+
+    /// The SSH front's logins, under the consent API's rules and budgets.
+    public var sshLogins: SSHLoginDesk { SSHLoginDesk(desk: consentDesk, keys: store) }
+
+    var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
+        DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,
+                                    issued: metrics.deviceAuthorizations)
+    }
+
+    var tokenManagementEndpoints: TokenManagementEndpoints {
+        TokenManagementEndpoints(authenticator: clientAuthenticator, tokens: store, users: store, keys: keys,
+                                 verifiedTokens: verifiedTokens, issuer: issuer, clock: clock)
+    }
+
+    func discoveryEndpoints(grantTypes: [String]) -> DiscoveryEndpoints {
+        DiscoveryEndpoints(urls: urls, keys: keys, scopes: store, clients: store, metrics: metrics,
+                           sshConsentURI: configuration.sshConsentURI, grantTypes: grantTypes)
+    }
+
+    /// The push channel's sockets (devices and approvers' screens).
+    public func pushHub(limits: PushLimits = PushLimits()) -> DevicePushHub {
+        DevicePushHub(grants: store, events: events, desk: consentDesk, unknownCodes: unknownCodes, clock: clock,
+                      basePath: urls.basePath, trustedProxies: configuration.trustedProxies,
+                      delivered: metrics.pushDelivered, limits: limits)
+    }
+
+}
