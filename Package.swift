@@ -67,8 +67,14 @@ let package = Package(
         ),
         .target(
             name: "HallpassStore",
+            dependencies: ["HallpassCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallpassSQLite",
             dependencies: [
                 "HallpassCore",
+                "HallpassStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
@@ -136,6 +142,7 @@ let package = Package(
             dependencies: [
                 "HallpassCore",
                 "HallpassStore",
+                "HallpassSQLite",
                 "HallpassPostgres",
                 "HallpassServer",
                 "HallpassSSH",
@@ -171,7 +178,7 @@ let package = Package(
         .testTarget(
             name: "HallpassStoreTests",
             dependencies: [
-                "HallpassCore", "HallpassStore", "HallpassPostgres",
+                "HallpassCore", "HallpassStore", "HallpassSQLite", "HallpassPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
@@ -182,6 +189,7 @@ let package = Package(
             dependencies: [
                 "HallpassCore",
                 "HallpassStore",
+                "HallpassSQLite",
                 "HallpassServer",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),

@@ -3,6 +3,7 @@ import HallpassCore
 import HallpassPostgres
 import HallpassServer
 import HallpassStore
+import HallpassSQLite
 
 extension StoreOptions {
     /// The configuration in effect for this command: defaults, file, environment, then `--db`.

@@ -16,7 +16,8 @@ import Testing
 
     /// What each module may not import: Core nothing of ours; the SSH front not the server (nor
     /// its HTTP framework); the TUI no NIO, Hummingbird or ncurses; the server no store
-    /// implementation's library; nothing the executable.
+    /// implementation's library; the store protocols no database library, and each store not the
+    /// other's; nothing the executable.
     static func forbidden(for module: String, ours: Set<String>) -> (String) -> Bool {
         switch module {
         case "HallpassCore": return { ours.contains($0) }
@@ -24,6 +25,10 @@ import Testing
         case "HallpassTUI": return { $0.hasPrefix("NIO") || $0.hasPrefix("Hummingbird") || $0 == "CNCurses" || $0 == "hallpass" }
         // The server sees store protocols only; which store runs is the executable's choice.
         case "HallpassServer": return { $0 == "HallpassPostgres" || $0 == "PostgresNIO" || $0.hasPrefix("GRDB") || $0 == "hallpass" }
+        // The store protocols and models link no database library; each store links only its own.
+        case "HallpassStore": return { ours.contains($0) && $0 != "HallpassCore" || $0.hasPrefix("GRDB") || $0.hasPrefix("Postgres") }
+        case "HallpassPostgres": return { $0 == "HallpassSQLite" || $0 == "HallpassServer" || $0.hasPrefix("GRDB") || $0 == "hallpass" }
+        case "HallpassSQLite": return { $0 == "HallpassPostgres" || $0 == "HallpassServer" || $0.hasPrefix("Postgres") || $0 == "hallpass" }
         default: return { $0 == "hallpass" }
         }
     }
@@ -73,7 +78,7 @@ import Testing
                 #expect(!isForbidden(dependency), "Package.swift: \(name) may not depend on \(dependency)")
             }
         }
-        for module in ["HallpassCore", "HallpassSSH", "HallpassTUI", "HallpassServer"] {
+        for module in ["HallpassCore", "HallpassSSH", "HallpassTUI", "HallpassServer", "HallpassStore", "HallpassSQLite", "HallpassPostgres"] {
             #expect(seen[module] != nil, "Package.swift: no dependency list found for \(module)")
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import HallpassCore
 import HallpassServer
 import HallpassStore
+import HallpassSQLite
 import Hummingbird
 import HummingbirdTesting
 import NIOCore

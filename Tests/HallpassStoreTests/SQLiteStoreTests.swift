@@ -1,6 +1,7 @@
 import Foundation
 import HallpassCore
 import HallpassStore
+import HallpassSQLite
 import Testing
 
 /// A throwaway database file per test.

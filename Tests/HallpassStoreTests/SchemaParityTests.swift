@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 @testable import HallpassPostgres
 @testable import HallpassStore
+@testable import HallpassSQLite
 import PostgresNIO
 import Testing
 

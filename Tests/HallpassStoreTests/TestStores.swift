@@ -2,6 +2,7 @@ import Foundation
 import HallpassCore
 import HallpassPostgres
 import HallpassStore
+import HallpassSQLite
 import Testing
 
 /// The stores the conformance suite runs against.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HallpassCore
+import HallpassStore
 
 extension SQLiteStore: ClientStore {
     /// Every token request looks its client up: a point read through `HotReader`.

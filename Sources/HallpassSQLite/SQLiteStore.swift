@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HallpassCore
+import HallpassStore
 
 /// The default store: one SQLite file in WAL mode with `synchronous=FULL` (ARCHITECTURE.md §5), shared
 /// safely by a running server and the admin commands (busy timeout, `BEGIN IMMEDIATE` for every
@@ -170,25 +171,12 @@ public final class SQLiteStore: Sendable {
     }
 }
 
-/// Times are stored as Unix seconds (REAL in SQLite, DOUBLE PRECISION in PostgreSQL).
-extension Date {
-    public var unix: Double { timeIntervalSince1970 }
-    public init(unix: Double) { self.init(timeIntervalSince1970: unix) }
-}
-
 extension Row {
     func date(_ column: String) -> Date? {
         (self[column] as Double?).map(Date.init(unix:))
     }
     func scopes(_ column: String) -> ScopeSet {
         ScopeSet(words: self[column] as String?)
-    }
-}
-
-extension ScopeSet {
-    /// A stored scope string (written by us, so already valid).
-    public init(words: String?) {
-        self.init((words ?? "").split(separator: " ").map(String.init))
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HallpassCore
+import HallpassStore
 
 extension SQLiteStore: GrantStore {
     public func insertGrant(_ grant: DeviceGrant) async throws -> GrantInsertion {

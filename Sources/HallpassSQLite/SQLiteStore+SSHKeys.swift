@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import HallpassStore
 
 extension SQLiteStore: SSHKeyStore {
     public func addSSHKey(_ key: SSHKeyRecord) async throws -> Bool {

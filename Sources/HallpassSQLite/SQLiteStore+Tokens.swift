@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import HallpassCore
+import HallpassStore
 
 extension SQLiteStore: TokenStore {
     /// `grant_id` is unique (as on PostgreSQL): one family per grant, whatever happens above.

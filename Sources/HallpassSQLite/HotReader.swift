@@ -2,6 +2,7 @@ import Foundation
 import GRDBSQLite
 import HallpassCore
 import Synchronization
+import HallpassStore
 
 /// Point reads on the polling hot path, straight through SQLite's C API.
 ///
