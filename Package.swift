@@ -113,7 +113,10 @@ let package = Package(
         ),
         .target(
             name: "HallpassTUI",
-            dependencies: ["HallpassCore"],
+            dependencies: [
+                "HallpassCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
