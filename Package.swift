@@ -119,7 +119,10 @@ let package = Package(
         ),
         .target(
             name: "HallpassTUI",
-            dependencies: ["HallpassCore"],
+            dependencies: [
+                "HallpassCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -9,8 +9,13 @@
 #ifndef NCURSES_WIDECHAR
 #define NCURSES_WIDECHAR 1
 #endif
+#include <errno.h>
 #include <locale.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
 
@@ -84,7 +89,8 @@ static inline void hp_wipe(void) {
     clearok(curscr, TRUE);
 }
 
-/// Waits up to `ms` for input. Returns 0 for a character, 1 for a key code, -1 for nothing.
+/// Waits up to `ms` for input (0: only what is already there). Returns 0 for a character, 1
+/// for a key code, -1 for nothing.
 static inline int hp_get(int ms, unsigned int *out) {
     wint_t ch = 0;
     timeout(ms);
@@ -93,6 +99,62 @@ static inline int hp_get(int ms, unsigned int *out) {
     if (r == OK) return 0;
     if (r == KEY_CODE_YES) return 1;
     return -1;
+}
+
+/// The write end of the backend's wake pipe, for the SIGWINCH handler (-1 when not watching),
+/// and the handler it replaced. Function-local statics: this header has no .c file of its own.
+static inline volatile sig_atomic_t *hp_resize_wake_fd(void) { static volatile sig_atomic_t fd = -1; return &fd; }
+static inline struct sigaction *hp_previous_winch(void) { static struct sigaction previous; return &previous; }
+
+/// Chains the handler ncurses installed (which marks the screen resized, so the next get_wch
+/// returns KEY_RESIZE) and wakes `hp_wait`, whichever thread the signal was delivered to.
+/// Only async-signal-safe calls: the previous handler's own, and write(2).
+static void hp_on_winch(int signal_number, siginfo_t *info, void *context) {
+    int saved = errno;
+    struct sigaction *previous = hp_previous_winch();
+    if (previous->sa_flags & SA_SIGINFO) {
+        if (previous->sa_sigaction) previous->sa_sigaction(signal_number, info, context);
+    } else if (previous->sa_handler != SIG_DFL && previous->sa_handler != SIG_IGN) {
+        previous->sa_handler(signal_number);
+    }
+    int fd = (int)*hp_resize_wake_fd();
+    if (fd >= 0) {
+        char byte = 'r';
+        ssize_t written = write(fd, &byte, 1);
+        (void)written;
+    }
+    errno = saved;
+}
+
+/// Call after hp_start (ncurses installs its SIGWINCH handler there).
+static inline int hp_watch_resize(int wake_fd) {
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = hp_on_winch;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = SA_SIGINFO | SA_RESTART;
+    *hp_resize_wake_fd() = wake_fd;
+    return sigaction(SIGWINCH, &action, hp_previous_winch());
+}
+
+static inline void hp_unwatch_resize(void) {
+    sigaction(SIGWINCH, hp_previous_winch(), NULL);
+    *hp_resize_wake_fd() = -1;
+}
+
+/// Blocks, with no timeout, until the terminal has input (when `watch_input`), `wake_fd` is
+/// readable, or a signal arrives. Returns bits: 1 input ready, 2 woken, 4 the terminal hung up.
+static inline int hp_wait(int wake_fd, int watch_input) {
+    struct pollfd fds[2];
+    fds[0].fd = watch_input ? STDIN_FILENO : -1;
+    fds[0].events = POLLIN;
+    fds[0].revents = 0;
+    fds[1].fd = wake_fd;
+    fds[1].events = POLLIN;
+    fds[1].revents = 0;
+    if (poll(fds, 2, -1) <= 0) return 0;
+    return ((fds[0].revents & POLLIN) ? 1 : 0) | ((fds[1].revents & POLLIN) ? 2 : 0)
+        | ((fds[0].revents & (POLLHUP | POLLERR | POLLNVAL)) ? 4 : 0);
 }
 
 static inline int hp_key_f(int n) { return KEY_F(n); }

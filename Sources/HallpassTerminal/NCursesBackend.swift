@@ -1,133 +1,180 @@
 import CNCurses
 import Foundation
 import HallpassTUI
+import Synchronization
 
 /// The ncurses backend: paints a `CellBuffer` cell by cell at absolute positions (so no width
 /// disagreement can shift later text), reads keys and reports resizes. ncurses keeps global
-/// state, so there is one backend per process (ARCHITECTURE.md §1).
-public final class NCursesBackend: TerminalBackend {
-    private var pairs: [PairKey: Int32] = [:]
-    private let colours: Bool
-    private let colourCount: Int
-    private var stopped = false
+/// state and is not thread-safe, so there is one backend per process (ARCHITECTURE.md §1) and
+/// every ncurses call happens on its own terminal thread. That thread sleeps in poll(2), with
+/// no timeout, until a key arrives, the window changes size (SIGWINCH writes to a wake pipe) or
+/// the program queues a paint; it hands keys to the program as they come.
+public final class NCursesBackend: TerminalBackend, @unchecked Sendable {
+    enum Command {
+        case draw(CellBuffer, Theme)
+        case wipe
+    }
 
-    private struct PairKey: Hashable {
+    struct Shared {
+        var commands: [Command] = []
+        var deliver: (@Sendable (TerminalEvent) -> Void)?
+        var size = (width: 80, height: 24)
+        var stopping = false
+        var exited = false
+        var stopWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    let shared = Mutex(Shared())
+    /// The wake pipe: the program (and the SIGWINCH handler) write a byte, the thread wakes.
+    private let wakeRead: Int32
+    private let wakeWrite: Int32
+    // Touched only on the terminal thread.
+    var pairs: [PairKey: Int32] = [:]
+    var colours = false
+    var colourCount = 0
+
+    struct PairKey: Hashable {
         var foreground: Int32
         var background: Int32
     }
 
-    /// Starts ncurses; throws when there is no usable terminal.
-    public init() throws {
-        hp_setlocale()
-        guard hp_start() == 0 else { throw TerminalError("cannot start the terminal (is TERM set?)") }
-        colours = hp_has_colors() != 0
-        colourCount = Int(hp_colors())
+    private init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { throw TerminalError("cannot make the terminal's wake pipe") }
+        for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
+        (wakeRead, wakeWrite) = (fds[0], fds[1])
     }
 
-    deinit { stop() }
-
-    /// Restores the terminal. Safe to call twice.
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
-        hp_stop()
+    // Closed only here: a late `wake` then writes into a pipe nobody reads, never into a
+    // descriptor number reused by something else.
+    deinit {
+        close(wakeRead)
+        close(wakeWrite)
     }
 
-    public var size: (width: Int, height: Int) { (Int(hp_width()), Int(hp_height())) }
+    /// Starts ncurses on its own thread; throws when there is no usable terminal.
+    public static func start() async throws -> NCursesBackend {
+        let backend = try NCursesBackend()
+        let failure: String? = await withCheckedContinuation { started in
+            let thread = Thread { backend.serve(started) }
+            thread.name = "hallpass-terminal"
+            thread.start()
+        }
+        if let failure { throw TerminalError(failure) }
+        return backend
+    }
+
+    /// Restores the terminal and ends the thread; returns once it has. Safe to call twice.
+    public func stop() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let exited = shared.withLock { shared in
+                if !shared.exited {
+                    shared.stopping = true
+                    shared.stopWaiters.append(continuation)
+                }
+                return shared.exited
+            }
+            if exited { continuation.resume() } else { wake() }
+        }
+    }
+
+    public var size: (width: Int, height: Int) { shared.withLock { $0.size } }
 
     public func draw(_ buffer: CellBuffer, theme: Theme) {
-        let monochrome = theme.monochrome || !colours
-        var styles: [Role: (attrs: UInt32, pair: Int32)] = [:]
-        for role in Role.allCases { styles[role] = attributes(theme.style(role), monochrome: monochrome) }
-        var text: [wchar_t] = []
-        for y in 0..<buffer.height {
-            for x in 0..<buffer.width {
-                let cell = buffer[x, y]
-                guard cell.width > 0 else { continue }
-                text.removeAll(keepingCapacity: true)
-                for scalar in cell.character.unicodeScalars { text.append(wchar_t(bitPattern: scalar.value)) }
-                text.append(0)
-                let style = styles[cell.role]!
-                _ = hp_put(Int32(y), Int32(x), text, style.attrs, style.pair)
-            }
+        shared.withLock { shared in
+            // Only the newest frame matters: an older one not yet painted is dropped.
+            if case .draw = shared.commands.last { shared.commands.removeLast() }
+            shared.commands.append(.draw(buffer, theme))
         }
-        hp_refresh()
+        wake()
     }
 
-    public func nextEvent(waitingAtMost milliseconds: Int) -> TerminalEvent? {
+    public func wipe() {
+        shared.withLock { $0.commands.append(.wipe) }
+        wake()
+    }
+
+    public func startReading(_ deliver: @escaping @Sendable (TerminalEvent) -> Void) {
+        shared.withLock { $0.deliver = deliver }
+        wake()
+    }
+
+    private func wake() {
+        var byte: UInt8 = 1
+        _ = write(wakeWrite, &byte, 1)  // a full pipe already means "wake up"
+    }
+
+    /// The terminal thread: start ncurses, then paint, read and sleep until told to stop.
+    private func serve(_ started: CheckedContinuation<String?, Never>) {
+        hp_setlocale()
+        guard hp_start() == 0 else {
+            shared.withLock { $0.exited = true }
+            started.resume(returning: "cannot start the terminal (is TERM set?)")
+            return
+        }
+        colours = hp_has_colors() != 0
+        colourCount = Int(hp_colors())
+        shared.withLock { $0.size = (Int(hp_width()), Int(hp_height())) }
+        _ = hp_watch_resize(wakeWrite)
+        started.resume(returning: nil)
+        var inputOpen = true
+        var hungUp = false
+        while true {
+            let (commands, stopping, deliver) = shared.withLock { shared in
+                defer { shared.commands.removeAll() }
+                return (shared.commands, shared.stopping, shared.deliver)
+            }
+            for command in commands {
+                switch command {
+                case .draw(let buffer, let theme): paint(buffer, theme: theme)
+                case .wipe: hp_wipe()
+                }
+            }
+            if stopping { break }
+            if let deliver, inputOpen {
+                var readSomething = false
+                while let event = readEvent() {
+                    readSomething = true
+                    deliver(event)
+                }
+                // A terminal that hung up stays readable forever: stop watching it rather
+                // than spin (the hang-up's SIGHUP ends the process).
+                if hungUp, !readSomething { inputOpen = false }
+            }
+            let ready = hp_wait(wakeRead, deliver != nil && inputOpen ? 1 : 0)
+            if ready & 2 != 0 { drainWakePipe() }
+            hungUp = ready & 4 != 0
+        }
+        hp_unwatch_resize()
+        hp_stop()
+        let waiters = shared.withLock { shared in
+            shared.exited = true
+            return shared.stopWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The next key or resize ncurses already has, without waiting.
+    private func readEvent() -> TerminalEvent? {
         var code: UInt32 = 0
-        switch hp_get(Int32(milliseconds), &code) {
+        switch hp_get(0, &code) {
         case 0: return .key(Self.key(character: code))
         case 1:
             let key = Int32(bitPattern: code)
-            if key == hp_key_resize() { return .resize(width: Int(hp_width()), height: Int(hp_height())) }
-            return Self.key(code: key).map(TerminalEvent.key)
+            if key == hp_key_resize() {
+                let size = (width: Int(hp_width()), height: Int(hp_height()))
+                shared.withLock { $0.size = size }
+                return .resize(width: size.width, height: size.height)
+            }
+            // A key code the TUI has no name for: read on.
+            return Self.key(code: key).map(TerminalEvent.key) ?? readEvent()
         default: return nil
         }
     }
 
-    public func wipe() { hp_wipe() }
-
-    static func key(character code: UInt32) -> Key {
-        switch code {
-        case 13, 10: return .enter
-        case 27: return .escape
-        case 127, 8: return .backspace
-        case 9: return .tab
-        case 1...26: return .control(Character(Unicode.Scalar(code + 96)!))
-        case 0, 28...31: return .control(Character(Unicode.Scalar(code + 64)!))
-        default:
-            guard let scalar = Unicode.Scalar(code) else { return .character("\u{FFFD}") }
-            return .character(Character(scalar))
-        }
-    }
-
-    static func key(code: Int32) -> Key? {
-        switch code {
-        case hp_key_up(): .up
-        case hp_key_down(): .down
-        case hp_key_left(): .left
-        case hp_key_right(): .right
-        case hp_key_home(): .home
-        case hp_key_end(): .end
-        case hp_key_backspace(): .backspace
-        case hp_key_dc(): .delete
-        case hp_key_btab(): .backTab
-        case hp_key_enter(): .enter
-        case hp_key_f(1)...hp_key_f(12): .function(Int(code - hp_key_f(0)))
-        default: nil
-        }
-    }
-
-    private func attributes(_ style: RoleStyle, monochrome: Bool) -> (attrs: UInt32, pair: Int32) {
-        func bits(_ a: Attributes) -> UInt32 {
-            var v: UInt32 = 0
-            if a.contains(.bold) { v |= hp_attr_bold() }
-            if a.contains(.underline) { v |= hp_attr_underline() }
-            if a.contains(.reverse) { v |= hp_attr_reverse() }
-            if a.contains(.dim) { v |= hp_attr_dim() }
-            return v
-        }
-        if monochrome { return (bits(style.monochrome), 0) }
-        let key = PairKey(foreground: colour(style.foreground), background: colour(style.background))
-        if key.foreground == -1, key.background == -1 { return (bits(style.attributes), 0) }
-        if let pair = pairs[key] { return (bits(style.attributes), pair) }
-        let pair = Int32(pairs.count + 1)
-        guard pair < hp_color_pairs() else { return (bits(style.monochrome), 0) }
-        _ = hp_init_pair(pair, key.foreground, key.background)
-        pairs[key] = pair
-        return (bits(style.attributes), pair)
-    }
-
-    /// A colour the terminal has: indexed colours beyond its range fall back to the basic eight.
-    private func colour(_ c: Colour) -> Int32 {
-        switch c {
-        case .terminalDefault: return -1
-        case .indexed(let n):
-            if n < colourCount { return Int32(n) }
-            if n < 16 { return Int32(n % 8) }
-            return -1
-        }
+    private func drainWakePipe() {
+        var bytes = [UInt8](repeating: 0, count: 64)
+        while read(wakeRead, &bytes, bytes.count) > 0 {}
     }
 }
 

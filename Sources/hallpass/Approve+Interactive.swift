@@ -69,21 +69,15 @@ extension Approve {
         let state = ConsentState(now: Date(), serverName: server, kiosk: kiosk, idleTimeout: TimeInterval(idleTimeout),
                                  user: user, code: code,
                                  session: handedOver.map { ConsentLogin(session: $0, user: user ?? "") })
-        let failure: String? = await withCheckedContinuation { continuation in
-            // ncurses wants one thread of its own; effects run as tasks beside it.
-            let thread = Thread {
-                do {
-                    let backend = try NCursesBackend()
-                    let program = ConsentProgram(state: state, service: service, backend: backend, theme: chosenTheme, strings: strings)
-                    program.run()
-                    backend.stop()
-                    continuation.resume(returning: nil)
-                } catch {
-                    continuation.resume(returning: "\(error)")
-                }
-            }
-            thread.stackSize = 8 << 20
-            thread.start()
+        // ncurses runs on the backend's own thread; the program awaits its keys beside the
+        // service calls and the clock (ARCHITECTURE.md §3b).
+        var failure: String?
+        do {
+            let backend = try await NCursesBackend.start()
+            await ConsentProgram(state: state, service: service, backend: backend, theme: chosenTheme, strings: strings).run()
+            await backend.stop()
+        } catch {
+            failure = "\(error)"
         }
         if let warning { FileHandle.standardError.write(Data("hallpass: \(warning)\n".utf8)) }
         if let failure { throw CLIError(failure) }

@@ -88,6 +88,7 @@ import Testing
         #expect(Self.forbidden(for: "HallpassSSH", ours: ours)("HallpassServer"))
         #expect(Self.forbidden(for: "HallpassTUI", ours: ours)("NIOCore"))
         #expect(Self.forbidden(for: "HallpassTUI", ours: ours)("CNCurses"))
+        #expect(!Self.forbidden(for: "HallpassTUI", ours: ours)("TOMLKit"))  // themes are TOML
         #expect(Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("HallpassStore"))
         #expect(!Self.forbidden(for: "HallpassCore", ours: ours.subtracting(["HallpassCore"]))("Crypto"))
         #expect(Self.forbidden(for: "HallpassServer", ours: ours)("HallpassPostgres"))

@@ -30,40 +30,56 @@ final class FakeConsentService: ConsentService, @unchecked Sendable {
     func logout(session: String) async {
         calls.withLock { $0.append("logout \(session)") }
     }
-    func watch(code: String, session: String) async -> GrantOutcome? {
+    /// What `watch` waits for; by default, nothing within the test.
+    var watchAnswer: @Sendable () async -> GrantOutcome? = {
         try? await Task.sleep(for: .seconds(3600))
         return nil
     }
+    func watch(code: String, session: String) async -> GrantOutcome? {
+        await watchAnswer()
+    }
 }
 
-/// A terminal that replays scripted keys (waiting for the screen to show `until` text first)
-/// and keeps every frame.
+/// A terminal that replays scripted keys, one after each frame, each once the screen shows its
+/// `until` text; it keeps every frame.
 final class ScriptedBackend: TerminalBackend {
     var steps: [(until: String?, key: Key)]
     var frames: [CellBuffer] = []
     var wipes = 0
     var size: (width: Int, height: Int) = (80, 24)
+    private(set) var deliver: (@Sendable (TerminalEvent) -> Void)?
 
     init(_ steps: [(until: String?, key: Key)]) { self.steps = steps }
 
-    func draw(_ buffer: CellBuffer, theme: Theme) { frames.append(buffer) }
+    func startReading(_ deliver: @escaping @Sendable (TerminalEvent) -> Void) { self.deliver = deliver }
     func wipe() { wipes += 1 }
 
-    func nextEvent(waitingAtMost milliseconds: Int) -> TerminalEvent? {
-        guard let step = steps.first else { return nil }
-        if let until = step.until, !(frames.last?.lines.joined(separator: "\n").contains(until) ?? false) {
-            usleep(2_000)
-            return nil
-        }
+    func draw(_ buffer: CellBuffer, theme: Theme) {
+        frames.append(buffer)
+        guard let deliver, let step = steps.first else { return }
+        if let until = step.until, !buffer.lines.joined(separator: "\n").contains(until) { return }
         steps.removeFirst()
-        return .key(step.key)
+        deliver(.key(step.key))
     }
+}
+
+/// A terminal whose keys the test sends while the program runs; it keeps every frame.
+final class LiveBackend: TerminalBackend, Sendable {
+    private let state = Mutex<(frames: [CellBuffer], deliver: (@Sendable (TerminalEvent) -> Void)?)>(([], nil))
+    var size: (width: Int, height: Int) { (80, 24) }
+    var frames: [CellBuffer] { state.withLock { $0.frames } }
+    var deliver: (@Sendable (TerminalEvent) -> Void)? { state.withLock { $0.deliver } }
+    var lastScreen: String { frames.last?.lines.joined(separator: "\n") ?? "" }
+
+    func startReading(_ deliver: @escaping @Sendable (TerminalEvent) -> Void) { state.withLock { $0.deliver = deliver } }
+    func draw(_ buffer: CellBuffer, theme: Theme) { state.withLock { $0.frames.append(buffer) } }
+    func wipe() {}
 }
 
 @Suite struct ProgramTests {
     static func keys(_ text: String) -> [(until: String?, key: Key)] { text.map { (nil, .character($0)) } }
 
-    @Test func aScriptedSessionApprovesASubsetThroughTheService() {
+    @Test func aScriptedSessionApprovesASubsetThroughTheService() async {
         let service = FakeConsentService()
         var steps: [(until: String?, key: Key)] = Self.keys("alice")
         steps += [(nil, .tab)] + Self.keys("pw") + [(nil, .enter)]
@@ -72,10 +88,51 @@ final class ScriptedBackend: TerminalBackend {
         steps += [(until: "Approved", .escape), (until: "Enter the code", .escape), (until: "Log in", .escape)]
         let backend = ScriptedBackend(steps)
         let program = ConsentProgram(state: Fixture.state(), service: service, backend: backend, theme: .builtIn, strings: .english)
-        program.run()
+        await program.run()
         #expect(service.calls.withLock { $0 } == ["login alice", "lookup BCDFGHJK", "approve BCDF-GHJK openid profile read", "logout cs_1"])
         #expect(backend.frames.count > 20)
+        #expect(backend.steps.isEmpty)
     }
+
+    /// The loop waits on its stream: a tick that changes nothing paints nothing, push news
+    /// about the request on screen shows at once, a resize repaints at the new size.
+    @Test func theProgramDrawsWhenSomethingHappensAndOnlyThen() async throws {
+        let service = FakeConsentService()
+        let news = AsyncStream.makeStream(of: GrantOutcome.self)
+        service.watchAnswer = { await news.stream.first { _ in true } }
+        let backend = LiveBackend()
+        let ticks = Mutex(0)
+        let program = ConsentProgram(state: Fixture.loggedIn(), service: service, backend: backend, theme: .builtIn,
+                                     strings: .english, now: { ticks.withLock { $0 += 1 }; return Fixture.t0 },
+                                     tickInterval: .milliseconds(5))
+        let running = Task { await program.run() }
+        try await Self.until { backend.deliver != nil }
+        for c in "bcdfghjk" { backend.deliver?(.key(.character(c))) }
+        backend.deliver?(.key(.enter))
+        try await Self.until { backend.lastScreen.contains("You are authorizing") }
+        let frames = backend.frames.count
+        let seen = ticks.withLock { $0 }
+        try await Self.until { ticks.withLock { $0 } >= seen + 20 }
+        #expect(backend.frames.count == frames, "ticks that change nothing must not repaint")
+        news.continuation.yield(.approved)
+        try await Self.until { backend.lastScreen.contains("Decided elsewhere") }
+        backend.deliver?(.resize(width: 40, height: 12))
+        try await Self.until { backend.frames.last?.width == 40 }
+        #expect(backend.frames.last?.height == 12)
+        backend.deliver?(.key(.control("c")))
+        await running.value
+        #expect(service.calls.withLock { $0 } == ["lookup BCDFGHJK", "logout cs_test"])
+    }
+
+    /// Waits (up to 5 s) for `condition`, which the program's tasks make true.
+    static func until(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while !condition() {
+            guard ContinuousClock.now < deadline else { throw TimedOut() }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+    struct TimedOut: Error {}
 
     @Test func plainModeAsksLineByLineAndDeniesByDefault() async {
         let service = FakeConsentService()

@@ -1,0 +1,68 @@
+import Foundation
+
+/// How `ConsentProgram` performs the effects `update` returns: terminal effects at once, service
+/// calls and the push watch as tasks that yield their outcome into the program's stream.
+extension ConsentProgram {
+    func perform(_ effects: [ConsentEffect]) {
+        for effect in effects {
+            switch effect {
+            case .quit: state.finished = true
+            case .wipeScreen: backend.wipe()
+            case .unwatch:
+                watchTask?.cancel()
+                watchTask = nil
+            case .watch(let code, let session):
+                watchTask?.cancel()
+                watchTask = follow(code: code, session: session)
+            default: launch(effect)
+            }
+        }
+    }
+
+    private func launch(_ effect: ConsentEffect) {
+        let service = self.service
+        let feed = self.feed
+        inFlight += 1
+        Task {
+            let message = await ConsentProgram.answer(effect, service: service)
+            feed.yield(.effectFinished(message))
+        }
+    }
+
+    /// Follows one request by push until news arrives, reconnecting after a dropped watch
+    /// (250 ms, doubling to 4 s).
+    private func follow(code: String, session: String) -> Task<Void, Never> {
+        let service = self.service
+        let feed = self.feed
+        return Task {
+            var pause: UInt64 = 250
+            while !Task.isCancelled {
+                if let update = await service.watch(code: code, session: session) {
+                    if !Task.isCancelled { feed.yield(.message(.requestUpdated(code: code, update))) }
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(pause))
+                pause = min(pause * 2, 4_000)
+            }
+        }
+    }
+
+    /// Performs one service effect and turns the outcome into the message `update` expects.
+    static func answer(_ effect: ConsentEffect, service: any ConsentService) async -> ConsentMessage? {
+        switch effect {
+        case .login(let user, let password):
+            do { return .loggedIn(try await service.login(user: user, password: password)) } catch { return .loginFailed(error) }
+        case .lookup(let code, let session):
+            do { return .lookedUp(try await service.lookup(code: code, session: session)) } catch { return .lookupFailed(error) }
+        case .approve(let code, let scopes, let session):
+            do { return .decided(try await service.approve(code: code, scopes: scopes, session: session)) } catch { return .decisionFailed(error) }
+        case .deny(let code, let session):
+            do { return .decided(try await service.deny(code: code, session: session)) } catch { return .decisionFailed(error) }
+        case .logout(let session):
+            await service.logout(session: session)
+            return nil
+        case .wipeScreen, .quit, .watch, .unwatch:
+            return nil
+        }
+    }
+}

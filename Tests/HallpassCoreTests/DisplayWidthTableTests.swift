@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import HallpassCore
+
+/// The generated width table (`DisplayWidth+Table.swift`) against the committed Unicode data
+/// file it comes from (`scripts/unicode/EastAsianWidth.txt`), read here independently of the
+/// generator: every code point, listed or defaulted, must be wide exactly when its
+/// East_Asian_Width is W or F (UAX #11).
+@Suite struct DisplayWidthTableTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let dataFile = root.appendingPathComponent("scripts/unicode/EastAsianWidth.txt")
+
+    /// The data file's version line, `# EastAsianWidth-15.0.0.txt`.
+    static func version(of text: String) -> String? {
+        guard let first = text.split(separator: "\n").first, first.hasPrefix("# EastAsianWidth-"), first.hasSuffix(".txt") else { return nil }
+        return String(first.dropFirst("# EastAsianWidth-".count).dropLast(".txt".count))
+    }
+
+    /// Wide or not for every code point 0...0x10FFFF, as the data file says. Unlisted code points
+    /// take the defaults the header gives: `# @missing: X..Y; W` lines (Unicode 15.1 on), or
+    /// the `U+X..U+Y` blocks listed under `default to "W"` in the prose (15.0 and earlier).
+    static func expectedWide(_ text: String) throws -> [Bool] {
+        var wide = [Bool](repeating: false, count: 0x110000)
+        var listed = [Bool](repeating: false, count: 0x110000)
+        var defaults: [(ClosedRange<Int>, Bool)] = []
+        var header = true
+        var proseIsWide = false
+        func range(_ text: Substring) -> ClosedRange<Int>? {
+            let bounds = text.split(separator: ".", omittingEmptySubsequences: true)
+                .map { Int($0.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "U+", with: ""), radix: 16) }
+            guard bounds.count == 1 || bounds.count == 2, let low = bounds.first!, let high = bounds.last! else { return nil }
+            return low...high
+        }
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("#") {
+                if line.contains("@missing:"), let semicolon = line.firstIndex(of: ";"),
+                   let r = range(line[line.index(line.firstIndex(of: ":")!, offsetBy: 1)..<semicolon]) {
+                    let value = line[line.index(after: semicolon)...].trimmingCharacters(in: .whitespaces)
+                    defaults.append((r, value == "W" || value == "F"))
+                } else if header, line.contains("default to") {
+                    proseIsWide = line.contains("default to \"W\"") || line.contains("default to \"F\"")
+                } else if header, proseIsWide, let start = line.range(of: "U+")?.lowerBound, let r = range(line[start...]) {
+                    defaults.append((r, true))
+                }
+                continue
+            }
+            header = false
+            let fields = line.split(separator: "#")[0].split(separator: ";")
+            guard fields.count == 2, let r = range(fields[0]) else { throw DataFileError(line: String(line)) }
+            let value = fields[1].trimmingCharacters(in: .whitespaces)
+            for code in r {
+                listed[code] = true
+                wide[code] = value == "W" || value == "F"
+            }
+        }
+        for (r, isWide) in defaults where isWide {
+            for code in r where !listed[code] { wide[code] = true }
+        }
+        return wide
+    }
+
+    struct DataFileError: Error { var line: String }
+
+    @Test func everyCodePointIsWideExactlyWhenTheDataFileSaysWOrF() throws {
+        let text = try String(contentsOf: Self.dataFile, encoding: .utf8)
+        let expected = try Self.expectedWide(text)
+        #expect(expected.filter { $0 }.count > 100_000, "the data file parsed to too few wide code points")
+        var wrong: [String] = []
+        for code in 0..<expected.count where DisplayWidth.isWide(UInt32(code)) != expected[code] {
+            wrong.append(String(code, radix: 16, uppercase: true))
+        }
+        #expect(wrong.isEmpty, "\(wrong.count) code points differ from EastAsianWidth.txt, first: \(wrong.prefix(10))")
+        // The ranges are what the lookup assumes: sorted, disjoint and merged.
+        for (a, b) in zip(DisplayWidth.wideRanges, DisplayWidth.wideRanges.dropFirst()) {
+            #expect(a.upperBound + 1 < b.lowerBound, "\(a) and \(b) overlap, touch or are out of order")
+        }
+    }
+
+    @Test func theTableStatesTheDataFilesVersion() throws {
+        let text = try String(contentsOf: Self.dataFile, encoding: .utf8)
+        #expect(Self.version(of: text) == DisplayWidth.unicodeVersion)
+        let generated = try String(contentsOf: Self.root.appendingPathComponent("Sources/HallpassCore/DisplayWidth+Table.swift"), encoding: .utf8)
+        #expect(generated.hasPrefix("// Unicode \(DisplayWidth.unicodeVersion) East_Asian_Width"))
+        #expect(generated.contains("Generated by scripts/generate-display-width.py"))
+    }
+
+    /// Re-running the generator reproduces the committed file byte for byte.
+    @Test func theGeneratorReproducesTheCommittedFile() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.root.appendingPathComponent("scripts/generate-display-width.py").path, "--check"]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(message)")
+    }
+
+    @Test func zeroWidthAndWideRulesMeetInOneCharacter() {
+        #expect(DisplayWidth.of("\u{200B}" as Unicode.Scalar) == 0)  // Cf ZERO WIDTH SPACE
+        #expect(DisplayWidth.of("\u{20DD}" as Unicode.Scalar) == 0)  // Me COMBINING ENCLOSING CIRCLE
+        #expect(DisplayWidth.of("\u{3099}" as Unicode.Scalar) == 0)  // Mn inside a wide block
+        #expect(DisplayWidth.of("\u{303F}" as Unicode.Scalar) == 1)  // N between wide ranges
+        #expect(DisplayWidth.of("\u{3000}" as Unicode.Scalar) == 2)  // F IDEOGRAPHIC SPACE
+        #expect(DisplayWidth.of("\u{00A1}" as Unicode.Scalar) == 1)  // A counts as narrow
+        #expect(DisplayWidth.of("が") == 2)
+    }
+}
