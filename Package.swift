@@ -75,9 +75,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HallpassSettings",
+            dependencies: [
+                "HallpassCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HallpassServer",
             dependencies: [
                 "HallpassCore",
+                "HallpassSettings",
                 "HallpassStore",
                 "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -92,7 +101,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,6 +146,7 @@ let package = Package(
                 "HallpassStore",
                 "HallpassPostgres",
                 "HallpassServer",
+                "HallpassSettings",
                 "HallpassSSH",
                 "HallpassClient",
                 "HallpassTUI",
@@ -165,7 +174,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallpassSSHTests",
-            dependencies: ["HallpassCore", "HallpassServer", "HallpassSSH"],
+            dependencies: ["HallpassCore", "HallpassServer", "HallpassSettings", "HallpassSSH"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -183,6 +192,7 @@ let package = Package(
                 "HallpassCore",
                 "HallpassStore",
                 "HallpassServer",
+                "HallpassSettings",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,5 +1,6 @@
 import Foundation
 import HallpassCore
+import HallpassSettings
 import HallpassStore
 import Hummingbird
 import HummingbirdCore
@@ -50,7 +51,7 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
 /// when a certificate is configured.
-func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
+func serverBuilder(_ configuration: ServerSettings, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
     let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: metrics)
     let plain = HTTPServerBuilder.http1WithPush(hub: hub, admission: admission)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {

@@ -15,7 +15,7 @@ struct SSH: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let path = SSHHostKey.defaultPath(forDatabase: try store.serverConfiguration().databasePath)
+                let path = SSHHostKey.defaultPath(forDatabase: try store.serverSettings().databasePath)
                 let key = try SSHHostKey.loadOrCreate(at: path)
                 print("\(key.fingerprint) (ED25519)")
                 print("\(key.publicKeyLine.type) \(key.publicKeyLine.blob)")

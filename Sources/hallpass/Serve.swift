@@ -3,6 +3,7 @@ import Foundation
 import HallpassCore
 import HallpassPostgres
 import HallpassServer
+import HallpassSettings
 import HallpassSSH
 import HallpassStore
 import Hummingbird
@@ -46,32 +47,10 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var configuration = try store.serverConfiguration()
-            if let listen {
-                (configuration.host, configuration.port) = try ServerConfiguration.parseListen(listen)
-            }
-            if let issuer {
-                guard let url = URL(string: issuer) else { throw CLIError("--issuer is not a URL") }
-                configuration.issuer = url
-            }
-            if let tlsCert { configuration.tlsCertificatePath = tlsCert }
-            if let tlsKey { configuration.tlsKeyPath = tlsKey }
-            if let signingAlg { configuration.signingAlgorithm = signingAlg }
-            configuration.demo = demo
-            if let sshListen { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
-            if let trustedProxies {
-                do {
-                    configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies)
-                } catch {
-                    throw CLIError("--trusted-proxies: \(error)")
-                }
-            }
-            if noSSH { (configuration.sshHost, configuration.sshPort) = (nil, nil) }
-            try configuration.validate()
-
+            let configuration = try settings()
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let storage = try await store.openStore()
+            let storage = try await StoreOptions.openStore(configuration)
             // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY.
             // and every replica counts the consent API's failure budgets in the database.
             var events: any GrantEventBus = InProcessEventBus()
@@ -105,6 +84,27 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The flags as settings, in the order they override one another (`--no-ssh` last), merged
+    /// over the file and the environment by `SettingsLoader`, then checked.
+    func settings() throws -> ServerSettings {
+        var flags: [Setting] = []
+        func flag(_ key: String, _ value: String?, _ name: String) {
+            if let value { flags.append(Setting(key, value, from: .flag(name))) }
+        }
+        flag("listen", listen, "--listen")
+        flag("issuer", issuer, "--issuer")
+        flag("tls_cert", tlsCert, "--tls-cert")
+        flag("tls_key", tlsKey, "--tls-key")
+        flag("signing_alg", signingAlg, "--signing-alg")
+        flag("demo", demo ? "true" : nil, "--demo")
+        flag("ssh_listen", sshListen, "--ssh-listen")
+        flag("trusted_proxies", trustedProxies, "--trusted-proxies")
+        flag("ssh_listen", noSSH ? "off" : nil, "--no-ssh")
+        let settings = try store.serverSettings(extraFlags: flags)
+        try settings.validate()
+        return settings
+    }
+
     /// This binary's own path, for the SSH front's `hallpass approve` children.
     static func ownExecutable() throws -> String {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
