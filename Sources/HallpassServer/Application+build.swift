@@ -9,7 +9,8 @@ import Logging
 import NIOSSL
 
 /// One builder for `hallpass serve` and the tests (Hummingbird's template pattern): the tests
-/// pass an in-memory configuration and port 0.
+/// pass an in-memory configuration and port 0. The sweeper is not in it: `serve` lists
+/// `server.expirySweeper` in its own ServiceGroup, beside the store's services.
 public func buildApplication(
     server: AuthorizationServer, pushLimits: PushLimits = PushLimits(), logger: Logger = Logger(label: "hallpass")
 ) async throws -> some ApplicationProtocol {
@@ -23,7 +24,6 @@ public func buildApplication(
         server: try serverBuilder(configuration, hub: hub, metrics: server.metrics),
         configuration: .init(address: address, serverName: "hallpass"),
         logger: logger)
-    app.addServices(ExpirySweeper(grants: server.store, clock: server.clock, logger: logger))
     return app
 }
 

@@ -50,23 +50,27 @@ struct Serve: AsyncParsableCommand {
             let configuration = try settings()
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            // Opening checks the URL on one connection and migrates; the pool runs in the group.
             let storage = try await StoreOptions.openStore(configuration)
-            // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY.
+            // The group, in dependency order (ServiceGroup stops them in reverse): the database
+            // pool, the event bus's LISTEN connection, the sweeper, HTTP, SSH.
+            var services: [any Service] = []
+            // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY,
             // and every replica counts the consent API's failure budgets in the database.
             var events: any GrantEventBus = InProcessEventBus()
             var failures: any FailureLedger = InMemoryFailureLedger()
             if let postgres = storage as? PostgresStore {
                 let bus = PostgresEventBus(store: postgres, logger: logger)
-                try await bus.start()
+                try await bus.start()   // a LISTEN that cannot be set up stops startup here, with its reason
+                services += [postgres.pool, bus]
                 events = bus
                 failures = postgres
             }
             let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures)
-            if demo { try await DemoSeed.seed(storage) }
-            let app = try await buildApplication(server: server, logger: logger)
+            services.append(server.expirySweeper(logger: logger))
+            services.append(HTTPFront(server: server, seedDemo: demo, logger: logger))
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
                      + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"))
-            var services: [any Service] = [app]
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
@@ -110,6 +114,20 @@ extension Serve {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         guard FileManager.default.isExecutableFile(atPath: path) else { throw CLIError("cannot find this program's own path") }
         return path
+    }
+}
+
+/// The HTTP application as a Service: once the pool runs (it is earlier in the group), it seeds
+/// the demo accounts if asked, makes the first signing keys (`buildApplication`), then serves.
+struct HTTPFront: Service {
+    let server: AuthorizationServer
+    let seedDemo: Bool
+    let logger: Logger
+
+    func run() async throws {
+        if seedDemo { try await DemoSeed.seed(server.store) }
+        let app = try await buildApplication(server: server, logger: logger)
+        try await app.run()
     }
 }
 

@@ -14,11 +14,16 @@ extension StoreOptions {
         return try ServerSettings.load(file: config, flags: flags + extraFlags)
     }
 
-    /// The store `--db` names: a SQLite file, or PostgreSQL for `postgres://…`.
-    func openStore() async throws -> any HallpassStorage {
-        try await Self.openStore(try serverSettings())
+    /// Runs `body` with the store `--db` names; on PostgreSQL its pool runs for `body`'s length
+    /// (`PostgresStore.withPool`): the admin commands have no ServiceGroup.
+    func withStore<Result: Sendable>(_ body: (any HallpassStorage) async throws -> Result) async throws -> Result {
+        let store = try await Self.openStore(try serverSettings())
+        guard let postgres = store as? PostgresStore else { return try await body(store) }
+        return try await postgres.withPool { try await body(postgres) }
     }
 
+    /// The store `settings.databasePath` names: a SQLite file, or PostgreSQL for `postgres://…`
+    /// (whose pool the caller runs).
     static func openStore(_ settings: ServerSettings) async throws -> any HallpassStorage {
         let path = settings.databasePath
         do {
