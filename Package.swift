@@ -62,6 +62,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -81,9 +82,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "HallpassSettings",
+            dependencies: [
+                "HallpassCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "HallpassServer",
             dependencies: [
                 "HallpassCore",
+                "HallpassSettings",
                 "HallpassStore",
                 "CSodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -98,7 +108,6 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -148,6 +157,7 @@ let package = Package(
                 "HallpassSQLite",
                 "HallpassPostgres",
                 "HallpassServer",
+                "HallpassSettings",
                 "HallpassSSH",
                 "HallpassClient",
                 "HallpassTUI",
@@ -175,7 +185,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HallpassSSHTests",
-            dependencies: ["HallpassCore", "HallpassServer", "HallpassSSH"],
+            dependencies: ["HallpassCore", "HallpassServer", "HallpassSettings", "HallpassSSH"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -184,6 +194,8 @@ let package = Package(
                 "HallpassCore", "HallpassStore", "HallpassSQLite", "HallpassPostgres",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -194,6 +206,7 @@ let package = Package(
                 "HallpassStore",
                 "HallpassSQLite",
                 "HallpassServer",
+                "HallpassSettings",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

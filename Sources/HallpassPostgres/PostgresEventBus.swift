@@ -42,6 +42,9 @@ public final class PostgresEventBus: GrantEventBus {
         listener.withLock { $0 = task }
     }
 
+    /// `start()` has run and `stop()` has not.
+    public var isListening: Bool { listener.withLock { $0 != nil } }
+
     public func stop() {
         listener.withLock { task in
             task?.cancel()

@@ -135,8 +135,10 @@ extension PostgresStore {
         ]),
     ]
 
-    func migrate() async throws {
-        try await transaction { connection in
+    /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).
+    static func migrate(on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query("BEGIN", logger: logger)
+        do {
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
             try await connection.query("""
                 CREATE TABLE IF NOT EXISTS hallpass_migrations (name TEXT PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)
@@ -153,6 +155,10 @@ extension PostgresStore {
                     INSERT INTO hallpass_migrations (name, applied_at) VALUES (\(migration.name), \(Date().unix))
                     """, logger: logger)
             }
+            try await connection.query("COMMIT", logger: logger)
+        } catch {
+            _ = try? await connection.query("ROLLBACK", logger: logger)
+            throw error
         }
     }
 }

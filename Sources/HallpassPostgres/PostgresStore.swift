@@ -4,6 +4,7 @@ import HallpassStore
 import Logging
 import NIOCore
 import PostgresNIO
+import ServiceLifecycle
 
 /// The store for several replicas: one PostgreSQL database shared by every `hallpass serve`
 /// (ARCHITECTURE.md §1). Same protocols and the same rules as `SQLiteStore`; races between replicas are
@@ -12,13 +13,21 @@ public final class PostgresStore: Sendable {
     let client: PostgresClient
     let logger: Logger
     let url: PostgresURL
-    private let runner: Task<Void, Never>
 
     /// Connects to `url` (`postgres://user:password@host:port/database[?sslmode=disable|prefer|require]`)
-    /// and applies the migrations (safe when several replicas start at once).
+    /// over one connection, which gives a readable error for a bad URL and applies the migrations
+    /// (safe when several replicas start at once). No query runs on the store until its `pool`
+    /// runs: in `serve`'s ServiceGroup, or `withPool` for a command.
     public init(url: String, logger: Logger = PostgresStore.quietLogger, maximumConnections: Int = 20) async throws {
         let parsed = try PostgresURL(url)
-        try await parsed.probe(logger: logger)
+        let probe = try await parsed.probe(logger: logger)
+        do {
+            try await Self.migrate(on: probe, logger: logger)
+        } catch {
+            try? await probe.close()
+            throw error
+        }
+        try? await probe.close()
         var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
         configuration.options.minimumConnections = 0
@@ -27,12 +36,19 @@ public final class PostgresStore: Sendable {
         self.client = client
         self.url = parsed
         self.logger = logger
-        runner = Task { await client.run() }
-        do {
-            try await migrate()
-        } catch {
-            runner.cancel()
-            throw error
+    }
+
+    /// The connection pool (postgres-nio's `PostgresClient`), a Service: `serve` lists it first in
+    /// its ServiceGroup, so it stops last.
+    public var pool: any Service { client }
+
+    /// Runs the pool for the length of `body`, in a task group scoped to it: how a command
+    /// without a ServiceGroup (`users`, `clients`, …) uses the store.
+    public func withPool<Result: Sendable>(_ body: () async throws -> Result) async throws -> Result {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.client.run() }
+            defer { group.cancelAll() }
+            return try await body()
         }
     }
 
@@ -41,15 +57,6 @@ public final class PostgresStore: Sendable {
         var logger = Logger(label: "hallpass.postgres")
         logger.logLevel = .critical
         return logger
-    }
-
-    deinit {
-        runner.cancel()
-    }
-
-    /// Stops the connection pool (the admin commands call this before they exit).
-    public func close() {
-        runner.cancel()
     }
 
     /// Runs `body` in one transaction on one connection: committed when it returns, rolled back

@@ -66,14 +66,12 @@ struct PostgresURL: Sendable {
 
     /// One connection, opened once, for a precise error before the pool (which retries quietly)
     /// takes over: refused, unreachable, wrong password, no such database.
-    func probe(logger: Logger) async throws {
-        let connection: PostgresConnection
+    func probe(logger: Logger) async throws -> PostgresConnection {
         do {
-            connection = try await PostgresConnection.connect(configuration: try connectionConfiguration(), id: 0, logger: logger)
+            return try await PostgresConnection.connect(configuration: try connectionConfiguration(), id: 0, logger: logger)
         } catch let error as PSQLError {
             throw Invalid(description: Self.explain(error, host: host, port: port))
         }
-        try? await connection.close()
     }
 
     static func explain(_ error: PSQLError, host: String, port: Int) -> String {

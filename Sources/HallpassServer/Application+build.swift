@@ -1,5 +1,6 @@
 import Foundation
 import HallpassCore
+import HallpassSettings
 import HallpassStore
 import Hummingbird
 import HummingbirdCore
@@ -8,7 +9,8 @@ import Logging
 import NIOSSL
 
 /// One builder for `hallpass serve` and the tests (Hummingbird's template pattern): the tests
-/// pass an in-memory configuration and port 0.
+/// pass an in-memory configuration and port 0. The sweeper is not in it: `serve` lists
+/// `server.expirySweeper` in its own ServiceGroup, beside the store's services.
 public func buildApplication(
     server: AuthorizationServer, pushLimits: PushLimits = PushLimits(), logger: Logger = Logger(label: "hallpass")
 ) async throws -> some ApplicationProtocol {
@@ -22,7 +24,6 @@ public func buildApplication(
         server: try serverBuilder(configuration, hub: hub, metrics: server.metrics),
         configuration: .init(address: address, serverName: "hallpass"),
         logger: logger)
-    app.addServices(ExpirySweeper(grants: server.store, clock: server.clock, logger: logger))
     return app
 }
 
@@ -50,7 +51,7 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
 /// when a certificate is configured.
-func serverBuilder(_ configuration: ServerConfiguration, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
+func serverBuilder(_ configuration: ServerSettings, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
     let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: metrics)
     let plain = HTTPServerBuilder.http1WithPush(hub: hub, admission: admission)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {

@@ -1,6 +1,8 @@
 import Foundation
 import HallpassCore
 import HallpassStore
+import Logging
+import ServiceLifecycle
 
 /// Composition (ARCHITECTURE.md §2): each endpoint, grant handler and service is built here with
 /// only the narrow storage protocols and services it uses. Only `buildRouter`,
@@ -44,6 +46,11 @@ extension AuthorizationServer {
     func discoveryEndpoints(grantTypes: [String]) -> DiscoveryEndpoints {
         DiscoveryEndpoints(urls: urls, keys: keys, scopes: store, clients: store, metrics: metrics,
                            sshConsentURI: configuration.sshConsentURI, grantTypes: grantTypes)
+    }
+
+    /// The expiry sweeper (every 30 s), a Service for `serve`'s ServiceGroup.
+    public func expirySweeper(logger: Logger) -> some Service {
+        ExpirySweeper(grants: store, clock: clock, logger: logger)
     }
 
     /// The push channel's sockets (devices and approvers' screens).

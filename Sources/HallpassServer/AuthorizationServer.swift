@@ -14,7 +14,7 @@ public final class AuthorizationServer: Sendable {
     public let clock: any WallClock
     public let random: any RandomSource
     public let policy: GrantPolicy
-    public let configuration: ServerConfiguration
+    public let configuration: ServerSettings
     public let metrics: ServerMetrics
     /// Decisions fan out through here to push sockets (ARCHITECTURE.md §3c).
     public let events: any GrantEventBus
@@ -33,7 +33,7 @@ public final class AuthorizationServer: Sendable {
     /// Unknown device codes per address (`UnknownDeviceCodeBudget`).
     let unknownCodes: UnknownDeviceCodeBudget
 
-    public init(store: any HallpassStorage, configuration: ServerConfiguration, clock: any WallClock = SystemClock(),
+    public init(store: any HallpassStorage, configuration: ServerSettings, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
                 events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger()) {
         self.store = store

@@ -1,4 +1,5 @@
 import HallpassCore
+import HallpassSettings
 import Prometheus
 import NIOConcurrencyHelpers
 import NIOCore

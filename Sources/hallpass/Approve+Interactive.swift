@@ -1,7 +1,7 @@
 import Foundation
 import HallpassClient
 import HallpassCore
-import HallpassServer
+import HallpassSettings
 import HallpassTerminal
 import HallpassTUI
 
@@ -35,14 +35,25 @@ extension Approve {
         return token
     }
 
+    /// The flags as settings, over the file's and the environment's `theme` and `language`.
+    var flags: [Setting] {
+        var flags = [Setting("server", server, from: .flag("--server")),
+                     Setting("idle_timeout", String(idleTimeout), from: .flag("--idle-timeout"))]
+        if let theme { flags.append(Setting("theme", theme, from: .flag("--theme"))) }
+        if let lang { flags.append(Setting("language", lang, from: .flag("--lang"))) }
+        if kiosk { flags.append(Setting("kiosk", "true", from: .flag("--kiosk"))) }
+        return flags
+    }
+
     /// The consent screen (or its plain-prompt form) until the person quits.
     func interactive() async throws {
         if passwordStdin { throw CLIError("--password-stdin needs --decision; the consent screen asks for the password", exitCode: 64) }
         let environment = ProcessInfo.processInfo.environment
         let handedOver = Approve.takeHandedOverSession(environment: environment)
-        let settings = try ConfigurationLoader.load(file: config, environment: environment)
+        let settings = try SettingsLoader.load(ConsentFrontSettings.self, file: config, environment: environment, flags: flags)
+        let server = settings.server
         let language: Language
-        if let tag = lang ?? settings.language {
+        if let tag = settings.language {
             guard let chosen = Language(tag: tag) else { throw CLIError("--lang must be en or zh-Hans, not \(tag)", exitCode: 64) }
             language = chosen
         } else {
@@ -59,14 +70,14 @@ extension Approve {
             return
         }
 
-        let (chosenTheme, loadWarning) = ThemeCatalog.standard().load(theme ?? settings.theme)
+        let (chosenTheme, loadWarning) = ThemeCatalog.standard().load(settings.theme)
         // The warning quotes the theme file's own text: it goes through the sanitizer too.
         let warning = loadWarning.map(TerminalText.sanitize)
         if let warning { FileHandle.standardError.write(Data("hallpass: \(warning)\n".utf8)) }
-        if kiosk {
+        if settings.kiosk {
             for signalNumber in [SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU] { signal(signalNumber, SIG_IGN) }
         }
-        let state = ConsentState(now: Date(), serverName: server, kiosk: kiosk, idleTimeout: TimeInterval(idleTimeout),
+        let state = ConsentState(now: Date(), serverName: server, kiosk: settings.kiosk, idleTimeout: TimeInterval(settings.idleTimeout),
                                  user: user, code: code,
                                  session: handedOver.map { ConsentLogin(session: $0, user: user ?? "") })
         // ncurses runs on the backend's own thread; the program awaits its keys beside the

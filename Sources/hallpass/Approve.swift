@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import HallpassClient
 import HallpassCore
-import HallpassServer
 import HallpassTUI
 
 struct Approve: AsyncParsableCommand {

@@ -69,24 +69,25 @@ struct Clients: AsyncParsableCommand {
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm)
-                let store = try await store.openStore()
-                do {
-                    try await store.addClient(client)
-                } catch let error as StoreError { throw CLIError(error.description) }
-                print("added \(isPublic ? "public" : "confidential") client \(id)")
-                // OIDC Registration §2: the client expects this algorithm; say so when no key has it.
-                if let wanted = client.idTokenSigningAlgorithm,
-                   try await !store.signingKeys().contains(where: { $0.algorithm.rawValue == wanted && $0.retiredAt == nil }) {
-                    FileHandle.standardError.write(Data("""
-                        note: no active \(wanted) signing key, so this client's ID tokens are signed RS256 \
-                        until one exists (hallpass keys rotate --alg \(wanted))
+                try await self.store.withStore { store in
+                    do {
+                        try await store.addClient(client)
+                    } catch let error as StoreError { throw CLIError(error.description) }
+                    print("added \(isPublic ? "public" : "confidential") client \(id)")
+                    // OIDC Registration §2: the client expects this algorithm; say so when no key has it.
+                    if let wanted = client.idTokenSigningAlgorithm,
+                       try await !store.signingKeys().contains(where: { $0.algorithm.rawValue == wanted && $0.retiredAt == nil }) {
+                        FileHandle.standardError.write(Data("""
+                            note: no active \(wanted) signing key, so this client's ID tokens are signed RS256 \
+                            until one exists (hallpass keys rotate --alg \(wanted))
 
-                        """.utf8))
-                }
-                if let generated {
-                    // The only time the secret exists outside the client: it is stored as a keyed hash.
-                    print("client_secret: \(generated)")
-                    print("(shown once; Hallpass keeps only a hash of it)")
+                            """.utf8))
+                    }
+                    if let generated {
+                        // The only time the secret exists outside the client: it is stored as a keyed hash.
+                        print("client_secret: \(generated)")
+                        print("(shown once; Hallpass keeps only a hash of it)")
+                    }
                 }
             }
         }
@@ -114,7 +115,7 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                guard try await store.openStore().removeClient(id: id) else { throw CLIError("no client \(TerminalText.sanitize(id))") }
+                guard try await store.withStore({ try await $0.removeClient(id: id) }) else { throw CLIError("no client \(TerminalText.sanitize(id))") }
                 print("removed client \(id)")
             }
         }
@@ -139,7 +140,7 @@ struct Scopes: AsyncParsableCommand {
                 guard TerminalText.isClean(description), !description.isEmpty, description.count <= 200 else {
                     throw CLIError("a description is 1–200 characters without control or invisible characters")
                 }
-                try await store.openStore().setScope(name: name, description: description)
+                try await store.withStore { try await $0.setScope(name: name, description: description) }
                 print("scope \(name): \(description)")
             }
         }
@@ -172,22 +173,23 @@ struct Keys: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let store = try await store.openStore()
-                var algorithms: [SigningKeyRecord.Algorithm] = []
-                if let alg {
-                    guard let algorithm = SigningKeyRecord.Algorithm(rawValue: alg) else {
-                        throw CLIError("--alg must be EdDSA, ES256 or RS256")
+                try await self.store.withStore { store in
+                    var algorithms: [SigningKeyRecord.Algorithm] = []
+                    if let alg {
+                        guard let algorithm = SigningKeyRecord.Algorithm(rawValue: alg) else {
+                            throw CLIError("--alg must be EdDSA, ES256 or RS256")
+                        }
+                        algorithms = [algorithm]
+                    } else {
+                        let current = try await store.signingKeys().last { $0.algorithm.use == .accessToken && $0.retiredAt == nil }
+                        algorithms = [current?.algorithm ?? .eddsa, .rs256]
                     }
-                    algorithms = [algorithm]
-                } else {
-                    let current = try await store.signingKeys().last { $0.algorithm.use == .accessToken && $0.retiredAt == nil }
-                    algorithms = [current?.algorithm ?? .eddsa, .rs256]
-                }
-                for algorithm in algorithms {
-                    let record = try KeyRing.generate(algorithm, at: Date())
-                    try await store.addActiveKey(record, at: Date())
-                    let use = algorithm.use == .idToken ? "ID-token" : "access-token"
-                    print("new \(algorithm.rawValue) \(use) signing key \(record.kid)")
+                    for algorithm in algorithms {
+                        let record = try KeyRing.generate(algorithm, at: Date())
+                        try await store.addActiveKey(record, at: Date())
+                        let use = algorithm.use == .idToken ? "ID-token" : "access-token"
+                        print("new \(algorithm.rawValue) \(use) signing key \(record.kid)")
+                    }
                 }
             }
         }

@@ -15,7 +15,7 @@ struct SSH: AsyncParsableCommand {
 
         func run() async throws {
             try await runReporting {
-                let path = SSHHostKey.defaultPath(forDatabase: try store.serverConfiguration().databasePath)
+                let path = SSHHostKey.defaultPath(forDatabase: try store.serverSettings().databasePath)
                 let key = try SSHHostKey.loadOrCreate(at: path)
                 print("\(key.fingerprint) (ED25519)")
                 print("\(key.publicKeyLine.type) \(key.publicKeyLine.blob)")
@@ -40,12 +40,13 @@ extension Users {
                 let text = try StrictInput.text(bytes, what: "key on standard input")
                 let line: SSHPublicKeyLine
                 do { line = try SSHPublicKeyLine(parsing: text) } catch { throw CLIError("\(error)") }
-                let store = try await store.openStore()
-                let user = try await Self.user(name, in: store)
-                let record = SSHKeyRecord(userID: user.id, type: line.type, blob: line.blob, fingerprint: line.fingerprint,
-                                          comment: String(TerminalText.sanitize(line.comment).prefix(100)), addedAt: Date())
-                guard try await store.addSSHKey(record) else { throw CLIError("that key is already registered") }
-                print("added \(line.type) key \(line.fingerprint) for \(TerminalText.sanitize(name))")
+                try await self.store.withStore { store in
+                    let user = try await Self.user(name, in: store)
+                    let record = SSHKeyRecord(userID: user.id, type: line.type, blob: line.blob, fingerprint: line.fingerprint,
+                                              comment: String(TerminalText.sanitize(line.comment).prefix(100)), addedAt: Date())
+                    guard try await store.addSSHKey(record) else { throw CLIError("that key is already registered") }
+                    print("added \(line.type) key \(line.fingerprint) for \(TerminalText.sanitize(name))")
+                }
             }
         }
 
@@ -62,10 +63,11 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let store = try await store.openStore()
-                let user = try await AddKey.user(name, in: store)
-                for key in try await store.sshKeys(userID: user.id) {
-                    print("\(key.fingerprint)  \(key.type)  \(TerminalText.sanitize(key.comment))")
+                try await self.store.withStore { store in
+                    let user = try await AddKey.user(name, in: store)
+                    for key in try await store.sshKeys(userID: user.id) {
+                        print("\(key.fingerprint)  \(key.type)  \(TerminalText.sanitize(key.comment))")
+                    }
                 }
             }
         }
@@ -80,12 +82,13 @@ extension Users {
 
         func run() async throws {
             try await runReporting {
-                let store = try await store.openStore()
-                let user = try await AddKey.user(name, in: store)
-                guard try await store.removeSSHKey(userID: user.id, fingerprint: fingerprint) else {
-                    throw CLIError("\(TerminalText.sanitize(name)) has no key \(TerminalText.sanitize(fingerprint))")
+                try await self.store.withStore { store in
+                    let user = try await AddKey.user(name, in: store)
+                    guard try await store.removeSSHKey(userID: user.id, fingerprint: fingerprint) else {
+                        throw CLIError("\(TerminalText.sanitize(name)) has no key \(TerminalText.sanitize(fingerprint))")
+                    }
+                    print("removed \(fingerprint)")
                 }
-                print("removed \(fingerprint)")
             }
         }
     }

@@ -3,6 +3,7 @@ import Foundation
 import HallpassCore
 import HallpassPostgres
 import HallpassServer
+import HallpassSettings
 import HallpassSSH
 import HallpassStore
 import Hummingbird
@@ -46,48 +47,30 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         try await runReporting {
-            var configuration = try store.serverConfiguration()
-            if let listen {
-                (configuration.host, configuration.port) = try ServerConfiguration.parseListen(listen)
-            }
-            if let issuer {
-                guard let url = URL(string: issuer) else { throw CLIError("--issuer is not a URL") }
-                configuration.issuer = url
-            }
-            if let tlsCert { configuration.tlsCertificatePath = tlsCert }
-            if let tlsKey { configuration.tlsKeyPath = tlsKey }
-            if let signingAlg { configuration.signingAlgorithm = signingAlg }
-            configuration.demo = demo
-            if let sshListen { (configuration.sshHost, configuration.sshPort) = try ServerConfiguration.parseListen(sshListen) }
-            if let trustedProxies {
-                do {
-                    configuration.trustedProxies = try TrustedProxies(parsing: trustedProxies)
-                } catch {
-                    throw CLIError("--trusted-proxies: \(error)")
-                }
-            }
-            if noSSH { (configuration.sshHost, configuration.sshPort) = (nil, nil) }
-            try configuration.validate()
-
+            let configuration = try settings()
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-            let storage = try await store.openStore()
-            // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY.
+            // Opening checks the URL on one connection and migrates; the pool runs in the group.
+            let storage = try await StoreOptions.openStore(configuration)
+            // The group, in dependency order (ServiceGroup stops them in reverse): the database
+            // pool, the event bus's LISTEN connection, the sweeper, HTTP, SSH.
+            var services: [any Service] = []
+            // On PostgreSQL, decisions reach the other replicas' sockets through LISTEN/NOTIFY,
             // and every replica counts the consent API's failure budgets in the database.
             var events: any GrantEventBus = InProcessEventBus()
             var failures: any FailureLedger = InMemoryFailureLedger()
             if let postgres = storage as? PostgresStore {
                 let bus = PostgresEventBus(store: postgres, logger: logger)
-                try await bus.start()
+                try await bus.start()   // a LISTEN that cannot be set up stops startup here, with its reason
+                services += [postgres.pool, bus]
                 events = bus
                 failures = postgres
             }
             let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures)
-            if demo { try await DemoSeed.seed(storage) }
-            let app = try await buildApplication(server: server, logger: logger)
+            services.append(server.expirySweeper(logger: logger))
+            services.append(HTTPFront(server: server, seedDemo: demo, logger: logger))
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
                      + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"))
-            var services: [any Service] = [app]
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
@@ -105,11 +88,46 @@ struct Serve: AsyncParsableCommand {
 }
 
 extension Serve {
+    /// The flags as settings, in the order they override one another (`--no-ssh` last), merged
+    /// over the file and the environment by `SettingsLoader`, then checked.
+    func settings() throws -> ServerSettings {
+        var flags: [Setting] = []
+        func flag(_ key: String, _ value: String?, _ name: String) {
+            if let value { flags.append(Setting(key, value, from: .flag(name))) }
+        }
+        flag("listen", listen, "--listen")
+        flag("issuer", issuer, "--issuer")
+        flag("tls_cert", tlsCert, "--tls-cert")
+        flag("tls_key", tlsKey, "--tls-key")
+        flag("signing_alg", signingAlg, "--signing-alg")
+        flag("demo", demo ? "true" : nil, "--demo")
+        flag("ssh_listen", sshListen, "--ssh-listen")
+        flag("trusted_proxies", trustedProxies, "--trusted-proxies")
+        flag("ssh_listen", noSSH ? "off" : nil, "--no-ssh")
+        let settings = try store.serverSettings(extraFlags: flags)
+        try settings.validate()
+        return settings
+    }
+
     /// This binary's own path, for the SSH front's `hallpass approve` children.
     static func ownExecutable() throws -> String {
         let path = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         guard FileManager.default.isExecutableFile(atPath: path) else { throw CLIError("cannot find this program's own path") }
         return path
+    }
+}
+
+/// The HTTP application as a Service: once the pool runs (it is earlier in the group), it seeds
+/// the demo accounts if asked, makes the first signing keys (`buildApplication`), then serves.
+struct HTTPFront: Service {
+    let server: AuthorizationServer
+    let seedDemo: Bool
+    let logger: Logger
+
+    func run() async throws {
+        if seedDemo { try await DemoSeed.seed(server.store) }
+        let app = try await buildApplication(server: server, logger: logger)
+        try await app.run()
     }
 }
 

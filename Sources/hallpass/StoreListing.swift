@@ -13,7 +13,9 @@ protocol StoreListing: AsyncParsableCommand {
 extension StoreListing {
     func run() async throws {
         try await runReporting {
-            for row in try await rows(in: store.openStore()) { print(line(row)) }
+            try await store.withStore { store in
+                for row in try await rows(in: store) { print(line(row)) }
+            }
         }
     }
 }

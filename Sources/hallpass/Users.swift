@@ -22,13 +22,14 @@ struct Users: AsyncParsableCommand {
                 do { try User.validate(name: name) } catch { throw CLIError("\(error)") }
                 let password = try readSecretFromStdin(what: "password")
                 guard password.count >= 8 else { throw CLIError("a password needs at least 8 characters") }
-                let store = try await store.openStore()
-                do {
-                    _ = try await store.addUser(name: name, passwordHash: try PasswordHasher.hash(password))
-                } catch let error as StoreError {
-                    throw CLIError(error.description)
+                try await self.store.withStore { store in
+                    do {
+                        _ = try await store.addUser(name: name, passwordHash: try PasswordHasher.hash(password))
+                    } catch let error as StoreError {
+                        throw CLIError(error.description)
+                    }
+                    print("added user \(name)")
                 }
-                print("added user \(name)")
             }
         }
     }
@@ -67,7 +68,7 @@ protocol UserSwitch: AsyncParsableCommand {
 extension UserSwitch {
     func run() async throws {
         try await runReporting {
-            guard try await store.openStore().setDisabled(name: name, Self.disables) else {
+            guard try await store.withStore({ try await $0.setDisabled(name: name, Self.disables) }) else {
                 throw CLIError("no user named \(TerminalText.sanitize(name))")
             }
             print("\(Self.disables ? "disabled" : "enabled") user \(name)")

@@ -1,6 +1,7 @@
 import Foundation
 import HallpassCore
 import HallpassServer
+import HallpassSettings
 @testable import HallpassSSH
 import Testing
 
@@ -120,10 +121,10 @@ import Testing
     }
 
     @Test func theServerAdvertisesOnlyWhatPeopleCanReach() {
-        var configuration = ServerConfiguration()
+        var configuration = ServerSettings()
         (configuration.sshHost, configuration.sshPort) = (nil, nil)                   // --no-ssh
         #expect(configuration.sshConsentURI == nil)
-        configuration = ServerConfiguration()                                       // the default front
+        configuration = ServerSettings()                                       // the default front
         #expect(configuration.sshConsentURI == "ssh://127.0.0.1:2222")                // loopback issuer, loopback front
         configuration.issuer = URL(string: "https://auth.example.com/t/acme")
         #expect(configuration.sshConsentURI == nil)                                  // loopback only: unreachable for others
@@ -139,7 +140,7 @@ import Testing
     }
 
     @Test func sessionsTalkToTheirOwnReplicaNotThroughTheLoadBalancer() throws {
-        var configuration = ServerConfiguration()
+        var configuration = ServerSettings()
         configuration.issuer = URL(string: "https://auth.example.com/t/acme")
         configuration.host = "0.0.0.0"
         configuration.port = 8081
@@ -159,12 +160,12 @@ import Testing
     }
 
     @Test func theConfigFileAndEnvironmentChooseOrTurnOffTheFront() throws {
-        let on = try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "0.0.0.0:2200"])
+        let on = try ServerSettings.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "0.0.0.0:2200"])
         #expect(on.sshHost == "0.0.0.0" && on.sshPort == 2200)
-        let off = try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "off"])
+        let off = try ServerSettings.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "off"])
         #expect(off.sshHost == nil && off.sshPort == nil)
         #expect(throws: ConfigurationError.self) {
-            try ConfigurationLoader.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "somewhere"])
+            try ServerSettings.load(file: nil, environment: ["HALLPASS_SSH_LISTEN": "somewhere"])
         }
     }
 }

@@ -22,7 +22,7 @@ struct Harness {
     init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-http-\(UUID().uuidString)")
         store = try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
-        var configuration = ServerConfiguration()
+        var configuration = ServerSettings()
         configuration.port = 0
         configuration.issuer = issuer.flatMap(URL.init(string:)) ?? URL(string: "http://127.0.0.1:8080")
         configuration.trustedProxies = trustedProxies

@@ -73,7 +73,7 @@ import Testing
 
     @Test func replicasOnOneDatabaseShareTheBudget() async throws {
         let url = try await TestPostgres.freshDatabaseURL()
-        let a = try await PostgresStore(url: url), b = try await PostgresStore(url: url)
+        let a = try await TestPostgres.runningStore(url: url), b = try await TestPostgres.runningStore(url: url)
         let address = FailureKey(.codeByAddress, "198.51.100.9")
         for i in 0..<20 {
             try await (i.isMultiple(of: 2) ? a : b).recordFailure([address], at: start.addingTimeInterval(Double(i)))

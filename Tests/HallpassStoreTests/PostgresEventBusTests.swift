@@ -2,6 +2,8 @@ import Foundation
 import HallpassCore
 @testable import HallpassPostgres
 import HallpassStore
+import Logging
+import ServiceLifecycle
 import Synchronization
 import Testing
 
@@ -20,8 +22,8 @@ import Testing
 
     func twoReplicas() async throws -> (PostgresEventBus, PostgresEventBus, PostgresStore) {
         let url = try await TestPostgres.freshDatabaseURL()
-        let store = try await PostgresStore(url: url)
-        let other = try await PostgresStore(url: url)
+        let store = try await TestPostgres.runningStore(url: url)
+        let other = try await TestPostgres.runningStore(url: url)
         let a = PostgresEventBus(store: store), b = PostgresEventBus(store: other)
         try await a.start()
         try await b.start()
@@ -62,5 +64,19 @@ import Testing
         a.publish(GrantEvent(grantID: 7, outcome: .approved))
         try await onB.waitForCount(2)
         #expect(onB.all.last == GrantEvent(grantID: 7, outcome: .approved))
+    }
+
+    @Test func theBusServiceStopsListeningWhenItsGroupShutsDown() async throws {
+        let url = try await TestPostgres.freshDatabaseURL()
+        let store = try await PostgresStore(url: url)
+        let bus = PostgresEventBus(store: store)
+        let group = ServiceGroup(services: [store.pool, bus], logger: Logger(label: "test"))
+        let running = Task { try await group.run() }
+        for _ in 0..<1000 where !bus.isListening { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(bus.isListening && bus.listenerConnections == 1, "run() starts LISTEN")
+        #expect(try await store.count("SELECT 1") == 1, "the pool runs in the group")
+        await group.triggerGracefulShutdown()
+        try await running.value                        // returns: every service stopped
+        #expect(!bus.isListening)
     }
 }

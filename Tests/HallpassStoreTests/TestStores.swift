@@ -42,7 +42,15 @@ enum TestPostgres {
 
     /// A new database on the test server, migrated, as a store.
     static func freshStore() async throws -> PostgresStore {
-        try await PostgresStore(url: freshDatabaseURL())
+        try await runningStore(url: freshDatabaseURL())
+    }
+
+    /// A store on `url` whose pool runs for the rest of the test process (`serve` runs it in its
+    /// ServiceGroup, the admin commands in `withPool`).
+    static func runningStore(url: String) async throws -> PostgresStore {
+        let store = try await PostgresStore(url: url)
+        Task { try? await store.pool.run() }
+        return store
     }
 
     /// A new, empty database on the test server.

@@ -2,7 +2,11 @@
 import json
 import re
 
-from conftest import Server, approved_login, get_json, setup_accounts
+import os
+import signal
+import time
+
+from conftest import Server, approved_login, fresh_postgres_database, get_json, setup_accounts
 
 
 def test_the_device_flow_on_postgresql_and_the_password_never_printed(pg_server):
@@ -102,3 +106,20 @@ def test_readiness_follows_a_database_that_goes_silent_and_comes_back(tmpdir_pat
     finally:
         server.stop()
         proxy.close()
+
+
+def test_sigterm_stops_serve_promptly_and_cleanly_on_both_stores(tmpdir_path):
+    """Every long-running part is a Service in one ServiceGroup (pool, LISTEN, sweeper, HTTP,
+    SSH): SIGTERM shuts them down in reverse and `serve` exits 0; the admin commands run their own pool."""
+    for db in [os.path.join(tmpdir_path, "sigterm.db"), fresh_postgres_database()]:
+        s = Server(tmpdir_path, db=db)
+        try:
+            setup_accounts(s)
+            assert s.cli("users", "list").returncode == 0   # an admin command beside it (its own pool)
+            started = time.time()
+            s.proc.send_signal(signal.SIGTERM)
+            s.proc.wait(timeout=10)
+            assert s.proc.returncode == 0, s.output()
+            assert time.time() - started < 10
+        finally:
+            s.stop()

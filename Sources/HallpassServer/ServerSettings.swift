@@ -1,9 +1,11 @@
 import Foundation
 import HallpassCore
+import HallpassSettings
 
-/// Everything `hallpass serve` can be told (ARCHITECTURE.md §6): defaults, overridden by a TOML file,
-/// then `HALLPASS_*` environment variables, then flags.
-public struct ServerConfiguration: Sendable, Equatable {
+/// Everything `hallpass serve` can be told (ARCHITECTURE.md §6); the admin commands read it too,
+/// for `db`. `SettingsLoader` fills it: defaults, a TOML file, `HALLPASS_*` variables, then flags
+/// (`ServerSettings+Keys.swift`). The consent front's settings are `ConsentFrontSettings`.
+public struct ServerSettings: Sendable, Equatable {
     public var databasePath = "./hallpass.db"
     public var host = "127.0.0.1"
     public var port = 8080
@@ -14,10 +16,6 @@ public struct ServerConfiguration: Sendable, Equatable {
     public var tlsKeyPath: String?
     public var signingAlgorithm: String = "EdDSA"
     public var demo = false
-    /// The consent front's theme name or file (`theme`, `HALLPASS_THEME`).
-    public var theme: String?
-    /// The consent front's language, `en` or `zh-Hans` (`language`, `HALLPASS_LANGUAGE`).
-    public var language: String?
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"
@@ -131,13 +129,6 @@ public struct ServerConfiguration: Sendable, Equatable {
             throw .invalid("listen address \(text) needs a port from 0 to 65535")
         }
         return (host, port)
-    }
-}
-
-public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
-    case invalid(String)
-    public var description: String {
-        switch self { case .invalid(let why): why }
     }
 }
 

@@ -1,0 +1,50 @@
+import Foundation
+import HallpassCore
+import HallpassSettings
+
+/// How each key of ARCHITECTURE.md §6 sets a `ServerSettings`. `SettingsLoader` merges the file,
+/// the environment and flags and hands over only these keys.
+extension ServerSettings: LayeredSettings {
+    public static let keys: Set<String> = Set(["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg",
+                                               "ssh_listen", "trusted_proxies", "demo"] + HTTPEdgeLimits.keys)
+
+    /// The settings of `file` (or `HALLPASS_CONFIG`), the environment and `flags`, in that order.
+    /// Not validated: `serve` calls `validate()`; the admin commands only need `db`.
+    public static func load(file: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            flags: [Setting] = []) throws -> ServerSettings {
+        try SettingsLoader.load(ServerSettings.self, file: file, environment: environment, flags: flags)
+    }
+
+    public mutating func apply(_ setting: Setting) throws {
+        let (key, value, origin) = (setting.key, setting.value, setting.origin)
+        switch key {
+        case "db": databasePath = value
+        case "listen": (host, port) = try Self.parseListen(value)
+        case "issuer":
+            guard let url = URL(string: value) else {
+                throw ConfigurationError.invalid(origin.isFlag ? "\(origin) is not a URL" : "\(origin): issuer is not a URL")
+            }
+            issuer = url
+        case "tls_cert": tlsCertificatePath = value
+        case "tls_key": tlsKeyPath = value
+        case "signing_alg": signingAlgorithm = value
+        case "demo": demo = value == "true"
+        case "ssh_listen":
+            // `off` is the file's and the environment's word; the flags say `--no-ssh`.
+            if value == "off", origin != .flag("--ssh-listen") {
+                (sshHost, sshPort) = (nil, nil)
+            } else {
+                (sshHost, sshPort) = try Self.parseListen(value)
+            }
+        case "trusted_proxies":
+            do {
+                trustedProxies = try TrustedProxies(parsing: value)
+            } catch {
+                throw ConfigurationError.invalid("\(origin): \(error)")
+            }
+        case _ where HTTPEdgeLimits.keys.contains(key):
+            try http.set(key, to: value, origin: "\(origin)")
+        default: break
+        }
+    }
+}
