@@ -124,9 +124,10 @@ final class LiveBackend: TerminalBackend, Sendable {
         #expect(service.calls.withLock { $0 } == ["lookup BCDFGHJK", "logout cs_test"])
     }
 
-    /// Waits (up to 5 s) for `condition`, which the program's tasks make true.
+    /// Waits (up to 30 s: a loaded CI machine runs every suite at once) for `condition`, which the
+    /// program's tasks make true.
     static func until(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
             guard ContinuousClock.now < deadline else { throw TimedOut() }
             try await Task.sleep(for: .milliseconds(5))
