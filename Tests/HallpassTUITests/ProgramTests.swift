@@ -106,18 +106,18 @@ final class LiveBackend: TerminalBackend, Sendable {
                                      strings: .english, now: { ticks.withLock { $0 += 1 }; return Fixture.t0 },
                                      tickInterval: .milliseconds(5))
         let running = Task { await program.run() }
-        try await Self.until { backend.deliver != nil }
+        try await Self.until("reading") { backend.deliver != nil }
         for c in "bcdfghjk" { backend.deliver?(.key(.character(c))) }
         backend.deliver?(.key(.enter))
-        try await Self.until { backend.lastScreen.contains("You are authorizing") }
+        try await Self.until("the consent screen") { backend.lastScreen.contains("You are authorizing") }
         let frames = backend.frames.count
         let seen = ticks.withLock { $0 }
-        try await Self.until { ticks.withLock { $0 } >= seen + 20 }
+        try await Self.until("20 ticks") { ticks.withLock { $0 } >= seen + 20 }
         #expect(backend.frames.count == frames, "ticks that change nothing must not repaint")
         news.continuation.yield(.approved)
-        try await Self.until { backend.lastScreen.contains("Decided elsewhere") }
+        try await Self.until("the push news") { backend.lastScreen.contains("Decided elsewhere") }
         backend.deliver?(.resize(width: 40, height: 12))
-        try await Self.until { backend.frames.last?.width == 40 }
+        try await Self.until("the resized frame") { backend.frames.last?.width == 40 }
         #expect(backend.frames.last?.height == 12)
         backend.deliver?(.key(.control("c")))
         await running.value
@@ -125,15 +125,15 @@ final class LiveBackend: TerminalBackend, Sendable {
     }
 
     /// Waits (up to 30 s: a loaded CI machine runs every suite at once) for `condition`, which the
-    /// program's tasks make true.
-    static func until(_ condition: () -> Bool) async throws {
+    /// program's tasks make true; a timeout says which step it was waiting for.
+    static func until(_ what: String, _ condition: () -> Bool) async throws {
         let deadline = ContinuousClock.now + .seconds(30)
         while !condition() {
-            guard ContinuousClock.now < deadline else { throw TimedOut() }
+            guard ContinuousClock.now < deadline else { throw TimedOut(waitingFor: what) }
             try await Task.sleep(for: .milliseconds(5))
         }
     }
-    struct TimedOut: Error {}
+    struct TimedOut: Error { var waitingFor: String }
 
     @Test func plainModeAsksLineByLineAndDeniesByDefault() async {
         let service = FakeConsentService()
