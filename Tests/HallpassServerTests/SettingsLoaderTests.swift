@@ -6,11 +6,7 @@ import Testing
 /// ARCHITECTURE.md §6: one loader, defaults < file < `HALLPASS_*` < flags, and two settings types
 /// that read only their own keys.
 @Suite struct SettingsLoaderTests {
-    func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-\(UUID().uuidString).toml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func file(_ text: String) throws -> String { try temporaryConfigFile(text) }
 
     @Test func eachStepOverridesTheOneBeforeForTheServer() throws {
         #expect(try ServerSettings.load(file: nil, environment: [:]).port == 8080)                     // default

@@ -6,11 +6,7 @@ import Testing
 
 /// `trusted_proxies` from the config file (a string or a TOML array) and the environment.
 @Suite struct TrustedProxiesConfigurationTests {
-    func file(_ text: String) throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-\(UUID().uuidString).toml").path
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        return path
-    }
+    func file(_ text: String) throws -> String { try temporaryConfigFile(text) }
 
     @Test func aFileMayListProxiesAsAnArrayOrAString() throws {
         let array = try ServerSettings.load(file: file("trusted_proxies = [\"10.0.0.5\", \"fd00::/8\"]\n"), environment: [:])
@@ -41,8 +37,7 @@ import Testing
     }
 
     @Test func aConfigFileThatIsNotUTF8IsRefusedWithWhere() throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-\(UUID().uuidString).toml").path
-        FileManager.default.createFile(atPath: path, contents: Data(Array("issuer = \"http://127.0.0.1\"\ntrusted_proxies = \"10.0.0.5\" # caf".utf8) + [0xE9, 0x0A]))
+        let path = try temporaryConfigFile(Data(Array("issuer = \"http://127.0.0.1\"\ntrusted_proxies = \"10.0.0.5\" # caf".utf8) + [0xE9, 0x0A]))
         #expect(throws: ConfigurationError.invalid("\(path):2:35: not valid UTF-8: byte 0xE9 at offset 62; save the file as UTF-8")) {
             try ServerSettings.load(file: path, environment: [:])
         }
