@@ -76,6 +76,15 @@ import Testing
         ("[title]\nfg = \"zzz\"\n[accent]\nfg = \"yyy\"\n", 2, "unknown colour \"zzz\""),
         // "\r\n" line ends count as TOML counts them.
         ("[title]\r\nbg = \"blue\"\r\nfg = \"cyann\"\r\n", 3, "unknown colour \"cyann\""),
+        // Table headers that do not start with a key: toml++ 3 (inside TOMLKit 0.6) would abort
+        // on these (marzer/tomlplusplus#294); they are refused before it sees them.
+        ("[=", 1, "'[' is followed by '='"),
+        ("[title]\n\n[[[1]]]\n", 3, "'[' is followed by '['"),
+        ("[&\n", 1, "'[' is followed by '&'"),
+        ("name = \"x\"\n[\t\n", 2, "'[' is followed by the end of the line"),
+        ("\u{FEFF}[ .a]\n", 1, "'[' is followed by '.'"),
+        ("x = '''\n'''\n [{a=1}]\n", 3, "'[' is followed by '{'"),
+        ("[ ]\n", 1, "tables with blank bare keys"),
     ])
     func badThemeFilesNameTheFileAndLine(text: String, line: Int, reason: String) {
         #expect(throws: ThemeError.self) { try ThemeFile.parse(text, file: "Themes/bad.toml") }
@@ -87,6 +96,28 @@ import Testing
             #expect(error.description.hasPrefix("Themes/bad.toml:\(line): "))
             #expect(error.reason.contains(reason), "\(error.reason)")
         }
+    }
+
+    /// A `[` counts as a table header only where a statement may begin; inside strings,
+    /// comments and values written over several lines it is not one.
+    @Test func onlyAStatementsOpeningBracketIsATableHeader() {
+        let notHeaders = [
+            "a = [\n[\n1]\n]\n",                    // nested arrays over lines
+            "a = [\n  { b = 1 },\n  +1,\n]\n",          // values that may follow '[' in an array
+            "a = \"\"\"\n[=\n\"\"\"\n",                  // a multi-line basic string
+            "a = '''\n[=\n'''\n",                      // a multi-line literal string
+            "a = \"\"\"x\\\"\"\"\n[=\"\"\"\n",           // an escaped quote does not end it
+            "a = \"\"\"x\"\"\"\"\"\n[title]\n",            // up to two quotes before the closing three
+            "# [=\n[title] # [=\n",                     // comments
+            "a = \"[=\"\n[\"quoted key\"]\n['lit']\n[[arr]]\n[ title . x ]\n",
+        ]
+        for text in notHeaders {
+            #expect(ThemeFile.firstMalformedTableHeader(in: text) == nil, "\(text.debugDescription)")
+        }
+        #expect(ThemeFile.firstMalformedTableHeader(in: "a = \"\"\"x\"\"\"\n[=\n")
+                == .init(line: 2, found: "="))
+        #expect(ThemeFile.firstMalformedTableHeader(in: "a = [1]\n[[ +]]\n") == .init(line: 2, found: "+"))
+        #expect(ThemeFile.firstMalformedTableHeader(in: "a = 'x\n[#\n") == .init(line: 2, found: "#"))
     }
 
     @Test func aBrokenOrMissingThemeFallsBackToTheDefaultWithAWarning() throws {
