@@ -17,6 +17,9 @@ enum SettingsFile {
         } catch {
             throw ConfigurationError.invalid("\(path):\(error.line):\(error.column): \(error); save the file as UTF-8")
         }
+        if let header = TOMLPreflight.firstMalformedTableHeader(in: text) {
+            throw ConfigurationError.invalid("\(path):\(header.line): \(header)")
+        }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

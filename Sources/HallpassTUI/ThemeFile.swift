@@ -31,11 +31,8 @@ public enum ThemeFile {
         if let line = lines.firstLineHoldingNUL() {
             throw ThemeError(file: file, line: line, reason: "a theme may not contain U+0000")
         }
-        if let header = firstMalformedTableHeader(in: text) {
-            let found = header.found == "\n" || header.found == "\r"
-                ? "the end of the line" : "'\(TerminalText.sanitize(String(Character(header.found))))'"
-            throw ThemeError(file: file, line: header.line,
-                             reason: "a table header must start with a key, like [title], but '[' is followed by \(found)")
+        if let header = TOMLPreflight.firstMalformedTableHeader(in: text) {
+            throw ThemeError(file: file, line: header.line, reason: header.description)
         }
         let table: TOMLTable
         do {

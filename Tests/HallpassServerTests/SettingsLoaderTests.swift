@@ -53,6 +53,14 @@ import Testing
         }
     }
 
+    /// A table header that does not start with a key is refused, naming file and line, before
+    /// TOMLKit's toml++ sees it (it would abort: marzer/tomlplusplus#294).
+    @Test func aBrokenTableHeaderIsAnErrorNotACrash() throws {
+        let path = try file("theme = \"midnight\"\n[[[1]]]\n")
+        let message = "\(path):2: a table header must start with a key, like [title], but '[' is followed by '['"
+        #expect(throws: ConfigurationError.invalid(message)) { try ServerSettings.load(file: path, environment: [:]) }
+    }
+
     @Test func theFileKeysAreExactlyWhatTheTwoTypesRead() {
         let read = ServerSettings.keys.union(ConsentFrontSettings.keys)
         #expect(Set(SettingsLoader.keys).isSubset(of: read))

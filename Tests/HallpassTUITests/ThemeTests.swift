@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import Testing
 @testable import HallpassTUI
 
@@ -96,28 +97,6 @@ import Testing
             #expect(error.description.hasPrefix("Themes/bad.toml:\(line): "))
             #expect(error.reason.contains(reason), "\(error.reason)")
         }
-    }
-
-    /// A `[` counts as a table header only where a statement may begin; inside strings,
-    /// comments and values written over several lines it is not one.
-    @Test func onlyAStatementsOpeningBracketIsATableHeader() {
-        let notHeaders = [
-            "a = [\n[\n1]\n]\n",                    // nested arrays over lines
-            "a = [\n  { b = 1 },\n  +1,\n]\n",          // values that may follow '[' in an array
-            "a = \"\"\"\n[=\n\"\"\"\n",                  // a multi-line basic string
-            "a = '''\n[=\n'''\n",                      // a multi-line literal string
-            "a = \"\"\"x\\\"\"\"\n[=\"\"\"\n",           // an escaped quote does not end it
-            "a = \"\"\"x\"\"\"\"\"\n[title]\n",            // up to two quotes before the closing three
-            "# [=\n[title] # [=\n",                     // comments
-            "a = \"[=\"\n[\"quoted key\"]\n['lit']\n[[arr]]\n[ title . x ]\n",
-        ]
-        for text in notHeaders {
-            #expect(ThemeFile.firstMalformedTableHeader(in: text) == nil, "\(text.debugDescription)")
-        }
-        #expect(ThemeFile.firstMalformedTableHeader(in: "a = \"\"\"x\"\"\"\n[=\n")
-                == .init(line: 2, found: "="))
-        #expect(ThemeFile.firstMalformedTableHeader(in: "a = [1]\n[[ +]]\n") == .init(line: 2, found: "+"))
-        #expect(ThemeFile.firstMalformedTableHeader(in: "a = 'x\n[#\n") == .init(line: 2, found: "#"))
     }
 
     @Test func aBrokenOrMissingThemeFallsBackToTheDefaultWithAWarning() throws {

@@ -1,15 +1,26 @@
-/// A check TOMLKit's parser needs done for it. The toml++ inside TOMLKit 0.6 enters its key
-/// parser after a table header's `[` (or `[[`) without looking at what follows: for `[=`, `[[[`,
-/// `[&` or `[` at the end of a line it fails an assertion (debug builds abort) or, with
-/// assertions off, runs on a broken assumption (marzer/tomlplusplus#294, fixed upstream by #301,
-/// not in the toml++ TOMLKit 0.6 bundles). So before TOMLKit sees a theme, every table header
-/// must open with what TOML 1.0 §Table allows: a bare key (`A-Za-z0-9_-`), a quoted key, or `]`
-/// (which toml++ itself refuses properly).
-extension ThemeFile {
+/// A check TOMLKit's parser needs done for it, before it reads a theme or the config file. The
+/// toml++ inside TOMLKit 0.6 enters its key parser after a table header's `[` (or `[[`) without
+/// looking at what follows: for `[=`, `[[[`, `[&` or `[` at the end of a line it fails an
+/// assertion (debug builds abort) or, with assertions off, runs on a broken assumption
+/// (marzer/tomlplusplus#294, fixed upstream by #301, not in the toml++ TOMLKit 0.6 bundles). So
+/// every table header must open with what TOML 1.0 §Table allows: a bare key (`A-Za-z0-9_-`), a
+/// quoted key, or `]` (which toml++ itself refuses properly).
+public enum TOMLPreflight {
     /// The line and character of the first table header that does not start with a key.
-    struct MalformedTableHeader: Equatable {
-        var line: Int
-        var found: Unicode.Scalar
+    public struct MalformedTableHeader: Equatable, Sendable, CustomStringConvertible {
+        public var line: Int
+        public var found: Unicode.Scalar
+
+        public init(line: Int, found: Unicode.Scalar) {
+            self.line = line
+            self.found = found
+        }
+
+        /// What went wrong, for a message that also names the file and line.
+        public var description: String {
+            let what = found == "\n" || found == "\r" ? "the end of the line" : "'\(TerminalText.sanitize(String(Character(found))))'"
+            return "a table header must start with a key, like [title], but '[' is followed by \(what)"
+        }
     }
 
     /// Walks the text as TOML's lexer does: strings (all four kinds, with their escapes),
@@ -17,7 +28,7 @@ extension ThemeFile {
     /// only where a statement may begin: first on a line, outside any value (an array written
     /// over several lines is a value). On text toml++ accepts this agrees with it; on text it
     /// refuses earlier, an extra finding here only changes which mistake is reported.
-    static func firstMalformedTableHeader(in text: String) -> MalformedTableHeader? {
+    public static func firstMalformedTableHeader(in text: String) -> MalformedTableHeader? {
         var scalars = Array(text.unicodeScalars)
         if scalars.first == "\u{FEFF}" { scalars[0] = " " }  // toml++ skips a byte-order mark
         var index = 0
