@@ -46,6 +46,18 @@ class Tmux:
             time.sleep(0.05)
         raise AssertionError(f"screen never showed {text!r}; it shows:\n{self.screen()}")
 
+    def wait_until(self, condition, what, timeout=10):
+        """The first screen for which condition(screen) holds: after a resize, tmux shows the old
+        frame cropped to the new size until the program repaints, so a text the old frame also
+        holds is no sign that the new one arrived."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            screen = self.screen()
+            if condition(screen):
+                return screen
+            time.sleep(0.05)
+        raise AssertionError(f"screen never showed {what}; it shows:\n{self.screen()}")
+
     def pid(self):
         return int(self.tmux("display-message", "-p", "-t", "main", "#{pane_pid}").strip())
 
