@@ -63,10 +63,9 @@ public enum DeviceFlowError: Error, Equatable, Sendable, CustomStringConvertible
     case badResponse(String)
 
     static func fromErrorBody(status: Int, body: Data) -> DeviceFlowError {
-        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
-              let code = object["error"] as? String
+        guard let error = try? JSONDecoder().decode(ErrorBody.self, from: body)
         else { return .badResponse("HTTP \(status) without an OAuth error body") }
-        return .oauth(code, object["error_description"] as? String)
+        return .oauth(error.error, error.errorDescription)
     }
 
     public var description: String {

@@ -6,15 +6,16 @@ import WSClient
 
 /// Waits on a server's push channel for one grant.
 public protocol PushChannel: Sendable {
-    /// Connects to `pushURI`, sends `subscription` as the first frame, and returns the outcome,
-    /// or nil when the socket ended without one (the caller keeps polling and may reconnect).
-    func outcome(pushURI: String, subscription: [String: String]) async throws -> GrantOutcome?
+    /// Connects to `pushURI`, sends `subscription` as the first frame (a
+    /// `PushAPI.DeviceSubscription` or a `ConsentAPI.EventSubscription`), and returns the
+    /// outcome, or nil when the socket ended without one (the caller keeps polling and may reconnect).
+    func outcome(pushURI: String, subscription: some Encodable & Sendable) async throws -> GrantOutcome?
 }
 
 extension PushChannel {
     /// A device's subscription: `{"device_code":"…"}`.
     public func outcome(pushURI: String, deviceCode: String) async throws -> GrantOutcome? {
-        try await outcome(pushURI: pushURI, subscription: ["device_code": deviceCode])
+        try await outcome(pushURI: pushURI, subscription: PushAPI.DeviceSubscription(deviceCode: deviceCode))
     }
 }
 
@@ -22,9 +23,9 @@ extension PushChannel {
 public struct WebSocketPushChannel: PushChannel {
     public init() {}
 
-    public func outcome(pushURI: String, subscription fields: [String: String]) async throws -> GrantOutcome? {
+    public func outcome(pushURI: String, subscription frame: some Encodable & Sendable) async throws -> GrantOutcome? {
         guard pushURI.hasPrefix("ws://") || pushURI.hasPrefix("wss://") else { return nil }
-        let subscription = try JSONSerialization.data(withJSONObject: fields)
+        let subscription = try JSONEncoder().encode(frame)
         let result = Mutex<GrantOutcome?>(nil)
         var logger = Logger(label: "hallpass.push")
         logger.logLevel = .critical
@@ -32,9 +33,8 @@ public struct WebSocketPushChannel: PushChannel {
             try await outbound.write(.text(String(decoding: subscription, as: UTF8.self)))
             for try await message in inbound.messages(maxSize: 4096) {
                 guard case .text(let text) = message,
-                      let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-                      let event = object["event"] as? String else { continue }
-                if let outcome = GrantOutcome(rawValue: event) {
+                      let event = try? JSONDecoder().decode(PushAPI.Event.self, from: Data(text.utf8)) else { continue }
+                if let outcome = event.outcome {
                     result.withLock { $0 = outcome }
                     return
                 }

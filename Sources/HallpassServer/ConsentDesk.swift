@@ -22,23 +22,6 @@ struct ConsentDesk: Sendable {
         var user: User
     }
 
-    /// What a person sees about a pending grant. Client- and device-supplied strings are raw
-    /// here; every terminal front passes them through `TerminalText.sanitize`.
-    struct GrantView: Encodable {
-        struct ScopeView: Encodable {
-            var name: String
-            var description: String
-        }
-        var user_code: String
-        var client_id: String
-        var client_name: String
-        var scopes: [ScopeView]
-        var device_ip: String
-        var user_agent: String
-        var requested_seconds_ago: Int
-        var expires_in: Int
-    }
-
     // MARK: sessions
 
     /// A password login under the login budgets (`LoginBudgets`): the (name, address) pair locks
@@ -49,15 +32,13 @@ struct ConsentDesk: Sendable {
         let budgets = LoginBudgets(name: name, address: source)
         if let refusal = try await budgets.admit(on: failures, at: now) {
             metrics.refusedLogins.increment()
-            var error = OAuthError(.tooManyAttempts, refusal.message)
-            error.retryAfter = refusal.retryAfter
-            throw error
+            throw ConsentAPI.Failure(.tooManyAttempts, refusal.message, retryAfter: refusal.retryAfter)
         }
         let record = try await users.user(named: name)
         let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
             metrics.failedLogins.increment()
-            throw OAuthError(.accessDenied, "wrong user name or password", status: 401)
+            throw ConsentAPI.Failure(.accessDenied, "wrong user name or password")
         }
         try await budgets.succeeded(on: failures, admittedAt: now)
         return try await openSession(for: record.user, source: source)
@@ -77,7 +58,7 @@ struct ConsentDesk: Sendable {
         guard let bearer, let record = try await sessions.session(tokenHash: SecretToken.hash(bearer)),
               record.expiresAt > clock.now,
               let user = try await users.user(id: record.userID), !user.disabled
-        else { throw OAuthError(.loginRequired, "log in first (no or expired session)") }
+        else { throw ConsentAPI.Failure(.loginRequired, "log in first (no or expired session)") }
         return Session(record: record, user: user)
     }
 
@@ -91,16 +72,14 @@ struct ConsentDesk: Sendable {
         do {
             userCode = try UserCode(parsing: code)
         } catch {
-            throw OAuthError(.invalidRequest, "not a code: \(error)")
+            throw ConsentAPI.Failure(.invalidRequest, "not a code: \(error)")
         }
         let now = clock.now
         let keys = [FailureKey(.codeBySession, session.record.tokenHash), FailureKey(.codeByUser, String(session.user.id)),
                     FailureKey(.codeByAddress, session.record.source)]
         if let blocked = try await failures.retryAfter(keys, at: now) {
-            var error = OAuthError(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds")
-            error.retryAfter = blocked
-            error.guessesLeft = 0
-            throw error
+            throw ConsentAPI.Failure(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds",
+                                     guessesLeft: 0, retryAfter: blocked)
         }
         if let grant = try await grants.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending {
             return grant
@@ -110,20 +89,21 @@ struct ConsentDesk: Sendable {
         let left = try await failures.charge(keys, at: now)
         _ = try await grants.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
         metrics.failedGuesses.increment()
-        var error = OAuthError(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)")
-        error.guessesLeft = left
-        throw error
+        throw ConsentAPI.Failure(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)",
+                                 guessesLeft: left)
     }
 
-    func view(of grant: DeviceGrant) async throws -> GrantView {
+    /// What a person sees about a pending grant. Client- and device-supplied strings are raw
+    /// here; every terminal front passes them through `TerminalText.sanitize`.
+    func view(of grant: DeviceGrant) async throws -> PendingRequest {
         let now = clock.now
         let client = try await clients.client(id: grant.clientID)
         let descriptions = try await scopes.scopeDescriptions()
-        return GrantView(
-            user_code: grant.userCode.display, client_id: grant.clientID, client_name: client?.name ?? grant.clientID,
+        return PendingRequest(
+            userCode: grant.userCode.display, clientID: grant.clientID, clientName: client?.name ?? grant.clientID,
             scopes: grant.requestedScopes.map { .init(name: $0, description: descriptions[$0] ?? "(no description registered)") },
-            device_ip: grant.deviceIP, user_agent: grant.userAgent,
-            requested_seconds_ago: max(0, Int(now.timeIntervalSince(grant.createdAt))), expires_in: grant.secondsLeft(at: now))
+            deviceIP: grant.deviceIP, userAgent: grant.userAgent,
+            requestedSecondsAgo: max(0, Int(now.timeIntervalSince(grant.createdAt))), expiresIn: grant.secondsLeft(at: now))
     }
 
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
@@ -137,10 +117,10 @@ struct ConsentDesk: Sendable {
                 try grant.deny(by: session.user.id, at: now)
             }
         } catch {
-            throw OAuthError(.invalidScope, error.description)
+            throw ConsentAPI.Failure(.invalidScope, error.description)
         }
         guard try await grants.recordDecision(grant, at: now) else {
-            throw OAuthError(.alreadyDecided, "this request was decided elsewhere or has expired")
+            throw ConsentAPI.Failure(.alreadyDecided, "this request was decided elsewhere or has expired")
         }
         metrics.decisions.increment()
         if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }

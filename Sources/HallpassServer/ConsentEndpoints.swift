@@ -8,19 +8,13 @@ import Hummingbird
 struct ConsentEndpoints {
     let desk: ConsentDesk
 
-    struct LoginBody: Decodable { var username: String; var password: String }
-    struct CodeBody: Decodable { var user_code: String }
-    struct DecisionBody: Decodable { var user_code: String; var scope: String? }
-
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("consent/login") { request, context in
             var request = request
-            let body = try await request.json(LoginBody.self, context: context)
+            let body = try await request.json(ConsentAPI.LoginRequest.self, context: context)
             let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.clientIP)
-            return JSONResponse.make([
-                "session": .string(token), "user": .string(user.name),
-                "expires_in": .int(Int(session.expiresAt.timeIntervalSince(self.desk.clock.now))),
-            ] as [String: JSON])
+            return try JSONResponse.make(ConsentAPI.SessionAnswer(
+                session: token, user: user.name, expiresIn: Int(session.expiresAt.timeIntervalSince(self.desk.clock.now))))
         }
         group.post("consent/logout") { request, _ in
             if let bearer = request.bearerToken {
@@ -30,16 +24,14 @@ struct ConsentEndpoints {
         }
         group.get("consent/session") { request, _ in
             let session = try await self.desk.session(bearer: request.bearerToken)
-            return JSONResponse.make([
-                "user": .string(session.user.name),
-                "expires_in": .int(Int(session.record.expiresAt.timeIntervalSince(self.desk.clock.now))),
-            ] as [String: JSON])
+            return try JSONResponse.make(ConsentAPI.SessionAnswer(
+                user: session.user.name, expiresIn: Int(session.record.expiresAt.timeIntervalSince(self.desk.clock.now))))
         }
         group.post("consent/lookup") { request, context in
             var request = request
             let session = try await self.desk.session(bearer: request.bearerToken)
-            let body = try await request.json(CodeBody.self, context: context)
-            let grant = try await self.desk.pendingGrant(code: body.user_code, session: session)
+            let body = try await request.json(ConsentAPI.CodeRequest.self, context: context)
+            let grant = try await self.desk.pendingGrant(code: body.userCode, session: session)
             return try JSONResponse.make(try await self.desk.view(of: grant))
         }
         group.post("consent/approve") { request, context in
@@ -53,12 +45,11 @@ struct ConsentEndpoints {
     func decide(_ request: Request, context: HallpassRequestContext, approve: Bool) async throws -> Response {
         var request = request
         let session = try await desk.session(bearer: request.bearerToken)
-        let body = try await request.json(DecisionBody.self, context: context)
+        let body = try await request.json(ConsentAPI.CodeRequest.self, context: context)
         let scopes = try body.scope.map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
-        let grant = try await desk.decide(code: body.user_code, approve: approve, scopes: scopes, session: session)
-        var result: [String: JSON] = ["status": .string(grant.status.rawValue), "user_code": .string(grant.userCode.display),
-                                      "client_id": .string(grant.clientID)]
-        if let granted = grant.grantedScopes { result["scope"] = .string(granted.description) }
-        return JSONResponse.make(result)
+        let grant = try await desk.decide(code: body.userCode, approve: approve, scopes: scopes, session: session)
+        return try JSONResponse.make(ConsentAPI.DecisionAnswer(
+            status: approve ? .approved : .denied, userCode: grant.userCode.display, clientID: grant.clientID,
+            scope: grant.grantedScopes?.description))
     }
 }

@@ -43,23 +43,34 @@ struct DeviceAuthorizationEndpoint {
                 interval: client.interval, deviceIP: context.clientIP, userAgent: userAgent)
             if case .inserted = try await grants.insertGrant(grant) {
                 issued.increment()
-                return response(deviceCode: deviceCode, userCode: userCode, client: client)
+                return try response(deviceCode: deviceCode, userCode: userCode, client: client)
             }
         }
         throw OAuthError(.temporarilyUnavailable, "could not allocate a user code; try again")
     }
 
-    private func response(deviceCode: String, userCode: UserCode, client: OAuthClient) -> Response {
+    private func response(deviceCode: String, userCode: UserCode, client: OAuthClient) throws -> Response {
         let verification = urls.endpoint("/device")
-        let body: [String: JSON] = [
-            "device_code": .string(deviceCode),
-            "user_code": .string(userCode.display),
-            "verification_uri": .string(verification),
-            "verification_uri_complete": .string("\(verification)?user_code=\(userCode.display)"),
-            "expires_in": .int(Int(client.codeLifetime)),
-            "interval": .int(client.interval),
-            "push_uri": .string(urls.pushURI),
-        ]
-        return JSONResponse.make(body)
+        return try JSONResponse.make(DeviceAuthorizationResponse(
+            deviceCode: deviceCode, userCode: userCode.display, verificationURI: verification,
+            verificationURIComplete: "\(verification)?user_code=\(userCode.display)",
+            expiresIn: Int(client.codeLifetime), interval: client.interval, pushURI: urls.pushURI))
+    }
+}
+
+/// RFC 8628 §3.2, with `push_uri` (Hallpass's push channel, ARCHITECTURE.md §4.3).
+struct DeviceAuthorizationResponse: Codable, Equatable {
+    var deviceCode: String
+    var userCode: String
+    var verificationURI: String
+    var verificationURIComplete: String
+    var expiresIn: Int
+    var interval: Int
+    var pushURI: String
+
+    enum CodingKeys: String, CodingKey {
+        case deviceCode = "device_code", userCode = "user_code", verificationURI = "verification_uri"
+        case verificationURIComplete = "verification_uri_complete", expiresIn = "expires_in", interval
+        case pushURI = "push_uri"
     }
 }

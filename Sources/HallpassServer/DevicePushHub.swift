@@ -99,14 +99,13 @@ public final class DevicePushHub: Sendable {
 
     /// Why an upgrade request was refused: not a push path, a query string (a device_code in a
     /// URL ends up in logs), or the socket budgets (try again later; polling still works).
-    func refusal(for uri: String) -> OAuthError {
+    func refusal(for uri: String) -> ErrorAnswer {
         guard pushPath(uri) != nil else {
-            return OAuthError(.notFound, "WebSockets are served at \(devicePath) and \(consentPath) only")
+            return .notFound("WebSockets are served at \(devicePath) and \(consentPath) only")
         }
-        guard !uri.contains("?") else { return Self.plainRequestRefusal }
-        var error = OAuthError(.temporarilyUnavailable, "too many push sockets are open; poll the token endpoint meanwhile")
-        error.retryAfter = 5
-        return error
+        guard !uri.contains("?") else { return ErrorAnswer(Self.plainRequestRefusal) }
+        return ErrorAnswer(OAuthError(.temporarilyUnavailable, "too many push sockets are open; poll the token endpoint meanwhile"),
+                           retryAfter: 5)
     }
 
     /// The answer to a request on a push path that is not a WebSocket upgrade.

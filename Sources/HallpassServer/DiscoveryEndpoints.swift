@@ -22,17 +22,16 @@ struct DiscoveryEndpoints {
         group.get(".well-known/oauth-authorization-server") { _, _ in try await self.metadata(openID: false) }
         group.get(".well-known/openid-configuration") { _, _ in try await self.metadata(openID: true) }
         group.get("oauth/jwks.json") { _, _ in
-            let keys = try await self.keys.jwks().map { JSON.object($0.mapValues(JSON.string)) }
             var headers: HTTPFields = [.contentType: "application/jwk-set+json", .cacheControl: "public, max-age=60"]
             headers[.accessControlAllowOrigin] = "*"
-            return JSONResponse.make(["keys": JSON.array(keys)], headers: headers)
+            return try JSONResponse.make(JWKSet(keys: try await self.keys.jwks()), headers: headers)
         }
         group.get("device") { _, _ in self.verificationPage() }
         group.get("livez") { _, _ in
-            JSONResponse.make(["status": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
+            try JSONResponse.make(HealthAnswer(status: "ok"), headers: [.cacheControl: "no-store"])
         }
-        group.get("readyz") { _, _ in await self.readiness() }
-        group.get("healthz") { _, _ in await self.readiness() }
+        group.get("readyz") { _, _ in try await self.readiness() }
+        group.get("healthz") { _, _ in try await self.readiness() }
         group.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(bytes: self.metrics.exposition())))
@@ -51,31 +50,20 @@ struct DiscoveryEndpoints {
     func metadata(openID: Bool) async throws -> Response {
         let algorithms = await keys.idTokenAlgorithms
         let scopes = try await scopes.scopeDescriptions().keys.sorted()
-        var body: [String: JSON] = [
-            "issuer": .string(urls.issuer),
-            "device_authorization_endpoint": .string(urls.endpoint("/oauth/device_authorization")),
-            "device_push_endpoint": .string(urls.pushURI),
-            "token_endpoint": .string(urls.endpoint("/oauth/token")),
-            "revocation_endpoint": .string(urls.endpoint("/oauth/revoke")),
-            "introspection_endpoint": .string(urls.endpoint("/oauth/introspect")),
-            "userinfo_endpoint": .string(urls.endpoint("/oauth/userinfo")),
-            "jwks_uri": .string(urls.endpoint("/oauth/jwks.json")),
-            "grant_types_supported": .array(grantTypes.map(JSON.string)),
-            "response_types_supported": [],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-            "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "scopes_supported": .array(scopes.map(JSON.string)),
-            "code_challenge_methods_supported": [],
-        ]
-        // An extension field (RFC 8414 §2 allows more): the terminal consent front over SSH.
-        if let ssh = sshConsentURI { body["consent_ssh_uri"] = .string(ssh) }
-        if openID {
-            body["subject_types_supported"] = ["public"]
-            body["id_token_signing_alg_values_supported"] = .array(algorithms.map(JSON.string))
-            body["claims_supported"] = ["sub", "iss", "aud", "exp", "iat", "auth_time", "name", "preferred_username"]
-        }
-        return JSONResponse.make(body, headers: [.contentType: "application/json", .cacheControl: "public, max-age=60"])
+        var body = ServerMetadata(
+            issuer: urls.issuer,
+            deviceAuthorizationEndpoint: urls.endpoint("/oauth/device_authorization"),
+            devicePushEndpoint: urls.pushURI,
+            tokenEndpoint: urls.endpoint("/oauth/token"),
+            revocationEndpoint: urls.endpoint("/oauth/revoke"),
+            introspectionEndpoint: urls.endpoint("/oauth/introspect"),
+            userinfoEndpoint: urls.endpoint("/oauth/userinfo"),
+            jwksURI: urls.endpoint("/oauth/jwks.json"),
+            grantTypesSupported: grantTypes,
+            scopesSupported: scopes,
+            consentSSHURI: sshConsentURI)
+        if openID { body.addOpenIDFields(idTokenAlgorithms: algorithms) }
+        return try JSONResponse.make(body, headers: [.contentType: "application/json", .cacheControl: "public, max-age=60"])
     }
 
     /// `verification_uri` (RFC 8628 §3.2): Hallpass approves in a terminal, so this page says how.
@@ -98,7 +86,7 @@ struct DiscoveryEndpoints {
     /// 503. A database that is down fails fast; one that hangs (a partition: packets dropped, no
     /// reset) must not hang the probe, so the read runs in its own task and is abandoned at the
     /// deadline.
-    func readiness() async -> Response {
+    func readiness() async throws -> Response {
         let clients = self.clients
         let answered = await firstOf(deadline: Self.readinessDeadline) {
             do {
@@ -109,10 +97,10 @@ struct DiscoveryEndpoints {
             }
         }
         guard answered == true else {
-            return JSONResponse.make(["status": "unavailable", "store": answered == nil ? "timeout" : "unreachable"] as [String: JSON],
-                                     status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
+            return try JSONResponse.make(HealthAnswer(status: "unavailable", store: answered == nil ? "timeout" : "unreachable"),
+                                         status: .serviceUnavailable, headers: [.cacheControl: "no-store"])
         }
-        return JSONResponse.make(["status": "ok", "store": "ok"] as [String: JSON], headers: [.cacheControl: "no-store"])
+        return try JSONResponse.make(HealthAnswer(status: "ok", store: "ok"), headers: [.cacheControl: "no-store"])
     }
 
     static let readinessDeadline: Duration = .seconds(2)

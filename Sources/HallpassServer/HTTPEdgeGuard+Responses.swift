@@ -6,11 +6,10 @@ import NIOHTTPTypes
 extension HTTPEdgeGuard {
     /// A whole HTTP/1.1 response for a request refused at the edge: the RFC 6749 §5.2 JSON
     /// error, `no-store`, and `Connection: close` (RFC 9112 §9.6).
-    static func responseBytes(for error: OAuthError) -> [UInt8] {
-        var body: [UInt8] = []
-        JSON.object(error.wireObject).write(to: &body)
-        let phrase = reasonPhrases[error.httpStatus] ?? "Bad Request"
-        var text = "HTTP/1.1 \(error.httpStatus) \(phrase)\r\n"
+    static func responseBytes(for error: ErrorAnswer) -> [UInt8] {
+        let body = error.bodyBytes
+        let phrase = reasonPhrases[error.status.code] ?? "Bad Request"
+        var text = "HTTP/1.1 \(error.status.code) \(phrase)\r\n"
         text += "Content-Type: application/json;charset=UTF-8\r\nCache-Control: no-store\r\nPragma: no-cache\r\n"
         text += "Connection: close\r\nContent-Length: \(body.count)\r\n\r\n"
         return Array(text.utf8) + body

@@ -161,7 +161,7 @@ final class HTTPEdgeGuard: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func writeRefusal(_ rejection: HTTPRequestScanner.Rejection, _ context: ChannelHandlerContext) {
-        let error = OAuthError(.invalidRequest, rejection.reason, status: rejection.status)
+        let error = ErrorAnswer(OAuthError(.invalidRequest, rejection.reason), status: .init(code: rejection.status))
         let bytes = Self.responseBytes(for: error)
         context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in
             // Half-close, so the client reads the whole answer before the connection goes (a

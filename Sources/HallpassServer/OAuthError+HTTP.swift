@@ -2,44 +2,106 @@ import Foundation
 import HallpassCore
 import Hummingbird
 
-/// RFC 6749 §5.2: errors are JSON objects with `error` and optional `error_description`,
-/// served with `Cache-Control: no-store`. Nothing else from the failure reaches the wire.
-extension OAuthError: HTTPResponseError {
-    public var status: HTTPResponse.Status { HTTPResponse.Status(code: httpStatus) }
+/// Every failure as the server answers it (ARCHITECTURE.md §4.2): the JSON `ErrorBody` (RFC 6749
+/// §5.2), served `no-store`, with its HTTP status, and `Retry-After` / `WWW-Authenticate` when
+/// they apply. Core's `OAuthError` and the consent API's `ConsentAPI.Failure` know codes and
+/// descriptions only; the statuses and challenges are mapped here. Nothing else from the failure
+/// reaches the wire.
+struct ErrorAnswer: Error, HTTPResponseError, Equatable {
+    var body: ErrorBody
+    var status: HTTPResponse.Status
+    /// The `WWW-Authenticate` challenge (RFC 6749 §5.2 for a client that authenticated with the
+    /// Authorization header, RFC 6750 §3 for bearer tokens); every 401 gets one.
+    var challenge: String?
 
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        JSONResponse.make(wireObject, status: status, headers: wireHeaders)
+    init(_ body: ErrorBody, status: HTTPResponse.Status, challenge: String? = nil) {
+        self.body = body
+        self.status = status
+        self.challenge = challenge ?? Self.defaultChallenge(status: status, code: body.error)
     }
 
-    /// The JSON object on the wire.
-    var wireObject: [String: JSON] {
-        var object: [String: JSON] = ["error": .string(code.description)]
-        if let errorDescription { object["error_description"] = .string(errorDescription) }
-        if let guessesLeft { object["guesses_left"] = .int(guessesLeft) }
-        if let retryAfter { object["retry_after"] = .int(retryAfter) }
-        return object
+    /// An OAuth error with the status RFC 6749 §5.2, RFC 8628 §3.5 and RFC 6750 §3.1 give its
+    /// code, or `status` where an endpoint's rule says otherwise (413, 415, 405 for the request
+    /// itself); `retryAfter` for rate limits.
+    init(_ error: OAuthError, status: HTTPResponse.Status? = nil, retryAfter: Int? = nil, challenge: String? = nil) {
+        var body = error.body
+        body.retryAfter = retryAfter
+        self.init(body, status: status ?? Self.status(of: error.code), challenge: challenge)
     }
 
-    /// `no-store`, and `Retry-After` / `WWW-Authenticate` when they apply.
-    var wireHeaders: HTTPFields {
-        var headers = HTTPFields.noStore
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
-        if let challenge = challenge ?? defaultChallenge { headers[.wwwAuthenticate] = challenge }
-        return headers
+    /// A consent API failure, with the status its code has on that API.
+    init(_ failure: ConsentAPI.Failure) {
+        self.init(failure.body, status: Self.status(of: failure.code))
     }
+
+    /// No such endpoint (not an RFC 6749 code; the consent API's `not_found`).
+    static func notFound(_ description: String) -> ErrorAnswer {
+        ErrorAnswer(ConsentAPI.Failure(.notFound, description).body, status: .notFound)
+    }
+
+    /// RFC 6749 §5.2, RFC 8628 §3.5, RFC 6750 §3.1; every other code is 400.
+    static let oauthStatuses: [OAuthError.Code: HTTPResponse.Status] = [
+        .invalidClient: .unauthorized, .invalidToken: .unauthorized, .insufficientScope: .forbidden,
+        .serverError: .internalServerError, .temporarilyUnavailable: .serviceUnavailable,
+    ]
+
+    /// The consent API's (ARCHITECTURE.md §4.4): a wrong password is 401 there, where the token
+    /// endpoint's `access_denied` (the person said no) is 400. Every other code is 400.
+    static let consentStatuses: [ConsentAPI.ErrorCode: HTTPResponse.Status] = [
+        .loginRequired: .unauthorized, .accessDenied: .unauthorized, .notFound: .notFound,
+        .alreadyDecided: .conflict, .tooManyAttempts: .tooManyRequests,
+    ]
+
+    static func status(of code: OAuthError.Code) -> HTTPResponse.Status { oauthStatuses[code] ?? .badRequest }
+
+    static func status(of code: ConsentAPI.ErrorCode) -> HTTPResponse.Status { consentStatuses[code] ?? .badRequest }
 
     /// RFC 9110 §15.5.2: a 401 always carries a challenge. A client that failed to authenticate is
     /// told the scheme it may use (RFC 6749 §2.3.1, Basic); a consent API caller, the session
     /// bearer it must present (RFC 6750 §3); a bearer token that failed, why.
     static let basicChallenge = "Basic realm=\"hallpass\", charset=\"UTF-8\""
 
-    var defaultChallenge: String? {
-        guard httpStatus == 401 else { return nil }
+    static func defaultChallenge(status: HTTPResponse.Status, code: String) -> String? {
+        guard status == .unauthorized else { return nil }
         switch code {
-        case .invalidClient: return Self.basicChallenge
-        case .invalidToken: return "Bearer realm=\"hallpass\", error=\"invalid_token\""
+        case OAuthError.Code.invalidClient.description: return basicChallenge
+        case OAuthError.Code.invalidToken.description: return "Bearer realm=\"hallpass\", error=\"invalid_token\""
         default: return "Bearer realm=\"hallpass-consent\""
         }
+    }
+
+    /// `no-store`, and `Retry-After` / `WWW-Authenticate` when they apply.
+    var headers: HTTPFields {
+        var headers = HTTPFields.noStore
+        if let retryAfter = body.retryAfter { headers[.retryAfter] = String(retryAfter) }
+        if let challenge { headers[.wwwAuthenticate] = challenge }
+        return headers
+    }
+
+    /// The body's bytes. An `ErrorBody` holds only strings and integers, which always encode;
+    /// were that ever to fail, the answer would still be an error, never an empty success.
+    var bodyBytes: Data {
+        (try? JSONResponse.encoder.encode(body)) ?? Data(#"{"error":"server_error"}"#.utf8)
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        JSONResponse.make(bytes: bodyBytes, status: status, headers: headers)
+    }
+}
+
+extension OAuthError: HTTPResponseError {
+    public var status: HTTPResponse.Status { ErrorAnswer.status(of: code) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try ErrorAnswer(self).response(from: request, context: context)
+    }
+}
+
+extension ConsentAPI.Failure: HTTPResponseError {
+    public var status: HTTPResponse.Status { ErrorAnswer.status(of: code) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        try ErrorAnswer(self).response(from: request, context: context)
     }
 }
 
@@ -50,42 +112,3 @@ extension HTTPFields {
         [.cacheControl: "no-store", HTTPFields.pragmaName: "no-cache", .contentType: "application/json;charset=UTF-8"]
     }
 }
-
-/// JSON response bodies.
-enum JSONResponse {
-    /// Hot paths (every token-endpoint answer): serialized by hand, keys sorted.
-    static func make(_ object: [String: JSON], status: HTTPResponse.Status = .ok,
-                     headers: HTTPFields = .noStore) -> Response {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(256)
-        JSON.object(object).write(to: &bytes)
-        return response(ByteBuffer(bytes: bytes), status: status, headers: headers)
-    }
-
-    /// A Codable body. An encoding failure throws (`OAuthErrorMiddleware` answers 500
-    /// `server_error` and logs the cause), never a 200 with an empty object.
-    static func make(_ object: some Encodable, status: HTTPResponse.Status = .ok,
-                     headers: HTTPFields = .noStore) throws -> Response {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data: Data
-        do { data = try encoder.encode(object) } catch {
-            throw ResponseEncodingFailure(type: String(describing: type(of: object)), cause: error)
-        }
-        return response(ByteBuffer(bytes: data), status: status, headers: headers)
-    }
-
-    /// Why a response body could not be written (for the log; the client sees `server_error`).
-    struct ResponseEncodingFailure: Error, CustomStringConvertible {
-        let type: String
-        let cause: any Error
-        var description: String { "could not encode a \(type) response: \(cause)" }
-    }
-
-    private static func response(_ body: ByteBuffer, status: HTTPResponse.Status, headers: HTTPFields) -> Response {
-        var fields = headers
-        if fields[.contentType] == nil { fields[.contentType] = "application/json;charset=UTF-8" }
-        return Response(status: status, headers: fields, body: .init(byteBuffer: body))
-    }
-}
-

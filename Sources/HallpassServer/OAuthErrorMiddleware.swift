@@ -11,9 +11,14 @@ struct OAuthErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as OAuthError {
             throw error
+        } catch let error as ErrorAnswer {
+            throw error
+        } catch let error as ConsentAPI.Failure {
+            throw error
         } catch let error as HTTPError {
-            let code: OAuthError.Code = error.status == .notFound ? .notFound : (error.status.code >= 500 ? .serverError : .invalidRequest)
-            throw OAuthError(code, error.status.reasonPhrase.lowercased(), status: error.status.code)
+            let description = error.status.reasonPhrase.lowercased()
+            if error.status == .notFound { throw ErrorAnswer.notFound(description) }
+            throw ErrorAnswer(OAuthError(error.status.code >= 500 ? .serverError : .invalidRequest, description), status: error.status)
         } catch {
             // The path is client-supplied and the log reaches an operator's terminal.
             context.logger.error("unexpected failure on \(TerminalText.sanitize(request.uri.path)): \(String(reflecting: error))")

@@ -33,15 +33,23 @@ struct PushSession: Sendable {
         switch error {
         case let refusal as Refusal: (refusal.code, refusal.reason)
         case let error as OAuthError: (.policyViolation, error.errorDescription ?? error.code.description)
+        case let failure as ConsentAPI.Failure: (.policyViolation, failure.message)
         default: (.unexpectedServerError, "server error")
         }
     }
 
     /// What the socket says when `outcome` is known.
-    static func frame(_ outcome: GrantOutcome) -> String { "{\"event\":\"\(outcome.rawValue)\"}" }
+    static func frame(_ outcome: GrantOutcome) -> String { text(of: .decided(outcome)) }
 
     func subscribedFrame(_ grant: DeviceGrant) -> String {
-        "{\"event\":\"subscribed\",\"expires_in\":\(grant.secondsLeft(at: clock.now))}"
+        Self.text(of: .subscribed(expiresIn: grant.secondsLeft(at: clock.now)))
+    }
+
+    /// An event as its text frame (keys sorted; an event always encodes).
+    static func text(of event: PushAPI.Event) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"event\":\"\(event.event)\"}"
     }
 
     /// Seconds until `grant` expires, from now.
@@ -49,24 +57,33 @@ struct PushSession: Sendable {
         max(0, grant.expiresAt.timeIntervalSince(clock.now))
     }
 
-    private func object(_ text: String, keys: Set<String>) throws -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-              Set(object.keys) == keys else {
-            throw Refusal(code: .unacceptableData, reason: "expected {\(keys.sorted().map { "\"\($0)\":\"…\"" }.joined(separator: ","))}")
-        }
-        var values: [String: String] = [:]
+    /// A subscription frame: a JSON object with exactly `keys`, each a string of at most 512
+    /// bytes, decoded as `T` (the contract's type).
+    private func subscription<T: Decodable>(_ text: String, as type: T.Type, keys: Set<String>) throws -> T {
+        let data = Data(text.utf8)
+        let expected = Refusal(code: .unacceptableData, reason: "expected {\(keys.sorted().map { "\"\($0)\":\"…\"" }.joined(separator: ","))}")
+        guard let object = try? JSONDecoder().decode([String: JSONScalar].self, from: data), Set(object.keys) == keys else { throw expected }
         for (key, value) in object {
-            guard let string = value as? String, string.utf8.count <= 512 else {
+            guard case .string(let string) = value, string.utf8.count <= 512 else {
                 throw Refusal(code: .unacceptableData, reason: "\(key) must be a short string")
             }
-            values[key] = string
         }
-        return values
+        guard let decoded = try? JSONDecoder().decode(T.self, from: data) else { throw expected }
+        return decoded
+    }
+
+    /// Any JSON value, told apart only as far as the subscription rule needs: a string or not.
+    private enum JSONScalar: Decodable {
+        case string(String), other
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            self = (try? container.decode(String.self)).map(JSONScalar.string) ?? .other
+        }
     }
 
     /// A device's grant by device_code; an unknown one counts like a failed redemption.
     private func deviceGrant(_ text: String) async throws -> DeviceGrant {
-        let code = try object(text, keys: ["device_code"])["device_code"]!
+        let code = try subscription(text, as: PushAPI.DeviceSubscription.self, keys: ["device_code"]).deviceCode
         if let blocked = hub.unknownCodes.retryAfter(address: address) {
             throw Refusal(code: .policyViolation, reason: "too many unknown device codes; try again in \(blocked) seconds")
         }
@@ -80,10 +97,10 @@ struct PushSession: Sendable {
     /// An approver's grant: a live consent session and the pending user code on its screen,
     /// charged to the same budgets as a lookup.
     private func approverGrant(_ text: String) async throws -> DeviceGrant {
-        let fields = try object(text, keys: ["session", "user_code"])
+        let fields = try subscription(text, as: ConsentAPI.EventSubscription.self, keys: ["session", "user_code"])
         let desk = hub.desk
-        let session = try await desk.session(bearer: fields["session"])
-        return try await desk.pendingGrant(code: fields["user_code"]!, session: session)
+        let session = try await desk.session(bearer: fields.session)
+        return try await desk.pendingGrant(code: fields.userCode, session: session)
     }
 
     /// The grant's outcome as the store has it now; nil while it is still pending.

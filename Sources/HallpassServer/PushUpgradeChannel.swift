@@ -19,7 +19,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case push
         case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         /// An upgrade was asked for and refused; its request was consumed by the upgrader.
-        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, OAuthError)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, ErrorAnswer)
         /// Over a connection limit: closed at accept, nothing to run.
         case closed
     }
@@ -53,7 +53,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             // Last so far: behind TLS when there is TLS, in front of the HTTP decoder added next.
             try channel.pipeline.syncOperations.addHandler(HTTPEdgeGuard(admission: admission))
             let hub = self.hub
-            let refusal = NIOLoopBoundBox<OAuthError?>(nil, eventLoop: channel.eventLoop)
+            let refusal = NIOLoopBoundBox<ErrorAnswer?>(nil, eventLoop: channel.eventLoop)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: hub.limits.maxFrame,
                 shouldUpgrade: { channel, head in
@@ -119,15 +119,14 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
 
 extension PushUpgradeChannel {
     /// Answers a refused upgrade with its OAuth error and closes the connection.
-    static func answer(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, with error: OAuthError) async throws {
-        var bytes: [UInt8] = []
-        JSON.object(error.wireObject).write(to: &bytes)
-        var headers = error.wireHeaders
+    static func answer(_ http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, with error: ErrorAnswer) async throws {
+        let bytes = error.bodyBytes
+        var headers = error.headers
         headers[.connection] = "close"
         headers[.contentLength] = String(bytes.count)
         try await http.executeThenClose { _, outbound in
             try await outbound.write(contentsOf: [
-                .head(HTTPResponse(status: .init(code: error.httpStatus), headerFields: headers)),
+                .head(HTTPResponse(status: error.status, headerFields: headers)),
                 .body(ByteBuffer(bytes: bytes)),
                 .end(nil),
             ])

@@ -11,7 +11,7 @@ extension Request {
             let buffer = try await body.collect(upTo: context.maxUploadSize)
             return Array(buffer.readableBytesView)
         } catch is NIOTooManyBytesError {
-            throw OAuthError(.invalidRequest, "request body is larger than \(context.maxUploadSize / 1024) KiB", status: 413)
+            throw ErrorAnswer(OAuthError(.invalidRequest, "request body is larger than \(context.maxUploadSize / 1024) KiB"), status: .contentTooLarge)
         } catch {
             // Cut off, badly chunked or too slow (the edge guard ended it): the client's fault,
             // so a 400 and a debug line, never a 500 and an error line anyone could repeat.
@@ -22,16 +22,16 @@ extension Request {
 
     /// An `application/x-www-form-urlencoded` body (RFC 6749 §4.1.3, RFC 8628 §3.1).
     mutating func form(context: HallpassRequestContext) async throws -> FormBody {
-        guard method == .post else { throw OAuthError(.invalidRequest, "use POST", status: 405) }
+        guard method == .post else { throw ErrorAnswer(OAuthError(.invalidRequest, "use POST"), status: .methodNotAllowed) }
         let mediaType = headers[.contentType]?.split(separator: ";").first?
             .trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/x-www-form-urlencoded" else {
-            throw OAuthError(.invalidRequest, "Content-Type must be application/x-www-form-urlencoded", status: 415)
+            throw ErrorAnswer(OAuthError(.invalidRequest, "Content-Type must be application/x-www-form-urlencoded"), status: .unsupportedMediaType)
         }
         if let charset = headers[.contentType]?.lowercased().split(separator: ";").dropFirst()
             .map({ $0.trimmingCharacters(in: .whitespaces) }).first(where: { $0.hasPrefix("charset=") }),
            !["charset=utf-8", "charset=\"utf-8\""].contains(charset) {
-            throw OAuthError(.invalidRequest, "form bodies must be UTF-8", status: 415)
+            throw ErrorAnswer(OAuthError(.invalidRequest, "form bodies must be UTF-8"), status: .unsupportedMediaType)
         }
         return try FormBody(parsing: try await bodyBytes(context: context))
     }
@@ -40,7 +40,7 @@ extension Request {
     mutating func json<T: Decodable>(_ type: T.Type, context: HallpassRequestContext) async throws -> T {
         let mediaType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
         guard mediaType == "application/json" else {
-            throw OAuthError(.invalidRequest, "Content-Type must be application/json", status: 415)
+            throw ErrorAnswer(OAuthError(.invalidRequest, "Content-Type must be application/json"), status: .unsupportedMediaType)
         }
         let bytes = try await bodyBytes(context: context)
         do {

@@ -77,28 +77,25 @@ struct TokenManagementEndpoints {
         }
         let token = try form.require("token")
         let now = clock.now
-        let inactive = JSONResponse.make(["active": JSON.bool(false)])
+        let inactive = try JSONResponse.make(IntrospectionResponse.inactive)
         switch try await find(token, hint: form["token_type_hint"]) {
         case .refresh(let r):
             guard r.usedAt == nil, r.revokedAt == nil, r.expiresAt > now,
                   let family = try await tokens.family(id: r.familyID), family.revokedAt == nil,
                   let user = try await users.user(id: r.userID), !user.disabled
             else { return inactive }
-            return JSONResponse.make([
-                "active": true, "token_type": "refresh_token", "scope": .string(r.scopes.description),
-                "client_id": .string(r.clientID), "sub": .string(String(r.userID)), "username": .string(user.name),
-                "iat": .int(Int(r.issuedAt.timeIntervalSince1970)), "exp": .int(Int(r.expiresAt.timeIntervalSince1970)),
-                "iss": .string(issuer),
-            ] as [String: JSON])
+            return try JSONResponse.make(IntrospectionResponse(
+                active: true, tokenType: "refresh_token", scope: r.scopes.description, clientID: r.clientID,
+                sub: String(r.userID), username: user.name, iss: issuer,
+                iat: Int(r.issuedAt.timeIntervalSince1970), exp: Int(r.expiresAt.timeIntervalSince1970)))
         case .access(let a, let claims):
             guard a.revokedAt == nil, a.expiresAt > now,
                   let user = try await users.user(id: a.userID), !user.disabled
             else { return inactive }
-            return JSONResponse.make([
-                "active": true, "token_type": "Bearer", "scope": .string(claims.scope), "client_id": .string(claims.client_id),
-                "sub": .string(claims.sub), "username": .string(user.name), "aud": .string(claims.aud),
-                "iss": .string(claims.iss), "iat": .int(claims.iat), "exp": .int(claims.exp), "jti": .string(claims.jti),
-            ] as [String: JSON])
+            return try JSONResponse.make(IntrospectionResponse(
+                active: true, tokenType: "Bearer", scope: claims.scope, clientID: claims.client_id, sub: claims.sub,
+                username: user.name, aud: claims.aud, iss: claims.iss, iat: claims.iat, exp: claims.exp,
+                jti: claims.jti))
         case nil:
             return inactive
         }
@@ -106,15 +103,12 @@ struct TokenManagementEndpoints {
 
     /// OIDC Core §5.3 with RFC 6750 errors.
     func userinfo(_ request: Request) async throws -> Response {
-        func bearerError(_ code: OAuthError.Code, _ text: String) -> OAuthError {
-            var error = OAuthError(code, text)
-            error.challenge = "Bearer realm=\"hallpass\", error=\"\(code)\""
-            return error
+        func bearerError(_ code: OAuthError.Code, _ text: String) -> ErrorAnswer {
+            ErrorAnswer(OAuthError(code, text), challenge: "Bearer realm=\"hallpass\", error=\"\(code)\"")
         }
         guard let token = request.bearerToken else {
-            var error = OAuthError(.invalidToken, "a bearer access token is required")
-            error.challenge = "Bearer realm=\"hallpass\""
-            throw error
+            // RFC 6750 §3.1: a request without a token gets the challenge and no error code.
+            throw ErrorAnswer(OAuthError(.invalidToken, "a bearer access token is required"), challenge: "Bearer realm=\"hallpass\"")
         }
         guard case .access(let record, let claims)? = try await find(token, hint: "access_token"),
               record.revokedAt == nil, record.expiresAt > clock.now,
@@ -122,11 +116,11 @@ struct TokenManagementEndpoints {
         else { throw bearerError(.invalidToken, "the access token is invalid, expired or revoked") }
         let scopes = ScopeSet(claims.scope.split(separator: " ").map(String.init))
         guard scopes.contains("openid") else { throw bearerError(.insufficientScope, "the openid scope is required") }
-        var body: [String: JSON] = ["sub": .string(claims.sub)]
+        var body = UserInfo(sub: claims.sub)
         if scopes.contains("profile") {
-            body["preferred_username"] = .string(user.name)
-            body["name"] = .string(user.name)
+            body.preferredUsername = user.name
+            body.name = user.name
         }
-        return JSONResponse.make(body)
+        return try JSONResponse.make(body)
     }
 }

@@ -13,7 +13,7 @@ struct TokenMinter: Sendable {
 
     struct Minted {
         var record: IssuedTokens
-        var body: [String: JSON]
+        var body: TokenResponse
     }
 
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date) async throws -> Minted {
@@ -26,19 +26,15 @@ struct TokenMinter: Sendable {
             auth_time: Int(family.authTime.timeIntervalSince1970))
         let accessToken = try await keys.sign(claims, type: "at+jwt")
 
-        var body: [String: JSON] = [
-            "access_token": .string(accessToken),
-            "token_type": "Bearer",
-            "expires_in": .int(Int(policy.accessTokenLifetime)),
-            "scope": .string(scopes.description),
-        ]
+        var body = TokenResponse(accessToken: accessToken, expiresIn: Int(policy.accessTokenLifetime),
+                                 scope: scopes.description)
         var refreshHash: String?
         var refreshExpires: Date?
         if client.grantTypes.contains(.refreshToken) {
             let refresh = SecretToken.generate(using: random, prefix: "rt_")
             refreshHash = SecretToken.hash(refresh)
             refreshExpires = now.addingTimeInterval(policy.refreshTokenLifetime)
-            body["refresh_token"] = .string(refresh)
+            body.refreshToken = refresh
         }
         if scopes.contains("openid") {
             let profile = scopes.contains("profile")
@@ -46,7 +42,7 @@ struct TokenMinter: Sendable {
                 iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
                 exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
                 preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
-            body["id_token"] = .string(try await keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm))
+            body.idToken = try await keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm)
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,
                                   refreshHash: refreshHash, refreshExpiresAt: refreshExpires, issuedAt: now)

@@ -24,39 +24,8 @@ public struct ConsentLogin: Equatable, Sendable {
     }
 }
 
-/// A pending device request, as the server describes it. `clientName` and `userAgent` come from
-/// the client and the device: untrusted, they reach the screen only through `CellBuffer.field`.
-public struct PendingRequest: Equatable, Sendable {
-    public struct Scope: Equatable, Sendable {
-        public var name: String
-        /// The server's own description of the scope.
-        public var description: String
-        public init(name: String, description: String) {
-            self.name = name
-            self.description = description
-        }
-    }
-    public var userCode: String
-    public var clientID: String
-    public var clientName: String
-    public var scopes: [Scope]
-    public var deviceIP: String
-    public var userAgent: String
-    public var requestedSecondsAgo: Int
-    public var expiresIn: Int
-
-    public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
-                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int) {
-        self.userCode = userCode
-        self.clientID = clientID
-        self.clientName = clientName
-        self.scopes = scopes
-        self.deviceIP = deviceIP
-        self.userAgent = userAgent
-        self.requestedSecondsAgo = requestedSecondsAgo
-        self.expiresIn = expiresIn
-    }
-}
+// `PendingRequest`, what a lookup answers, is the consent contract's (HallpassCore). Its
+// `clientName` and `userAgent` reach the screen only through `CellBuffer.field`.
 
 /// What the server recorded.
 public struct ConsentDecision: Equatable, Sendable {

@@ -53,25 +53,28 @@ struct Approve: AsyncParsableCommand {
         let api = ConsentAPIClient(server: URL(string: server)!)
         do {
             let session = try await api.login(user: user, password: password)
-            let decided: (result: ConsentAPIClient.Decision, name: String)
+            let decided: (result: ConsentAPI.DecisionAnswer, name: String)
             do {
                 let details = try await api.lookup(code: code, session: session.session)
                 decided = (decision == "approve"
                     ? try await api.approve(code: code, scope: scope, session: session.session)
-                    : try await api.deny(code: code, session: session.session), TerminalText.sanitize(details.client_name))
+                    : try await api.deny(code: code, session: session.session), TerminalText.sanitize(details.clientName))
             } catch {
                 await api.logout(session: session.session)   // the session ends with the command, failed or not
                 throw error
             }
             await api.logout(session: session.session)
             let (result, name) = decided
-            if result.status == "approved" {
-                print("approved \(result.user_code) for client \(TerminalText.sanitize(result.client_id)) (“\(name)”, supplied by the client) with scope: \(result.scope ?? "")")
+            if result.status == .approved {
+                print("approved \(result.userCode) for client \(TerminalText.sanitize(result.clientID)) (“\(name)”, supplied by the client) with scope: \(result.scope ?? "")")
             } else {
-                print("denied \(result.user_code) for client \(TerminalText.sanitize(result.client_id)) (“\(name)”, supplied by the client)")
+                print("denied \(result.userCode) for client \(TerminalText.sanitize(result.clientID)) (“\(name)”, supplied by the client)")
             }
-        } catch let failure as ConsentAPIClient.Failure {
-            throw CLIError(TerminalText.sanitize(failure.message), exitCode: failure.status == 429 ? 75 : 1)
+        } catch let failure as ConsentAPI.Failure {
+            // EX_TEMPFAIL for a lockout: trying again later may work.
+            throw CLIError(TerminalText.sanitize(failure.message), exitCode: failure.code == .tooManyAttempts ? 75 : 1)
+        } catch let answer as ConsentAPIClient.UnexpectedAnswer {
+            throw CLIError(answer.description)
         } catch let error as DeviceFlowError {
             throw CLIError(TerminalText.sanitize(error.description))
         }

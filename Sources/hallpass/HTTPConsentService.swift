@@ -9,28 +9,23 @@ struct HTTPConsentService: ConsentService {
     let api: ConsentAPIClient
 
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin {
-        let session = try await call(login: true) { try await api.login(user: user, password: password) }
-        return ConsentLogin(session: session.session, user: session.user)
+        let answer = try await call(login: true) { try await api.login(user: user, password: password) }
+        return ConsentLogin(session: answer.session, user: answer.user)
     }
 
     func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest {
-        let details = try await call { try await api.lookup(code: code, session: session) }
-        return PendingRequest(
-            userCode: details.user_code, clientID: details.client_id, clientName: details.client_name,
-            scopes: details.scopes.map { .init(name: $0.name, description: $0.description) },
-            deviceIP: details.device_ip, userAgent: details.user_agent,
-            requestedSecondsAgo: details.requested_seconds_ago, expiresIn: details.expires_in)
+        try await call { try await api.lookup(code: code, session: session) }
     }
 
     func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision {
         let decision = try await call { try await api.approve(code: code, scope: scopes.joined(separator: " "), session: session) }
-        return ConsentDecision(approved: decision.status == "approved",
+        return ConsentDecision(approved: decision.status == .approved,
                                scopes: (decision.scope ?? "").split(separator: " ").map(String.init))
     }
 
     func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision {
         let decision = try await call { try await api.deny(code: code, session: session) }
-        return ConsentDecision(approved: decision.status == "approved", scopes: [])
+        return ConsentDecision(approved: decision.status == .approved, scopes: [])
     }
 
     func logout(session: String) async {
@@ -38,30 +33,30 @@ struct HTTPConsentService: ConsentService {
     }
 
     func watch(code: String, session: String) async -> GrantOutcome? {
-        await api.watch(code: code, session: session).flatMap(GrantOutcome.init(rawValue:))
+        await api.watch(code: code, session: session)
     }
 
     private func call<T>(login: Bool = false, _ body: () async throws -> T) async throws(ConsentFailure) -> T {
         do {
             return try await body()
-        } catch let failure as ConsentAPIClient.Failure {
+        } catch let failure as ConsentAPI.Failure {
             throw Self.map(failure, login: login)
         } catch {
             throw .unreachable
         }
     }
 
-    /// By the error code the consent API answers (ARCHITECTURE.md §4.4), never by its status;
-    /// only a gateway's 502–504, which carries no code of ours, is judged by the status.
-    static func map(_ failure: ConsentAPIClient.Failure, login: Bool) -> ConsentFailure {
+    /// By the error code the consent API answers (ARCHITECTURE.md §4.4), never by its status.
+    /// An answer that is not the API's at all (a gateway's 502, a page) means the server is not
+    /// reachable through whatever stands in front of it.
+    static func map(_ failure: ConsentAPI.Failure, login: Bool) -> ConsentFailure {
         switch failure.code {
-        case "too_many_attempts":
+        case .tooManyAttempts:
             return login ? .loginLocked(retryAfter: failure.retryAfter ?? 60) : .tooManyCodes(retryAfter: failure.retryAfter ?? 60)
-        case "access_denied" where login: return .wrongCredentials
-        case "login_required": return .loginRequired
-        case "already_decided": return .alreadyDecided
-        case "invalid_grant": return .invalidCode(guessesLeft: failure.guessesLeft)
-        case _ where failure.code.hasPrefix("http_") && (502...504).contains(failure.status): return .unreachable
+        case .accessDenied where login: return .wrongCredentials
+        case .loginRequired: return .loginRequired
+        case .alreadyDecided: return .alreadyDecided
+        case .invalidGrant: return .invalidCode(guessesLeft: failure.guessesLeft)
         default: return .refused(failure.message)
         }
     }

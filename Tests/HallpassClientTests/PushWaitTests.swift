@@ -13,9 +13,9 @@ final class ScriptedPush: PushChannel, Sendable {
         self.drops = Mutex(drops)
         self.delay = delay
     }
-    func outcome(pushURI: String, subscription: [String: String]) async throws -> GrantOutcome? {
+    func outcome(pushURI: String, subscription: some Encodable & Sendable) async throws -> GrantOutcome? {
         connects.withLock { $0 += 1 }
-        #expect(subscription == ["device_code": "dc"])
+        #expect(subscription as? PushAPI.DeviceSubscription == PushAPI.DeviceSubscription(deviceCode: "dc"))
         if drops.withLock({ d in defer { d -= 1 }; return d > 0 }) { return nil }
         try await Task.sleep(for: delay)
         return .approved

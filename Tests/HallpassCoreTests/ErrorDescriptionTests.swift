@@ -1,3 +1,4 @@
+import Foundation
 import HallpassCore
 import Testing
 
@@ -29,10 +30,22 @@ import Testing
         #expect(OAuthError.isWireDescription(" !#[]~"))
     }
 
-    /// Consent-only codes tell a front what happened without a status to decode.
-    @Test func consentCodesHaveTheirOwnNamesAndStatuses() {
-        #expect(OAuthError(.alreadyDecided).description == "already_decided" && OAuthError(.alreadyDecided).httpStatus == 409)
-        #expect(OAuthError(.invalidGrant).httpStatus == 400)
-        #expect(OAuthError(.loginRequired).httpStatus == 401 && OAuthError(.tooManyAttempts).httpStatus == 429)
+    /// Consent-only codes tell a front what happened without a status to decode; the statuses
+    /// are the server's (ErrorAnswerTests).
+    @Test func consentCodesHaveTheirOwnNamesAndTravelInTheErrorBody() throws {
+        #expect(ConsentAPI.ErrorCode.alreadyDecided.rawValue == "already_decided")
+        #expect(ConsentAPI.ErrorCode.loginRequired.rawValue == "login_required")
+        #expect(ConsentAPI.ErrorCode.tooManyAttempts.rawValue == "too_many_attempts")
+        #expect(ConsentAPI.ErrorCode.invalidGrant == ConsentAPI.ErrorCode(.invalidGrant))
+        let failure = ConsentAPI.Failure(.tooManyAttempts, "wait “60” seconds", guessesLeft: 0, retryAfter: 60)
+        #expect(failure.message == "wait '60' seconds")   // RFC 6749 §5.2's character set
+        let json = try JSONEncoder().encode(failure.body)
+        let object = try JSONSerialization.jsonObject(with: json) as? [String: Any]
+        #expect(object?["error"] as? String == "too_many_attempts" && object?["retry_after"] as? Int == 60
+                && object?["guesses_left"] as? Int == 0 && object?["error_description"] as? String == "wait '60' seconds")
+        #expect(ConsentAPI.Failure(try JSONDecoder().decode(ErrorBody.self, from: json)) == failure)
+        // A code this build does not know still decodes, and is shown by its description.
+        let unknown = try JSONDecoder().decode(ErrorBody.self, from: Data(#"{"error":"new_code"}"#.utf8))
+        #expect(ConsentAPI.Failure(unknown).code.rawValue == "new_code" && ConsentAPI.Failure(unknown).message == "new_code")
     }
 }

@@ -19,8 +19,8 @@ import Testing
         return h
     }
 
-    func refusal(_ body: () async throws -> Void) async -> OAuthError? {
-        do { try await body(); return nil } catch let error as OAuthError { return error } catch { return nil }
+    func refusal(_ body: () async throws -> Void) async -> ConsentAPI.Failure? {
+        do { try await body(); return nil } catch let error as ConsentAPI.Failure { return error } catch { return nil }
     }
 
     @Test func aKeyLogsInOnlyItsOwnerUnderTheirOwnName() async throws {

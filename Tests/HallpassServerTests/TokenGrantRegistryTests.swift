@@ -13,8 +13,7 @@ import Testing
     struct EchoGrant: TokenGrantHandler {
         var grantType: OAuthClient.GrantType { .refreshToken }
         func exchange(_ request: TokenGrantRequest) async throws -> Response {
-            JSONResponse.make(["client": .string(request.client.id), "peer": .string(request.peer),
-                               "thing": .string(try request.form.require("thing"))])
+            try JSONResponse.make(["client": request.client.id, "peer": request.peer, "thing": try request.form.require("thing")])
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import HallpassTUI
 
 /// Shared test data: a fixed clock, a typical request, and states for each screen.

@@ -62,7 +62,7 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
         case .redeemed:
             polls.forget(grantID: grantID)
             metrics.tokensIssued.increment()
-            return JSONResponse.make(minted.body)
+            return try JSONResponse.make(minted.body)
         case .notRedeemable:
             throw OAuthError(.invalidGrant, "the device code was already used")
         case .accountDisabled:

@@ -31,7 +31,7 @@ struct RefreshTokenHandler: TokenGrantHandler {
         switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: request.now) {
         case .rotated:
             metrics.tokensIssued.increment()
-            return JSONResponse.make(minted.body)
+            return try JSONResponse.make(minted.body)
         case .reused:
             throw OAuthError(.invalidGrant, "refresh token was already used; every token of this grant is now revoked")
         case .invalid:

@@ -1,0 +1,111 @@
+/// The consent API's contract (ARCHITECTURE.md §4.4), defined once: the bodies the server reads
+/// and answers, which `HallpassClient` sends and decodes and the TUI works with. Swift names
+/// here, snake_case on the wire. Client- and device-supplied strings are raw: they reach a
+/// terminal only through `TerminalText.sanitize`.
+public enum ConsentAPI {
+    /// `POST /consent/login`.
+    public struct LoginRequest: Codable, Equatable, Sendable {
+        public var username: String
+        public var password: String
+        public init(username: String, password: String) {
+            self.username = username
+            self.password = password
+        }
+    }
+
+    /// `POST /consent/lookup`, `/consent/approve` and `/consent/deny`: the user code, and on an
+    /// approval the scope approved (a subset of those requested; all of them when absent).
+    public struct CodeRequest: Codable, Equatable, Sendable {
+        public var userCode: String
+        public var scope: String?
+        public init(userCode: String, scope: String? = nil) {
+            self.userCode = userCode
+            self.scope = scope
+        }
+        enum CodingKeys: String, CodingKey { case userCode = "user_code", scope }
+    }
+
+    /// A session: whose it is and for how long. The answer to `POST /consent/login` carries the
+    /// session itself (a bearer token); `GET /consent/session`, asked with it, leaves it out.
+    public struct SessionAnswer: Codable, Equatable, Sendable {
+        public var session: String?
+        public var user: String
+        public var expiresIn: Int
+        public init(session: String? = nil, user: String, expiresIn: Int) {
+            self.session = session
+            self.user = user
+            self.expiresIn = expiresIn
+        }
+        enum CodingKeys: String, CodingKey { case session, user, expiresIn = "expires_in" }
+    }
+
+    /// What the server recorded for an approval or a denial.
+    public struct DecisionAnswer: Codable, Equatable, Sendable {
+        /// `approved` or `denied`.
+        public var status: GrantOutcome
+        public var userCode: String
+        public var clientID: String
+        /// The scope granted (approvals only).
+        public var scope: String?
+        public init(status: GrantOutcome, userCode: String, clientID: String, scope: String?) {
+            self.status = status
+            self.userCode = userCode
+            self.clientID = clientID
+            self.scope = scope
+        }
+        enum CodingKeys: String, CodingKey { case status, userCode = "user_code", clientID = "client_id", scope }
+    }
+
+    /// The first frame on `/consent/events`: which pending request to follow, as whom.
+    public struct EventSubscription: Codable, Equatable, Sendable {
+        public var session: String
+        public var userCode: String
+        public init(session: String, userCode: String) {
+            self.session = session
+            self.userCode = userCode
+        }
+        enum CodingKeys: String, CodingKey { case session, userCode = "user_code" }
+    }
+}
+
+/// A pending request as the consent API describes it (`POST /consent/lookup`) and the screens
+/// show it. `clientName` and `userAgent` come from the client and the device: untrusted.
+public struct PendingRequest: Codable, Equatable, Sendable {
+    public struct Scope: Codable, Equatable, Sendable {
+        public var name: String
+        /// The server's own description of the scope.
+        public var description: String
+        public init(name: String, description: String) {
+            self.name = name
+            self.description = description
+        }
+    }
+    public var userCode: String
+    public var clientID: String
+    public var clientName: String
+    public var scopes: [Scope]
+    public var deviceIP: String
+    public var userAgent: String
+    public var requestedSecondsAgo: Int
+    public var expiresIn: Int
+
+    public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
+                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int) {
+        self.userCode = userCode
+        self.clientID = clientID
+        self.clientName = clientName
+        self.scopes = scopes
+        self.deviceIP = deviceIP
+        self.userAgent = userAgent
+        self.requestedSecondsAgo = requestedSecondsAgo
+        self.expiresIn = expiresIn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case userCode = "user_code", clientID = "client_id", clientName = "client_name", scopes
+        case deviceIP = "device_ip", userAgent = "user_agent"
+        case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in"
+    }
+}
+
+extension GrantOutcome: Codable {}

@@ -1,0 +1,31 @@
+/// An introspection answer (RFC 7662 §2.2): `{"active":false}` and nothing else for a token that
+/// is not currently valid; the token's claims otherwise.
+struct IntrospectionResponse: Codable, Equatable {
+    var active: Bool
+    var tokenType: String?
+    var scope: String?
+    var clientID: String?
+    var sub: String?
+    var username: String?
+    var aud: String?
+    var iss: String?
+    var iat: Int?
+    var exp: Int?
+    var jti: String?
+
+    static let inactive = IntrospectionResponse(active: false)
+
+    enum CodingKeys: String, CodingKey {
+        case active, tokenType = "token_type", scope, clientID = "client_id", sub, username, aud, iss, iat, exp, jti
+    }
+
+}
+
+/// The UserInfo answer (OIDC Core §5.3.2): `sub`, and the profile claims when `profile` was granted.
+struct UserInfo: Codable, Equatable {
+    var sub: String
+    var preferredUsername: String?
+    var name: String?
+
+    enum CodingKeys: String, CodingKey { case sub, preferredUsername = "preferred_username", name }
+}

@@ -1,0 +1,67 @@
+/// The authorization server's metadata (RFC 8414 §2), and with `openID` the OpenID Provider
+/// metadata (OpenID Connect Discovery 1.0 §3): the same document with three more fields.
+struct ServerMetadata: Codable, Equatable {
+    var issuer: String
+    var deviceAuthorizationEndpoint: String
+    /// An extension field (RFC 8414 §2 allows more): Hallpass's push channel.
+    var devicePushEndpoint: String
+    var tokenEndpoint: String
+    var revocationEndpoint: String
+    var introspectionEndpoint: String
+    var userinfoEndpoint: String
+    var jwksURI: String
+    var grantTypesSupported: [String]
+    /// Empty until the authorization endpoint exists (RFC 8414 §2 makes it required).
+    var responseTypesSupported: [String] = []
+    var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
+    var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
+    var introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
+    var scopesSupported: [String]
+    var codeChallengeMethodsSupported: [String] = []
+    /// An extension field: the terminal consent front over SSH.
+    var consentSSHURI: String?
+    // OpenID Connect Discovery 1.0 §3 only.
+    var subjectTypesSupported: [String]?
+    var idTokenSigningAlgValuesSupported: [String]?
+    var claimsSupported: [String]?
+
+    enum CodingKeys: String, CodingKey {
+        case issuer
+        case deviceAuthorizationEndpoint = "device_authorization_endpoint"
+        case devicePushEndpoint = "device_push_endpoint"
+        case tokenEndpoint = "token_endpoint"
+        case revocationEndpoint = "revocation_endpoint"
+        case introspectionEndpoint = "introspection_endpoint"
+        case userinfoEndpoint = "userinfo_endpoint"
+        case jwksURI = "jwks_uri"
+        case grantTypesSupported = "grant_types_supported"
+        case responseTypesSupported = "response_types_supported"
+        case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
+        case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
+        case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
+        case scopesSupported = "scopes_supported"
+        case codeChallengeMethodsSupported = "code_challenge_methods_supported"
+        case consentSSHURI = "consent_ssh_uri"
+        case subjectTypesSupported = "subject_types_supported"
+        case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
+        case claimsSupported = "claims_supported"
+    }
+
+    /// The OpenID Provider fields (Discovery §3): RS256 always among the ID token algorithms.
+    mutating func addOpenIDFields(idTokenAlgorithms: [String]) {
+        subjectTypesSupported = ["public"]
+        idTokenSigningAlgValuesSupported = idTokenAlgorithms
+        claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "name", "preferred_username"]
+    }
+}
+
+/// A JSON Web Key Set (RFC 7517 §5): the public keys, current and retired.
+struct JWKSet: Codable, Equatable {
+    var keys: [[String: String]]
+}
+
+/// What the health endpoints answer: `ok`, or `unavailable` and why the store did not answer.
+struct HealthAnswer: Codable, Equatable {
+    var status: String
+    var store: String?
+}
