@@ -18,15 +18,16 @@ bin=.build-fuzz/debug/hallpass-fuzz
 for target in "${targets[@]}"; do
   [ -d "Fuzz/corpus/$target" ] || { echo "fuzz: no target '$target'" >&2; exit 2; }
   # TOMLKit 0.6 never frees a parsed table (no deinit; LebJe/TOMLKit#26): LeakSanitizer would
-  # report every theme input as a leak. Memory errors are still caught.
+  # report every theme input as a leak, and at exit the sum of them (libFuzzer's flag governs only
+  # the first, ASAN_OPTIONS the second). Memory errors are still caught.
   leaks=1
   [ "$target" = theme ] && leaks=0
   if compgen -G "Fuzz/regressions/$target/*" >/dev/null; then
-    HALLPASS_FUZZ_TARGET=$target "$bin" -detect_leaks=$leaks -runs=0 Fuzz/regressions/"$target"/* 2>&1 | tail -n 1
+    ASAN_OPTIONS=detect_leaks=$leaks HALLPASS_FUZZ_TARGET=$target "$bin" -detect_leaks=$leaks -runs=0 Fuzz/regressions/"$target"/* 2>&1 | tail -n 1
   fi
   work=$(mktemp -d)
   echo "fuzz: $target for ${seconds} s"
-  HALLPASS_FUZZ_TARGET=$target "$bin" -detect_leaks=$leaks -max_total_time="$seconds" -max_len=4096 -timeout=10 \
+  ASAN_OPTIONS=detect_leaks=$leaks HALLPASS_FUZZ_TARGET=$target "$bin" -detect_leaks=$leaks -max_total_time="$seconds" -max_len=4096 -timeout=10 \
     -artifact_prefix="fuzz-crash-$target-" -print_final_stats=1 "$work" "Fuzz/corpus/$target" 2>"$work.log" \
     || { tail -n 40 "$work.log" >&2; echo "fuzz: $target FAILED" >&2; exit 1; }
   grep -E 'stat::number_of_executed_units|stat::peak_rss_mb|INFO: Loaded|#[0-9]+.*DONE' "$work.log" | tr '\n' ' '; echo

@@ -17,8 +17,8 @@ enum SettingsFile {
         } catch {
             throw ConfigurationError.invalid("\(path):\(error.line):\(error.column): \(error); save the file as UTF-8")
         }
-        if let header = TOMLPreflight.firstMalformedTableHeader(in: text) {
-            throw ConfigurationError.invalid("\(path):\(header.line): \(header)")
+        if let finding = TOMLPreflight.firstFinding(in: text) {
+            throw ConfigurationError.invalid("\(path):\(finding.line): \(finding)")
         }
         let table: TOMLTable
         do {

@@ -31,8 +31,8 @@ public enum ThemeFile {
         if let line = lines.firstLineHoldingNUL() {
             throw ThemeError(file: file, line: line, reason: "a theme may not contain U+0000")
         }
-        if let header = TOMLPreflight.firstMalformedTableHeader(in: text) {
-            throw ThemeError(file: file, line: header.line, reason: header.description)
+        if let finding = TOMLPreflight.firstFinding(in: text) {
+            throw ThemeError(file: file, line: finding.line, reason: finding.description)
         }
         let table: TOMLTable
         do {

@@ -19,17 +19,32 @@ import Testing
             "a = \"[=\"\n[\"quoted key\"]\n['lit']\n[[arr]]\n[ title . x ]\n",
         ]
         for text in notHeaders {
-            #expect(TOMLPreflight.firstMalformedTableHeader(in: text) == nil, "\(text.debugDescription)")
+            #expect(TOMLPreflight.firstFinding(in: text) == nil, "\(text.debugDescription)")
         }
-        #expect(TOMLPreflight.firstMalformedTableHeader(in: "a = \"\"\"x\"\"\"\n[=\n")
+        #expect(TOMLPreflight.firstFinding(in: "a = \"\"\"x\"\"\"\n[=\n")
                 == .init(line: 2, found: "="))
-        #expect(TOMLPreflight.firstMalformedTableHeader(in: "a = [1]\n[[ +]]\n") == .init(line: 2, found: "+"))
-        #expect(TOMLPreflight.firstMalformedTableHeader(in: "a = 'x\n[#\n") == .init(line: 2, found: "#"))
+        #expect(TOMLPreflight.firstFinding(in: "a = [1]\n[[ +]]\n") == .init(line: 2, found: "+"))
+        #expect(TOMLPreflight.firstFinding(in: "a = 'x\n[#\n") == .init(line: 2, found: "#"))
+    }
+
+    /// Where an array holds its next value, toml++ 3 asserts on `}` and the Unicode line
+    /// separators; nowhere else do they need refusing here.
+    @Test func anArrayElementMayNotStartWithWhatEndsAValue() {
+        for (text, line, found) in [("mono = [}", 1, "}"), ("a = [1, }]", 1, "}"), ("a = [\n  # note\n  }\n]", 3, "}"),
+                                    ("a = [[1], [\u{2028}]]", 1, "\u{2028}"), ("a = [\u{85}]", 1, "\u{85}"),
+                                    ("x = { a = [ \u{2029} ] }", 1, "\u{2029}")] as [(String, Int, Unicode.Scalar)] {
+            #expect(TOMLPreflight.firstFinding(in: text) == .init(line: line, found: found, place: .arrayElement), "\(text.debugDescription)")
+        }
+        for text in ["a = [ {b=1}, ]", "x = { a = [1], b = 2 }", "a = [[1], [2]]", "a = []", "a = [ ]", "x = {}", "a = \"[}\"",
+                     "a = [\n]", "a = [1,\n# c\n2]"] {
+            #expect(TOMLPreflight.firstFinding(in: text) == nil, "\(text.debugDescription)")
+        }
     }
 
     @Test func theMessageNamesWhatFollowsTheBracket() {
-        #expect(TOMLPreflight.MalformedTableHeader(line: 1, found: "=").description.hasSuffix("'[' is followed by '='"))
-        #expect(TOMLPreflight.MalformedTableHeader(line: 1, found: "\n").description.hasSuffix("followed by the end of the line"))
-        #expect(!TOMLPreflight.MalformedTableHeader(line: 1, found: "\u{1B}").description.contains("\u{1B}"))
+        #expect(TOMLPreflight.Finding(line: 1, found: "=").description.hasSuffix("'[' is followed by '='"))
+        #expect(TOMLPreflight.Finding(line: 1, found: "\n").description.hasSuffix("followed by the end of the line"))
+        #expect(!TOMLPreflight.Finding(line: 1, found: "\u{1B}").description.contains("\u{1B}"))
+        #expect(TOMLPreflight.Finding(line: 1, found: "}", place: .arrayElement).description.hasSuffix("but found '}'"))
     }
 }

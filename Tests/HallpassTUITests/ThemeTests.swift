@@ -86,6 +86,7 @@ import Testing
         ("\u{FEFF}[ .a]\n", 1, "'[' is followed by '.'"),
         ("x = '''\n'''\n [{a=1}]\n", 3, "'[' is followed by '{'"),
         ("[ ]\n", 1, "tables with blank bare keys"),
+        ("[title]\nmono = [}}}}e\"]\n", 2, "an array must hold a value here"),
     ])
     func badThemeFilesNameTheFileAndLine(text: String, line: Int, reason: String) {
         #expect(throws: ThemeError.self) { try ThemeFile.parse(text, file: "Themes/bad.toml") }
