@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Response bodies: the hand-written JSON writer the server used before issue 14 (JSON.swift at
-# REV, a [String: JSON] dictionary written with sorted keys) against JSONEncoder on the Codable
+# Response bodies: the hand-written JSON writer the server used until the end of issue 14
+# (JSON.swift at REV, a [String: JSON] dictionary written with sorted keys) against JSONEncoder on the Codable
 # body types that replaced it, for the two hot answers: a pending poll's error and a token
 # response. Release build (swiftc -O), one process, ROUNDS rounds; prints µs per body.
 #   Benchmarks/json-encoding.sh [ROUNDS] [REV]     (defaults: 3, dd7f5b4)

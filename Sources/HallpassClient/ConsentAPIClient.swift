@@ -16,13 +16,15 @@ public struct ConsentAPIClient: Sendable {
     /// A consent API error is thrown as the contract's `ConsentAPI.Failure`, told apart by its code.
     public struct UnexpectedAnswer: Error, Equatable, Sendable, CustomStringConvertible {
         public var status: Int
-        public var description: String { "the server answered HTTP \(status)" }
+        /// What was wrong with it, when the status alone does not say.
+        public var detail: String?
+        public var description: String { "the server answered HTTP \(status)" + (detail.map { " \($0)" } ?? "") }
     }
 
     /// A new session: its bearer token and whose it is.
     public func login(user: String, password: String) async throws -> (session: String, user: String) {
         let answer: ConsentAPI.SessionAnswer = try await post("consent/login", ConsentAPI.LoginRequest(username: user, password: password), bearer: nil)
-        guard let session = answer.session else { throw UnexpectedAnswer(status: 200) }
+        guard let session = answer.session else { throw UnexpectedAnswer(status: 200, detail: "to a login without a session") }
         return (session, answer.user)
     }
 

@@ -1,31 +1,3 @@
-/// The JSON body of every error the server answers: RFC 6749 §5.2's `error` and
-/// `error_description`, and two fields the consent API adds. The server renders it; clients
-/// decode it.
-public struct ErrorBody: Codable, Equatable, Sendable {
-    public var error: String
-    public var errorDescription: String?
-    /// Consent API: wrong user codes this session may still try.
-    public var guessesLeft: Int?
-    /// Seconds after which trying again may succeed (also sent as `Retry-After`).
-    public var retryAfter: Int?
-
-    public init(error: String, errorDescription: String? = nil, guessesLeft: Int? = nil, retryAfter: Int? = nil) {
-        self.error = error
-        self.errorDescription = errorDescription
-        self.guessesLeft = guessesLeft
-        self.retryAfter = retryAfter
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case error, errorDescription = "error_description", guessesLeft = "guesses_left", retryAfter = "retry_after"
-    }
-}
-
-extension OAuthError {
-    /// The body this error goes on the wire as.
-    public var body: ErrorBody { ErrorBody(error: code.description, errorDescription: errorDescription) }
-}
-
 extension ConsentAPI {
     /// The codes the consent API answers with: four of its own (not RFC 6749 codes), and the RFC
     /// 6749 codes it shares with the token endpoint. A front tells failures apart by these,
@@ -34,11 +6,6 @@ extension ConsentAPI {
         public let rawValue: String
         public init(rawValue: String) { self.rawValue = rawValue }
         public init(_ code: OAuthError.Code) { rawValue = code.description }
-        public init(from decoder: any Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            try container.encode(rawValue)
-        }
         public var description: String { rawValue }
 
         /// No session, or an expired one: log in again.

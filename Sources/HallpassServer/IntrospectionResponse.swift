@@ -18,7 +18,6 @@ struct IntrospectionResponse: Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case active, tokenType = "token_type", scope, clientID = "client_id", sub, username, aud, iss, iat, exp, jti
     }
-
 }
 
 /// The UserInfo answer (OIDC Core §5.3.2): `sub`, and the profile claims when `profile` was granted.

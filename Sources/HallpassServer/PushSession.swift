@@ -45,11 +45,10 @@ struct PushSession: Sendable {
         Self.text(of: .subscribed(expiresIn: grant.secondsLeft(at: clock.now)))
     }
 
-    /// An event as its text frame (keys sorted; an event always encodes).
+    /// An event as its text frame, written like every response body (an event, a string and an
+    /// optional integer, always encodes).
     static func text(of event: PushAPI.Event) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return (try? encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"event\":\"\(event.event)\"}"
+        (try? JSONResponse.encoder.encode(event)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"event\":\"\(event.event)\"}"
     }
 
     /// Seconds until `grant` expires, from now.
