@@ -4,7 +4,7 @@
 # Installs what is missing (Debian packages, a Python venv with pinned test clients) first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/bootstrap.sh
+scripts/bootstrap.sh --tests
 # The PostgreSQL store's tests need a server: a throwaway one unless HALLPASS_TEST_POSTGRES names one.
 if [ -z "${HALLPASS_TEST_POSTGRES:-}" ]; then
   eval "$(scripts/throwaway-postgres.sh start)"

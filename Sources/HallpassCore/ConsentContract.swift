@@ -88,9 +88,21 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     public var userAgent: String
     public var requestedSecondsAgo: Int
     public var expiresIn: Int
+    /// Set when the request is a browser signing in to the client (authorization code grant):
+    /// `deviceIP` and `userAgent` are then the browser's.
+    public var webSignIn: WebSignIn?
+
+    /// Where a browser sign-in returns once decided.
+    public struct WebSignIn: Codable, Equatable, Sendable {
+        /// The redirect URI's host (and port), supplied by the client.
+        public var redirectHost: String
+        public init(redirectHost: String) { self.redirectHost = redirectHost }
+        enum CodingKeys: String, CodingKey { case redirectHost = "redirect_host" }
+    }
 
     public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
-                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int) {
+                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int, webSignIn: WebSignIn? = nil) {
+        self.webSignIn = webSignIn
         self.userCode = userCode
         self.clientID = clientID
         self.clientName = clientName
@@ -104,7 +116,7 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case userCode = "user_code", clientID = "client_id", clientName = "client_name", scopes
         case deviceIP = "device_ip", userAgent = "user_agent"
-        case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in"
+        case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in", webSignIn = "web_sign_in"
     }
 }
 

@@ -2,6 +2,8 @@ import Foundation
 
 /// One device authorization (RFC 8628 §3.1–3.5) and the rules of its lifecycle:
 /// `pending → approved | denied | expired`, `approved → redeemed` exactly once (ARCHITECTURE.md §5).
+/// A browser's authorization request (RFC 6749 §4.1) waits for its person as the same kind of
+/// grant, with `authorization` set: the same user code, lookups, budgets and decisions.
 ///
 /// A value with no I/O: every transition takes the time as an argument, so the whole state
 /// machine is tested with a `ManualClock`.
@@ -30,6 +32,11 @@ public struct DeviceGrant: Sendable, Equatable {
     public var userAgent: String
     /// Wrong guesses near this code still allowed before it is withdrawn.
     public var guessBudget: Int
+    /// Set for a browser sign-in (authorization code grant): what its code is bound to. Its
+    /// `deviceCodeHash` is then the hash of the waiting page's handle.
+    public var authorization: AuthorizationRequest?
+    /// A browser sign-in's `AuthorizationCode.storedHash`.
+    public var authorizationCodeHash: String?
 
     public init(
         deviceCodeHash: String, userCode: UserCode, clientID: String, requestedScopes: ScopeSet,
@@ -84,6 +91,10 @@ public struct DeviceGrant: Sendable, Equatable {
         grantedScopes = scopes
         userID = user
         decidedAt = now
+        // A browser sign-in's code is valid for a minute from the approval (RFC 6749 §4.1.2).
+        if authorization != nil {
+            expiresAt = min(expiresAt, now.addingTimeInterval(GrantPolicy.authorizationCodeLifetime))
+        }
     }
 
     public mutating func deny(by user: Int64, at now: Date) throws(GrantTransitionError) {

@@ -9,17 +9,49 @@ public struct FormBody: Sendable {
     public init(fields: [String: String]) { self.fields = fields }
 
     public init(parsing bytes: [UInt8]) throws(OAuthError) {
-        guard !bytes.isEmpty else { return }
-        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
-            let name = try FormBody.decode(parts[0])
-            let value = parts.count > 1 ? try FormBody.decode(parts[1]) : ""
-            guard !name.isEmpty else { throw OAuthError(.invalidRequest, "malformed form body") }
+        for (name, value) in try FormBody.pairs(parsing: bytes) {
             guard fields[name] == nil else {
                 throw OAuthError(.invalidRequest, "parameter \(FormBody.quoted(name)) is repeated")
             }
             fields[name] = value
         }
+    }
+
+    /// Every name and value in order, repeats kept: for the authorization endpoint, which must
+    /// know whether `client_id` and `redirect_uri` are sound before it may say what else is wrong.
+    public static func pairs(parsing bytes: some Collection<UInt8>) throws(OAuthError) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
+        for pair in Array(bytes).split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            let name = try FormBody.decode(parts[0])
+            let value = parts.count > 1 ? try FormBody.decode(parts[1]) : ""
+            guard !name.isEmpty else { throw OAuthError(.invalidRequest, "malformed form body") }
+            pairs.append((name, value))
+        }
+        return pairs
+    }
+
+    /// `application/x-www-form-urlencoded` serialization (WHATWG URL §5.2), for query strings
+    /// Hallpass writes: everything but ALPHA / DIGIT / `*-._` is percent-encoded, space as `+`.
+    public static func encode(_ pairs: [(String, String)]) -> String {
+        pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
+    }
+
+    static func escape(_ text: String) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "*"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"):
+                out.append(byte)
+            case UInt8(ascii: " "):
+                out.append(UInt8(ascii: "+"))
+            default:
+                out += [UInt8(ascii: "%"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     public subscript(_ name: String) -> String? {

@@ -4,6 +4,9 @@ import Foundation
 public struct GrantPolicy: Sendable {
     /// Wrong guesses within one character of a live code that withdraw it (ARCHITECTURE.md §6).
     public static let guessesPerCode = 5
+    /// How long an authorization code lives once the person approved (RFC 6749 §4.1.2: "a
+    /// maximum authorization code lifetime of 10 minutes is RECOMMENDED"; Hallpass keeps 60 s).
+    public static let authorizationCodeLifetime: TimeInterval = 60
 
     public var defaultCodeLifetime: TimeInterval = 600
     public var defaultInterval: Int = 5

@@ -6,17 +6,20 @@ public struct OAuthClient: Sendable, Equatable {
     public enum GrantType: String, Sendable, CaseIterable, Codable {
         case deviceCode = "urn:ietf:params:oauth:grant-type:device_code"
         case refreshToken = "refresh_token"
+        /// RFC 6749 §4.1, with PKCE (RFC 7636) required.
+        case authorizationCode = "authorization_code"
 
         /// The short names the CLI takes (`--grant device_code`).
         public init?(shortName: String) {
             switch shortName {
             case "device_code", GrantType.deviceCode.rawValue: self = .deviceCode
             case "refresh_token": self = .refreshToken
+            case "authorization_code": self = .authorizationCode
             default: return nil
             }
         }
 
-        public var shortName: String { self == .deviceCode ? "device_code" : "refresh_token" }
+        public var shortName: String { self == .deviceCode ? "device_code" : rawValue }
     }
 
     public var id: String
@@ -32,6 +35,9 @@ public struct OAuthClient: Sendable, Equatable {
     public var canIntrospect: Bool
     /// OpenID Connect Registration §2 `id_token_signed_response_alg`; nil means RS256.
     public var idTokenSigningAlgorithm: String?
+    /// Where the authorization endpoint may send the browser back (RFC 6749 §3.1.2), each
+    /// already validated by `RedirectURI(registering:)`.
+    public var redirectURIs: [RedirectURI]
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]
@@ -40,7 +46,8 @@ public struct OAuthClient: Sendable, Equatable {
 
     public init(
         id: String, name: String, secretHash: String?, scopes: ScopeSet, grantTypes: [GrantType],
-        codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil
+        codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil,
+        redirectURIs: [RedirectURI] = []
     ) {
         self.id = id
         self.name = name
@@ -51,6 +58,25 @@ public struct OAuthClient: Sendable, Equatable {
         self.interval = interval
         self.canIntrospect = canIntrospect
         self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
+        self.redirectURIs = redirectURIs
+    }
+
+    /// The registered redirect URIs as stored: space-separated (a valid one holds no space).
+    public var storedRedirectURIs: String? {
+        redirectURIs.isEmpty ? nil : redirectURIs.map(\.value).joined(separator: " ")
+    }
+
+    /// The registrations a stored column holds; one that no longer passes the rules is dropped.
+    public static func redirectURIs(stored: String?) -> [RedirectURI] {
+        (stored ?? "").split(separator: " ").compactMap { try? RedirectURI(registering: String($0)) }
+    }
+
+    /// RFC 6749 §4.1.1, §3.1.2.3: the redirect URI a request names, checked against the
+    /// registrations; with none named, the only registration (more than one: nil, the request
+    /// must say which).
+    public func redirectURI(requested: String?) -> RedirectURI? {
+        guard let requested else { return redirectURIs.count == 1 ? redirectURIs[0] : nil }
+        return redirectURIs.first { $0.matches(requested) }
     }
 
     /// Registration rules: an id of visible ASCII (RFC 6749 Appendix A.1 `VSCHAR`, no spaces so
@@ -65,10 +91,18 @@ public struct OAuthClient: Sendable, Equatable {
         guard (60...3600).contains(codeLifetime) else { throw .badLifetime }
         guard (1...60).contains(interval) else { throw .badInterval }
     }
+
+    /// The authorization code grant needs a redirect URI, and a redirect URI needs the grant.
+    public static func validate(grantTypes: [GrantType], redirectURIs: [RedirectURI]) throws(RegistrationError) {
+        let code = grantTypes.contains(.authorizationCode)
+        guard code == !redirectURIs.isEmpty else { throw code ? .missingRedirectURI : .redirectURIWithoutGrant }
+        guard redirectURIs.count <= 10 else { throw .tooManyRedirectURIs }
+    }
 }
 
 public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertible {
     case badClientID, badName(String), badLifetime, badInterval, badScopeName, badUserName
+    case missingRedirectURI, redirectURIWithoutGrant, tooManyRedirectURIs
 
     public var description: String {
         switch self {
@@ -78,6 +112,9 @@ public enum RegistrationError: Error, Equatable, Sendable, CustomStringConvertib
         case .badInterval: "interval must be between 1s and 60s"
         case .badScopeName: "a scope name is visible ASCII without spaces, quotes or backslashes (RFC 6749 §3.3)"
         case .badUserName: "a user name is 1–64 characters of letters, digits, '.', '_', '-' or '@'"
+        case .missingRedirectURI: "the authorization_code grant needs at least one --redirect-uri"
+        case .redirectURIWithoutGrant: "--redirect-uri is for clients with --grant authorization_code"
+        case .tooManyRedirectURIs: "at most 10 redirect URIs"
         }
     }
 }

@@ -23,6 +23,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case insufficientScope = "insufficient_scope"
             case temporarilyUnavailable = "temporarily_unavailable"
             case serverError = "server_error"
+            case unsupportedResponseType = "unsupported_response_type"
+            case loginRequired = "login_required"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -42,6 +44,10 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let insufficientScope = Code(.insufficientScope)
         public static let temporarilyUnavailable = Code(.temporarilyUnavailable)
         public static let serverError = Code(.serverError)
+        /// RFC 6749 §4.1.2.1: the authorization endpoint serves `response_type=code` only.
+        public static let unsupportedResponseType = Code(.unsupportedResponseType)
+        /// OpenID Connect Core §3.1.2.6: `prompt=none`, but every sign-in is decided by a person.
+        public static let loginRequired = Code(.loginRequired)
 
         public var description: String { value.rawValue }
     }

@@ -8,9 +8,12 @@ extension PostgresStore: GrantStore {
         // The partial unique index on live user codes makes a clash a no-op, not an error.
         let id = try await first("""
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
-                created_at, expires_at, "interval", device_ip, user_agent, guess_budget)
+                created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash)
             VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
-                    \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget))
+                    \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
+                    \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
+                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash))
             ON CONFLICT DO NOTHING RETURNING id
             """) { try $0.decode(Int64.self) }
         return id.map { .inserted(id: $0) } ?? .userCodeTaken
@@ -18,7 +21,8 @@ extension PostgresStore: GrantStore {
 
     static let grantColumns = """
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
-        "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
+        "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
+        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash
         """
 
     static func grant(from row: PostgresRow) throws -> DeviceGrant {
@@ -41,6 +45,12 @@ extension PostgresStore: GrantStore {
         grant.userID = try r["user_id"].decode(Int64?.self)
         grant.decidedAt = try r["decided_at"].decode(Double?.self).map(Date.init(unix:))
         grant.redeemedAt = try r["redeemed_at"].decode(Double?.self).map(Date.init(unix:))
+        if let redirectURI = try r["redirect_uri"].decode(String?.self), let challenge = try r["code_challenge"].decode(String?.self) {
+            grant.authorization = AuthorizationRequest(
+                redirectURI: redirectURI, redirectURISent: try r["redirect_uri_sent"].decode(Bool?.self) ?? false,
+                state: try r["state"].decode(String?.self), codeChallenge: challenge, nonce: try r["nonce"].decode(String?.self))
+            grant.authorizationCodeHash = try r["code_hash"].decode(String?.self)
+        }
         return grant
     }
 
@@ -54,6 +64,20 @@ extension PostgresStore: GrantStore {
         return found
     }
 
+    public func grant(codeHash: String) async throws -> DeviceGrant? {
+        guard isStorable(codeHash) else { return nil }
+        return try await first("SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE code_hash = \(codeHash)", Self.grant(from:))
+    }
+
+    public func revokeTokens(grantID: Int64, at now: Date) async throws {
+        try await transaction { connection in
+            var families: [String] = []
+            for try await id in try await connection.query("SELECT id FROM token_families WHERE grant_id = \(grantID)",
+                                                           logger: logger).decode(String.self) { families.append(id) }
+            for family in families { try await Self.revokeFamily(family, at: now, on: connection, logger: logger) }
+        }
+    }
+
     public func pendingGrant(userCode: UserCode) async throws -> DeviceGrant? {
         try await first("""
             SELECT \(unescaped: Self.grantColumns) FROM device_grants WHERE user_code = \(userCode.normalized) AND status = 'pending'
@@ -65,7 +89,7 @@ extension PostgresStore: GrantStore {
         guard let id = grant.id, grant.status == .approved || grant.status == .denied else { return false }
         return try await count("""
             UPDATE device_grants SET status = \(grant.status.rawValue), granted_scopes = \(grant.grantedScopes?.description),
-                user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix)
+                user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix), expires_at = \(grant.expiresAt.unix)
             WHERE id = \(id) AND status = 'pending' AND expires_at > \(now.unix) RETURNING 1
             """) == 1
     }

@@ -133,6 +133,15 @@ extension PostgresStore {
         ("v3-id-token-alg", [
             "ALTER TABLE clients ADD COLUMN id_token_signed_response_alg TEXT",
         ]),
+        // Issue 15: clients' redirect URIs, and the browser sign-ins that wait as grants.
+        ("v4-authorization-code", [
+            "ALTER TABLE clients ADD COLUMN redirect_uris TEXT",
+            """
+            ALTER TABLE device_grants ADD COLUMN redirect_uri TEXT, ADD COLUMN redirect_uri_sent BOOLEAN,
+                ADD COLUMN state TEXT, ADD COLUMN code_challenge TEXT, ADD COLUMN nonce TEXT,
+                ADD COLUMN code_hash TEXT UNIQUE
+            """,
+        ]),
     ]
 
     /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).

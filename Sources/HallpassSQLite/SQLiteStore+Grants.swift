@@ -11,11 +11,14 @@ extension SQLiteStore: GrantStore {
     static func insert(_ g: DeviceGrant, in db: Database) throws -> GrantInsertion {
         try db.cachedStatement(sql: """
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
-                created_at, expires_at, interval, device_ip, user_agent, guess_budget)
-            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)
+                created_at, expires_at, interval, device_ip, user_agent, guess_budget,
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
-                             g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget])
+                             g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget,
+                             g.authorization?.redirectURI, g.authorization?.redirectURISent, g.authorization?.state,
+                             g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash])
         guard db.changesCount == 1 else { return .userCodeTaken }
         return .inserted(id: db.lastInsertedRowID)
     }
@@ -25,6 +28,22 @@ extension SQLiteStore: GrantStore {
         guard isStorable(deviceCodeHash) else { return nil }
         return try hot.withConnection { connection in
             try connection.queryOne(Self.grantQuery + " device_code_hash = ?", deviceCodeHash, row: Self.grant(from:))
+        }
+    }
+
+    /// The token endpoint's lookup of a browser sign-in by its code.
+    public func grant(codeHash: String) async throws -> DeviceGrant? {
+        guard isStorable(codeHash) else { return nil }
+        return try hot.withConnection { connection in
+            try connection.queryOne(Self.grantQuery + " code_hash = ?", codeHash, row: Self.grant(from:))
+        }
+    }
+
+    public func revokeTokens(grantID: Int64, at now: Date) async throws {
+        try await pool.write { db in
+            for family in try String.fetchAll(db, sql: "SELECT id FROM token_families WHERE grant_id = ?", arguments: [grantID]) {
+                try SQLiteStore.revokeFamily(family, at: now, in: db)
+            }
         }
     }
 
@@ -38,7 +57,8 @@ extension SQLiteStore: GrantStore {
 
     static let grantQuery = """
         SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
-               created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget
+               created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
+               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash
         FROM device_grants WHERE
         """
 
@@ -60,6 +80,11 @@ extension SQLiteStore: GrantStore {
         grant.userID = row.int(10)
         grant.decidedAt = row.double(11).map(Date.init(unix:))
         grant.redeemedAt = row.double(12).map(Date.init(unix:))
+        if let redirectURI = row.text(16), let challenge = row.text(19) {
+            grant.authorization = AuthorizationRequest(redirectURI: redirectURI, redirectURISent: (row.int(17) ?? 0) != 0,
+                                                       state: row.text(18), codeChallenge: challenge, nonce: row.text(20))
+            grant.authorizationCodeHash = row.text(21)
+        }
         return grant
     }
 
@@ -79,10 +104,10 @@ extension SQLiteStore: GrantStore {
     static func record(_ decision: Decision, in db: Database) throws -> Bool {
         let grant = decision.grant
         try db.cachedStatement(sql: """
-            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?
+            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?, expires_at = ?
             WHERE id = ? AND status = 'pending' AND expires_at > ?
             """).execute(arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
-                                     grant.decidedAt?.unix, grant.id, decision.at.unix])
+                                     grant.decidedAt?.unix, grant.expiresAt.unix, grant.id, decision.at.unix])
         return db.changesCount == 1
     }
 
@@ -178,6 +203,11 @@ extension SQLiteStore: GrantStore {
         grant.userID = row["user_id"]
         grant.decidedAt = row.date("decided_at")
         grant.redeemedAt = row.date("redeemed_at")
+        if let redirectURI = row["redirect_uri"] as String?, let challenge = row["code_challenge"] as String? {
+            grant.authorization = AuthorizationRequest(redirectURI: redirectURI, redirectURISent: row["redirect_uri_sent"] ?? false,
+                                                       state: row["state"], codeChallenge: challenge, nonce: row["nonce"])
+            grant.authorizationCodeHash = row["code_hash"]
+        }
         return grant
     }
 }

@@ -167,6 +167,19 @@ public final class SQLiteStore: Sendable {
                 CREATE UNIQUE INDEX refresh_tokens_parent_hash_key ON refresh_tokens(parent_hash);
                 """)
         }
+        // Issue 15: clients' redirect URIs, and the browser sign-ins that wait as grants.
+        migrator.registerMigration("v5-authorization-code") { db in
+            try db.execute(sql: """
+                ALTER TABLE clients ADD COLUMN redirect_uris TEXT;
+                ALTER TABLE device_grants ADD COLUMN redirect_uri TEXT;
+                ALTER TABLE device_grants ADD COLUMN redirect_uri_sent INTEGER;
+                ALTER TABLE device_grants ADD COLUMN state TEXT;
+                ALTER TABLE device_grants ADD COLUMN code_challenge TEXT;
+                ALTER TABLE device_grants ADD COLUMN nonce TEXT;
+                ALTER TABLE device_grants ADD COLUMN code_hash TEXT;
+                CREATE UNIQUE INDEX device_grants_code_hash_key ON device_grants(code_hash);
+                """)
+        }
         return migrator
     }
 }

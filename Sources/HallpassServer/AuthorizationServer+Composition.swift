@@ -22,6 +22,7 @@ extension AuthorizationServer {
             DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: unknownCodes,
                                    random: random, metrics: metrics),
             RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics),
+            AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, random: random, metrics: metrics),
         ])
     }
 
@@ -36,6 +37,11 @@ extension AuthorizationServer {
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,
                                     issued: metrics.deviceAuthorizations)
+    }
+
+    var authorizationEndpoint: AuthorizationEndpoint {
+        AuthorizationEndpoint(clients: store, grants: store, scopes: store, urls: urls, clock: clock, random: random,
+                              sshConsentURI: configuration.sshConsentURI, metrics: metrics)
     }
 
     var tokenManagementEndpoints: TokenManagementEndpoints {

@@ -103,7 +103,8 @@ struct ConsentDesk: Sendable {
             userCode: grant.userCode.display, clientID: grant.clientID, clientName: client?.name ?? grant.clientID,
             scopes: grant.requestedScopes.map { .init(name: $0, description: descriptions[$0] ?? "(no description registered)") },
             deviceIP: grant.deviceIP, userAgent: grant.userAgent,
-            requestedSecondsAgo: max(0, Int(now.timeIntervalSince(grant.createdAt))), expiresIn: grant.secondsLeft(at: now))
+            requestedSecondsAgo: max(0, Int(now.timeIntervalSince(grant.createdAt))), expiresIn: grant.secondsLeft(at: now),
+            webSignIn: grant.authorization.map { PendingRequest.WebSignIn(redirectHost: $0.redirectHost) })
     }
 
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.

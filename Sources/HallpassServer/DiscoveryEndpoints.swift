@@ -52,6 +52,7 @@ struct DiscoveryEndpoints {
         let scopes = try await scopes.scopeDescriptions().keys.sorted()
         var body = ServerMetadata(
             issuer: urls.issuer,
+            authorizationEndpoint: urls.endpoint(AuthorizationEndpoint.path),
             deviceAuthorizationEndpoint: urls.endpoint("/oauth/device_authorization"),
             devicePushEndpoint: urls.pushURI,
             tokenEndpoint: urls.endpoint("/oauth/token"),

@@ -133,11 +133,15 @@ public actor KeyRing {
     /// Signs an ID token with the client's registered `id_token_signed_response_alg` (OIDC
     /// Registration §2), RS256 when it has none, or when no key of its algorithm is active (RS256
     /// is the one every relying party must accept, OIDC Core §15.1).
-    public func signIDToken(_ payload: some JWTPayload, algorithm: String?) async throws -> String {
+    /// `claims` gets the algorithm the token is signed with (the client's, or RS256 when no key
+    /// of it is active), since `at_hash` depends on it (OpenID Connect Core §3.1.3.6).
+    public func signIDToken<Payload: JWTPayload>(
+        algorithm: String?, claims: (SigningKeyRecord.Algorithm) -> Payload
+    ) async throws -> String {
         try await reloadIfStale()
         let wanted = algorithm.flatMap(SigningKeyRecord.Algorithm.init(rawValue:)) ?? .rs256
         let key = activeKey(algorithm: wanted) ?? activeKey(for: .idToken)
-        return try await sign(payload, type: "JWT", with: key)
+        return try await sign(claims(key?.algorithm ?? .rs256), type: "JWT", with: key)
     }
 
     private func sign(_ payload: some JWTPayload, type: String, with key: SigningKeyRecord?) async throws -> String {

@@ -95,6 +95,7 @@ struct PushUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         _ channel: any Channel, configuration: HTTP1Channel.Configuration, logger: Logger
     ) throws -> NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart> {
         let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(PersistenceGuard())
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
         if let edge = try? pipeline.handler(type: HTTPEdgeGuard.self) { try pipeline.addHandler(ResponseEndObserver(edge: edge)) }
         try pipeline.addHandlers(configuration.additionalChannelHandlers())

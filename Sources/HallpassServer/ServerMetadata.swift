@@ -2,6 +2,7 @@
 /// metadata (OpenID Connect Discovery 1.0 §3): the same document with three more fields.
 struct ServerMetadata: Codable, Equatable {
     var issuer: String
+    var authorizationEndpoint: String
     var deviceAuthorizationEndpoint: String
     /// An extension field (RFC 8414 §2 allows more): Hallpass's push channel.
     var devicePushEndpoint: String
@@ -11,13 +12,17 @@ struct ServerMetadata: Codable, Equatable {
     var userinfoEndpoint: String
     var jwksURI: String
     var grantTypesSupported: [String]
-    /// Empty until the authorization endpoint exists (RFC 8414 §2 makes it required).
-    var responseTypesSupported: [String] = []
+    /// RFC 8414 §2 (required): the authorization endpoint serves `code` only.
+    var responseTypesSupported = ["code"]
+    var responseModesSupported = ["query"]
     var tokenEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
     var revocationEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post", "none"]
     var introspectionEndpointAuthMethodsSupported = ["client_secret_basic", "client_secret_post"]
     var scopesSupported: [String]
-    var codeChallengeMethodsSupported: [String] = []
+    /// RFC 7636 §4.2: S256 only (RFC 9700 §2.1.1: plain is not offered).
+    var codeChallengeMethodsSupported = ["S256"]
+    /// RFC 9207 §3: every authorization response carries `iss`.
+    var authorizationResponseIssParameterSupported = true
     /// An extension field: the terminal consent front over SSH.
     var consentSSHURI: String?
     // OpenID Connect Discovery 1.0 §3 only.
@@ -27,6 +32,7 @@ struct ServerMetadata: Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case issuer
+        case authorizationEndpoint = "authorization_endpoint"
         case deviceAuthorizationEndpoint = "device_authorization_endpoint"
         case devicePushEndpoint = "device_push_endpoint"
         case tokenEndpoint = "token_endpoint"
@@ -36,6 +42,8 @@ struct ServerMetadata: Codable, Equatable {
         case jwksURI = "jwks_uri"
         case grantTypesSupported = "grant_types_supported"
         case responseTypesSupported = "response_types_supported"
+        case responseModesSupported = "response_modes_supported"
+        case authorizationResponseIssParameterSupported = "authorization_response_iss_parameter_supported"
         case tokenEndpointAuthMethodsSupported = "token_endpoint_auth_methods_supported"
         case revocationEndpointAuthMethodsSupported = "revocation_endpoint_auth_methods_supported"
         case introspectionEndpointAuthMethodsSupported = "introspection_endpoint_auth_methods_supported"
@@ -51,7 +59,7 @@ struct ServerMetadata: Codable, Equatable {
     mutating func addOpenIDFields(idTokenAlgorithms: [String]) {
         subjectTypesSupported = ["public"]
         idTokenSigningAlgValuesSupported = idTokenAlgorithms
-        claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "name", "preferred_username"]
+        claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "preferred_username"]
     }
 }
 

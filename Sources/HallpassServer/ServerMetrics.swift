@@ -14,6 +14,8 @@ public final class ServerMetrics: Sendable {
     let refusedLogins: Counter
     let failedRedemptions: Counter
     let pushDelivered: Counter
+    let signInRequests: Counter
+    let codeReplays: Counter
     /// Client-secret checks by how they were decided: `argon2id`, `hmac` (generated secrets),
     /// `cached` (`VerifiedSecretCache`).
     let secretChecks: [String: Counter]
@@ -29,6 +31,8 @@ public final class ServerMetrics: Sendable {
         refusedLogins = registry.makeCounter(name: "hallpass_refused_logins_total", help: "Password logins refused untried by a login budget (locked pair or throttle)")
         failedRedemptions = registry.makeCounter(name: "hallpass_failed_redemptions_total", help: "Unknown device codes at the token endpoint or a push socket")
         pushDelivered = registry.makeCounter(name: "hallpass_push_events_delivered_total", help: "Outcomes delivered on push sockets")
+        signInRequests = registry.makeCounter(name: "hallpass_sign_in_requests_total", help: "Authorization requests that became pending browser sign-ins")
+        codeReplays = registry.makeCounter(name: "hallpass_authorization_code_replays_total", help: "Authorization codes presented again (their tokens revoked)")
         let registry = self.registry
         secretChecks = Dictionary(uniqueKeysWithValues: ["argon2id", "hmac", "cached"].map { kind in
             (kind, registry.makeCounter(name: "hallpass_client_secret_checks_total", labels: [("kind", kind)],

@@ -26,6 +26,10 @@ public struct IDTokenClaims: JWTPayload, Equatable {
     public var iat: Int
     public var exp: Int
     public var auth_time: Int
+    /// OpenID Connect Core §3.1.2.1: the authorization request's `nonce`, unchanged.
+    public var nonce: String?
+    /// OpenID Connect Core §3.1.3.6: the left half of the access token's hash.
+    public var at_hash: String?
     public var preferred_username: String?
     public var name: String?
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HallpassCore
 import HallpassStore
@@ -16,7 +17,9 @@ struct TokenMinter: Sendable {
         var body: TokenResponse
     }
 
-    func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date) async throws -> Minted {
+    /// `nonce`: the authorization request's (OpenID Connect Core §3.1.2.1), for its ID token.
+    func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date,
+              nonce: String? = nil) async throws -> Minted {
         let iat = Int(now.timeIntervalSince1970)
         let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime)
         let jti = SecretToken.generate(using: random, prefix: "at_")
@@ -38,14 +41,25 @@ struct TokenMinter: Sendable {
         }
         if scopes.contains("openid") {
             let profile = scopes.contains("profile")
-            let idClaims = IDTokenClaims(
-                iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
-                exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
-                preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
-            body.idToken = try await keys.signIDToken(idClaims, algorithm: client.idTokenSigningAlgorithm)
+            body.idToken = try await keys.signIDToken(algorithm: client.idTokenSigningAlgorithm) { algorithm in
+                IDTokenClaims(
+                    iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
+                    exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
+                    nonce: nonce, at_hash: Self.halfHash(accessToken, algorithm: algorithm),
+                    preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
+            }
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,
                                   refreshHash: refreshHash, refreshExpiresAt: refreshExpires, issuedAt: now)
         return Minted(record: record, body: body)
+    }
+
+    /// OpenID Connect Core §3.1.3.6 `at_hash`: base64url of the left half of the token's hash,
+    /// with the hash of the ID token's algorithm (SHA-256 for RS256 and ES256; SHA-512 for
+    /// Ed25519, as OpenID Connect's errata and node-oidc-provider have it for EdDSA).
+    static func halfHash(_ token: String, algorithm: SigningKeyRecord.Algorithm) -> String {
+        let bytes = Data(token.utf8)
+        let digest: [UInt8] = algorithm == .eddsa ? Array(SHA512.hash(data: bytes)) : Array(SHA256.hash(data: bytes))
+        return Base64URL.encode(digest.prefix(digest.count / 2))
     }
 }

@@ -31,6 +31,11 @@ public protocol GrantStore: Sendable {
     /// Inserts a new pending grant; `.userCodeTaken` asks the caller for another code.
     func insertGrant(_ grant: DeviceGrant) async throws -> GrantInsertion
     func grant(deviceCodeHash: String) async throws -> DeviceGrant?
+    /// A browser sign-in by its authorization code's hash (`AuthorizationCode.storedHash`).
+    func grant(codeHash: String) async throws -> DeviceGrant?
+    /// Revokes the token family issued from `grantID`, if any: an authorization code presented
+    /// twice (RFC 6749 §4.1.2, §10.5).
+    func revokeTokens(grantID: Int64, at now: Date) async throws
     /// The pending grant with this user code, if any (expired ones included; check the time).
     func pendingGrant(userCode: UserCode) async throws -> DeviceGrant?
     /// Stores a decision made on `grant` (approved or denied), only if it is still pending

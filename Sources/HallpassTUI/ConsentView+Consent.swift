@@ -10,17 +10,24 @@ extension Frame {
         let request = review.request
         let labelWidth = labelColumn()
         let buttonRow = bottom
-        let warningRows = DisplayWidth.wrap(strings.phishingWarning, to: contentWidth).count
+        let web = request.webSignIn
+        let warning = web == nil ? strings.phishingWarning : strings.webSignInWarning
+        let warningRows = DisplayWidth.wrap(warning, to: contentWidth).count
         let warningRow = buttonRow - (compact ? 0 : 1) - warningRows - (review.needsScope ? 1 : 0)
 
-        var row = heading(strings.consentHeading, row: top)
+        var row = heading(web == nil ? strings.consentHeading : strings.webSignInHeading, row: top)
         if !compact { row += 1 }
         labelledField(strings.clientNameLabel, request.clientName, row: row, labelWidth: labelWidth)
         labelledField(strings.clientIDLabel, request.clientID, row: row + 1, labelWidth: labelWidth)
-        labelledField(strings.deviceIPLabel, request.deviceIP, row: row + 2, labelWidth: labelWidth,
+        row += 2
+        if let web {
+            labelledField(strings.returnsToLabel, web.redirectHost, row: row, labelWidth: labelWidth)
+            row += 1
+        }
+        labelledField(web == nil ? strings.deviceIPLabel : strings.browserIPLabel, request.deviceIP, row: row, labelWidth: labelWidth,
                       fieldWidth: min(39, contentWidth - labelWidth - 2))
-        labelledField(strings.userAgentLabel, request.userAgent, row: row + 3, labelWidth: labelWidth)
-        row += 4
+        labelledField(strings.userAgentLabel, request.userAgent, row: row + 1, labelWidth: labelWidth)
+        row += 2
         let asked = strings.secondsAgo(request.requestedSecondsAgo + Int(state.now.timeIntervalSince(review.receivedAt)))
         let left = Strings.clock(Int(review.expiresAt.timeIntervalSince(state.now).rounded(.up)))
         if !compact {   // (small windows show both in the title bar)
@@ -33,7 +40,7 @@ extension Frame {
         }
         drawScopes(review, rows: row..<max(row + 1, warningRow - (compact ? 0 : 1)))
 
-        var y = paragraph(strings.phishingWarning, row: warningRow, maxRows: warningRows, role: .danger)
+        var y = paragraph(warning, row: warningRow, maxRows: warningRows, role: .danger)
         if review.needsScope {
             buffer.text("! " + strings.selectOneScope, x: margin, y: y, maxWidth: contentWidth, role: .danger)
             y += 1

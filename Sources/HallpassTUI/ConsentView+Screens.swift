@@ -104,7 +104,7 @@ extension Frame {
     /// Width of the label column on the consent and deny screens.
     func labelColumn() -> Int {
         let labels = [strings.clientNameLabel, strings.clientIDLabel, strings.deviceIPLabel, strings.userAgentLabel,
-                      strings.askedLabel, strings.expiresLabel]
+                      strings.askedLabel, strings.expiresLabel, strings.browserIPLabel, strings.returnsToLabel]
         return min(contentWidth / 2, (labels.map(DisplayWidth.of).max() ?? 10) + 1)
     }
 }

@@ -85,10 +85,11 @@ public struct PlainConsentFlow {
     private func describe(_ request: PendingRequest) {
         let s = strings
         io.say("")
-        io.say("== " + s.consentHeading + " ==")
+        io.say("== " + (request.webSignIn == nil ? s.consentHeading : s.webSignInHeading) + " ==")
         io.say("\(s.clientNameLabel): \(TerminalText.sanitize(request.clientName))")
         io.say("\(s.clientIDLabel): \(TerminalText.sanitize(request.clientID))")
-        io.say("\(s.deviceIPLabel): \(TerminalText.sanitize(request.deviceIP))")
+        if let web = request.webSignIn { io.say("\(s.returnsToLabel): \(TerminalText.sanitize(web.redirectHost))") }
+        io.say("\(request.webSignIn == nil ? s.deviceIPLabel : s.browserIPLabel): \(TerminalText.sanitize(request.deviceIP))")
         io.say("\(s.userAgentLabel): \(TerminalText.sanitize(request.userAgent))")
         io.say("\(s.askedLabel): \(s.secondsAgo(request.requestedSecondsAgo))")
         io.say("\(s.expiresLabel): \(Strings.clock(request.expiresIn))")
@@ -96,7 +97,7 @@ public struct PlainConsentFlow {
         for scope in request.scopes {
             io.say("  - \(TerminalText.sanitize(scope.name)): \(TerminalText.sanitize(scope.description))")
         }
-        io.say(s.phishingWarning)
+        io.say(request.webSignIn == nil ? s.phishingWarning : s.webSignInWarning)
     }
 
     /// Asks until the answer is clear; true when a decision was recorded.

@@ -67,6 +67,12 @@ public struct Strings: Sendable {
     public var scopesLabel: String
     public var moreScopes: @Sendable (Int) -> String
     public var phishingWarning: String
+    /// A browser signing in to a web app (authorization code grant) instead of a device.
+    public var webSignInHeading: String
+    public var browserIPLabel: String
+    /// Where the browser is sent once decided: the redirect URI's host.
+    public var returnsToLabel: String
+    public var webSignInWarning: String
     public var deny: String
     public var approve: String
     public var selectOneScope: String

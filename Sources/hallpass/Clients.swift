@@ -21,8 +21,12 @@ struct Clients: AsyncParsableCommand {
               help: "A confidential client with a 256-bit secret Hallpass makes and prints once (cheap to verify on every request).")
         var generateSecret = false
         @Option(help: "Scope ceiling, space-separated (default: openid).") var scopes: String = "openid"
-        @Option(name: .customLong("grant"), help: "device_code or refresh_token; repeat for both (default: device_code).")
+        @Option(name: .customLong("grant"),
+                help: "device_code, authorization_code or refresh_token; repeat for several (default: device_code).")
         var grants: [String] = []
+        @Option(name: .customLong("redirect-uri"),
+                help: "For authorization_code: where the browser returns (repeatable). https, or http://127.0.0.1/… or http://[::1]/… (any port).")
+        var redirectURIs: [String] = []
         @Option(name: .customLong("code-lifetime"), help: "Device code lifetime, e.g. 600s or 10m.") var codeLifetime: String = "600s"
         @Option(help: "Polling interval, e.g. 5s.") var interval: String = "5s"
         @Flag(help: "May call the introspection endpoint (confidential clients only).") var introspect = false
@@ -42,10 +46,18 @@ struct Clients: AsyncParsableCommand {
                 var grantTypes: [OAuthClient.GrantType] = []
                 for grant in grants.isEmpty ? ["device_code"] : grants {
                     guard let type = OAuthClient.GrantType(shortName: grant) else {
-                        throw CLIError("unknown --grant \(TerminalText.sanitize(grant)) (device_code or refresh_token)")
+                        throw CLIError("unknown --grant \(TerminalText.sanitize(grant)) (device_code, authorization_code or refresh_token)")
                     }
                     if !grantTypes.contains(type) { grantTypes.append(type) }
                 }
+                var registered: [RedirectURI] = []
+                for text in redirectURIs {
+                    do {
+                        let uri = try RedirectURI(registering: text)
+                        if !registered.contains(uri) { registered.append(uri) }
+                    } catch { throw CLIError("--redirect-uri \(TerminalText.sanitize(text)): \(error)") }
+                }
+                do { try OAuthClient.validate(grantTypes: grantTypes, redirectURIs: registered) } catch { throw CLIError("\(error)") }
                 if let idTokenAlgorithm, !OAuthClient.idTokenAlgorithms.contains(idTokenAlgorithm) {
                     throw CLIError("--id-token-alg must be one of \(OAuthClient.idTokenAlgorithms.joined(separator: ", "))")
                 }
@@ -68,7 +80,8 @@ struct Clients: AsyncParsableCommand {
                 }
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
-                                         idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm)
+                                         idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm,
+                                         redirectURIs: registered)
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)
@@ -105,6 +118,7 @@ struct Clients: AsyncParsableCommand {
             return "\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)"
                 + "\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")"
                 + (c.canIntrospect ? "\tintrospect" : "")
+                + (c.redirectURIs.isEmpty ? "" : "\tredirect_uris=" + c.redirectURIs.map(\.value).joined(separator: ","))
         }
     }
 

@@ -19,7 +19,8 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     func exchange(_ request: TokenGrantRequest) async throws -> Response {
         let (client, now) = (request.client, request.now)
         guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require("device_code"))),
-              grant.clientID == client.id, let grantID = grant.id
+              grant.clientID == client.id, let grantID = grant.id,
+              grant.authorization == nil    // a browser sign-in's page handle is no device code
         else {
             unknownCodes.recordFailure(address: request.peer)
             throw OAuthError(.invalidGrant, "unknown device_code")
