@@ -56,6 +56,9 @@ extension Frame {
         let nameWidth = min(max(8, scopes.map { DisplayWidth.of($0.name) }.max() ?? 8), contentWidth / 3)
         var visible = rows.count
         if scopes.count > visible { visible = max(1, visible - 1) }   // keep a row for "… N more"
+        // One row only (a small window): it shows the focused scope, and "… N more" in place of
+        // its description, so the person knows there is more to scroll to.
+        let squeezed = rows.count == 1 && scopes.count > 1
         var first = 0
         if case .scope(let focused) = review.focus, focused >= visible { first = focused - visible + 1 }
         first = min(first, max(0, scopes.count - visible))
@@ -66,11 +69,12 @@ extension Frame {
             let box = (focused ? ">" : " ") + (review.selected[index] ? "[x] " : "[ ] ")
             buffer.text(box, x: margin - 1, y: y, role: focused ? .focus : .text)
             buffer.text(TerminalText.sanitize(scope.name), x: margin + 4, y: y, maxWidth: nameWidth, role: .accent)
-            buffer.text(TerminalText.sanitize(scope.description), x: margin + 5 + nameWidth, y: y,
-                        maxWidth: contentWidth - nameWidth - 5, role: review.selected[index] ? .text : .muted)
+            buffer.text(squeezed ? strings.moreScopes(scopes.count - 1) : TerminalText.sanitize(scope.description),
+                        x: margin + 5 + nameWidth, y: y, maxWidth: contentWidth - nameWidth - 5,
+                        role: squeezed || !review.selected[index] ? .muted : .text)
         }
         let hidden = scopes.count - visible
-        if hidden > 0 {
+        if hidden > 0 && !squeezed {
             buffer.text(strings.moreScopes(hidden), x: margin + 4, y: rows.lowerBound + visible, maxWidth: contentWidth - 4, role: .muted)
         }
     }

@@ -29,6 +29,11 @@ import Testing
         Fixture.type("bcdf-gh", into: &partial)
         list.append(("code-partial", partial))
         list.append(("consent", Fixture.onConsent()))
+        var web = Fixture.request
+        web.webSignIn = PendingRequest.WebSignIn(redirectHost: "wiki.example.com")
+        web.deviceIP = "198.51.100.23"
+        web.userAgent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
+        list.append(("consent-web-sign-in", Fixture.onConsent(web)))
         var toggled = Fixture.onConsent()
         _ = toggled.update(.key(.up))
         _ = toggled.update(.key(.character(" ")))
