@@ -21,7 +21,8 @@ from authlib.integrations.requests_client import OAuth2Session as AuthlibSession
 from authlib.oauth2.rfc8414 import AuthorizationServerMetadata
 from requests_oauthlib import OAuth2Session
 
-from conftest import BIN, Server, approve, fresh_postgres_database, get_json, setup_accounts
+from conftest import ALICE_PASSWORD, Server, approve, fresh_postgres_database, get_json, setup_accounts
+from tui import Tmux
 
 CALLBACK = "http://127.0.0.1/callback"          # loopback: any port (RFC 8252 §7.3)
 WEB_CALLBACK = "https://app.example/cb"
@@ -375,9 +376,10 @@ def wait_for(predicate, timeout):
     return predicate()
 
 
-def browser_sign_in(page_server, approving_server, token_server):
+def browser_sign_in(page_server, approving_server, token_server, decide=None):
     """Chromium opens the authorization URL at `page_server`; the person approves through
-    `approving_server`; the tab must reach the loopback callback within 1 s by itself."""
+    `approving_server` (`hallpass approve --decision`, or `decide(code, redirect_host)`); the tab
+    must reach the loopback callback within 1 s of the decision, by itself."""
     callback = CallbackServer()
     browser = chromium()
     try:
@@ -391,7 +393,10 @@ def browser_sign_in(page_server, approving_server, token_server):
         code = USER_CODE.search(browser.page_source).group(1)
         # The page's socket is subscribed before the decision (the first frame answers).
         time.sleep(0.5)
-        assert approve(approving_server, code).returncode == 0
+        if decide:
+            decide(code, f"127.0.0.1:{callback.port}")
+        else:
+            assert approve(approving_server, code).returncode == 0
         decided = time.monotonic()
         arrived = wait_for(lambda: browser.current_url.startswith(redirect), timeout=1.0)
         elapsed = time.monotonic() - decided
@@ -408,6 +413,25 @@ def browser_sign_in(page_server, approving_server, token_server):
 
 def test_chromium_tab_moves_on_when_the_terminal_approves(web):
     browser_sign_in(web, web, web)
+
+
+def test_the_tui_shows_a_browser_sign_in_and_the_tab_moves_on(web, tmpdir_path):
+    """The person decides in the real `hallpass approve` TUI (tmux): the screen says a browser
+    is signing in and where it returns; Approve moves the Chromium tab on."""
+    t = Tmux(tmpdir_path, ["approve", "--server", web.base])
+    try:
+        def decide(code, redirect_host):
+            t.log_in("alice", ALICE_PASSWORD)
+            t.enter_code(code)
+            screen = t.wait_for("You are signing in with a web browser")
+            assert "Returns to" in screen and redirect_host in screen and "Browser IP" in screen
+            assert "[Team CLI" in screen and "[>Deny<]" in screen
+            assert "If you did not just start this sign-in in your own browser, choose Deny." in screen
+            t.keys("Right", "Enter")
+            t.wait_for("✓ Approved")
+        browser_sign_in(web, web, web, decide=decide)
+    finally:
+        t.close()
 
 
 @pytest.fixture

@@ -124,6 +124,36 @@ def test_pipelined_requests_are_answered_in_order_before_the_refusal(edge):
     assert statuses == [200, 200, 400], response[-400:]
 
 
+@pytest.mark.parametrize("name,head", [
+    ("HTTP/1.0", b"GET /livez HTTP/1.0\r\n" + HOST + b"\r\n"),
+    ("HTTP/1.1 close", b"GET /livez HTTP/1.1\r\n" + HOST + b"Connection: close\r\n\r\n"),
+    ("HTTP/1.1 Close, mixed case", b"GET /livez HTTP/1.1\r\n" + HOST + b"Connection: Close\r\n\r\n"),
+])
+def test_a_request_that_ends_the_connection_gets_close_at_once(edge, name, head):
+    """RFC 9112 §9.3: HTTP/1.0 without keep-alive, or `Connection: close`, ends the connection
+    after the answer (text browsers such as w3m read to the close), not at the idle timeout."""
+    response, after = exchange(edge.port, head)
+    assert status_of(response) == 200, name
+    assert re.search(rb"\r\nconnection: close\r\n", response, re.IGNORECASE), response[:300]
+    assert after < 1.5, f"{name}: closed {after:.1f} s after the request"
+
+
+def test_http10_keep_alive_is_kept(edge):
+    s = socket.create_connection(("127.0.0.1", edge.port), timeout=10)
+    try:
+        get = b"GET /livez HTTP/1.0\r\n" + HOST + b"Connection: keep-alive\r\n\r\n"
+        s.sendall(get)
+        received = b""
+        while received.count(b"}") < 1:
+            received += s.recv(65536)
+        s.sendall(get)
+        while received.count(b"}") < 2:
+            received += s.recv(65536)
+        assert received.count(b" 200 OK") == 2
+    finally:
+        s.close()
+
+
 def test_a_silent_connection_is_closed_after_the_head_timeout(edge):
     s = socket.create_connection(("127.0.0.1", edge.port), timeout=10)
     start = time.monotonic()
