@@ -25,6 +25,14 @@ public struct AuthorizationRequest: Sendable, Equatable {
         self.nonce = nonce
     }
 
+    /// The parameters this endpoint reads (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core
+    /// §3.1.2.1, §6); any other is ignored.
+    static let understood: Set<String> = [
+        "response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method",
+        "nonce", "prompt", "response_mode", "request", "request_uri", "max_age", "display", "login_hint", "ui_locales",
+        "id_token_hint", "acr_values", "claims",
+    ]
+
     /// The longest `state` and `nonce` Hallpass keeps and echoes.
     public static let maxStateLength = 1024
 
@@ -59,9 +67,12 @@ public struct AuthorizationRequest: Sendable, Equatable {
 
         func isRepeated(_ name: String) -> Bool { pairs.count { $0.name == name } > 1 }
 
+        /// The first parameter Hallpass understands that was sent twice (RFC 6749 §3.1).
+        /// Parameters it does not know are ignored (§3.1), repeated or not (RFC 8707 §2 repeats
+        /// `resource`).
         var repeatedName: String? {
             var seen = Set<String>()
-            return pairs.first { !seen.insert($0.name).inserted }?.name
+            return pairs.first { AuthorizationRequest.understood.contains($0.name) && !seen.insert($0.name).inserted }?.name
         }
 
         /// Step one of §4.1.2.1: the client, which must be named exactly once.
@@ -84,6 +95,11 @@ public struct AuthorizationRequest: Sendable, Equatable {
             throw .page(requested == nil ? "this client registered several redirect URIs: the request must name one"
                                          : "redirect_uri is not registered for this client")
         }
+        // OpenID Connect Core §3.1.2.1: an OpenID request names its redirect_uri, always.
+        if requested == nil, !parameters.isRepeated("scope"), let scope = parameters["scope"],
+           scope.split(separator: " ").contains("openid") {
+            throw .page("an OpenID Connect request (scope openid) must name its redirect_uri")
+        }
         let redirectURI = requested ?? registered.value
         let state = parameters.isRepeated("state") ? nil : parameters["state"]
         func refuse(_ code: OAuthError.Code, _ description: String) -> Refusal {
@@ -97,6 +113,9 @@ public struct AuthorizationRequest: Sendable, Equatable {
         guard client.grantTypes.contains(.authorizationCode) else {
             throw refuse(.unauthorizedClient, "this client may not use the authorization code grant")
         }
+        // OpenID Connect Core §6.1, §6.2: request objects are refused, never silently ignored.
+        if parameters["request"] != nil { throw refuse(.requestNotSupported, "request objects are not supported") }
+        if parameters["request_uri"] != nil { throw refuse(.requestURINotSupported, "request_uri is not supported") }
         if let mode = parameters["response_mode"], mode != "query" {
             throw refuse(.invalidRequest, "response_mode \(FormBody.quoted(mode)) is not supported; use query")
         }
@@ -120,6 +139,8 @@ public struct AuthorizationRequest: Sendable, Equatable {
         // OpenID Connect Core §3.1.2.1: `prompt=none` asks for no interaction, and every
         // Hallpass sign-in is a person deciding in a terminal.
         if let prompt = parameters["prompt"], prompt.split(separator: " ").contains("none") {
+            // §3.1.2.1: `none` with any other value is an error of the request itself.
+            guard prompt.split(separator: " ").count == 1 else { throw refuse(.invalidRequest, "prompt=none cannot be combined with other values") }
             throw refuse(.loginRequired, "every sign-in is approved by a person in a terminal; prompt=none cannot be honoured")
         }
         let request = AuthorizationRequest(redirectURI: redirectURI, redirectURISent: requested != nil, state: state,

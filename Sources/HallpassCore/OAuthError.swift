@@ -25,6 +25,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case serverError = "server_error"
             case unsupportedResponseType = "unsupported_response_type"
             case loginRequired = "login_required"
+            case requestNotSupported = "request_not_supported"
+            case requestURINotSupported = "request_uri_not_supported"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -48,6 +50,9 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let unsupportedResponseType = Code(.unsupportedResponseType)
         /// OpenID Connect Core §3.1.2.6: `prompt=none`, but every sign-in is decided by a person.
         public static let loginRequired = Code(.loginRequired)
+        /// OpenID Connect Core §6.1, §6.2: request objects are not supported.
+        public static let requestNotSupported = Code(.requestNotSupported)
+        public static let requestURINotSupported = Code(.requestURINotSupported)
 
         public var description: String { value.rawValue }
     }

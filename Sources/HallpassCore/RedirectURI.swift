@@ -13,6 +13,7 @@ public struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
 
     public enum Invalid: Error, Equatable, Sendable, CustomStringConvertible {
         case notAbsolute, fragment, userInfo, forbiddenCharacter, scheme(String), localhost, tooLong
+        case badPort, dotSegment, wildcard, reservedParameter(String)
         public var description: String {
             switch self {
             case .notAbsolute: "a redirect URI must be absolute, like https://app.example/callback"
@@ -23,8 +24,32 @@ public struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
                 "a redirect URI must use https, or http only on 127.0.0.1 or [::1] (got \(FormBody.quoted(scheme)))"
             case .localhost: "use http://127.0.0.1/… or http://[::1]/… rather than localhost (RFC 8252 section 8.3)"
             case .tooLong: "a redirect URI may be at most 2,000 characters"
+            case .badPort: "a redirect URI's port is 1 to 65535, without leading zeros"
+            case .dotSegment: "a redirect URI's path may not contain . or .. segments (browsers would remove them, and it would never match)"
+            case .wildcard: "a redirect URI is one exact address: '*' is not allowed"
+            case .reservedParameter(let name):
+                "a redirect URI's query may not hold \(name), which the authorization response adds (RFC 6749 section 4.1.2, RFC 9207)"
             }
         }
+    }
+
+    /// What an authorization response adds to the redirect URI's query.
+    static let responseParameters: Set<String> = ["code", "state", "iss", "error", "error_description", "error_uri"]
+
+    /// The authority after `scheme://`: a port, if any, is 1–5 digits without a leading zero, 1…65535.
+    static func portIsSound(_ rest: Substring) -> Bool {
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        let hostEnd = authority.hasPrefix("[") ? (authority.firstIndex(of: "]").map { authority.index(after: $0) } ?? authority.endIndex)
+                                               : (authority.firstIndex(of: ":") ?? authority.endIndex)
+        let afterHost = authority[hostEnd...]
+        guard afterHost.first == ":" else { return afterHost.isEmpty }
+        return isPort(afterHost.dropFirst())
+    }
+
+    static func isPort(_ digits: Substring) -> Bool {
+        guard (1...5).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }), digits.first != "0",
+              let port = Int(digits), port <= 65535 else { return false }
+        return true
     }
 
     /// The loopback hosts RFC 8252 §7.3 names, as they appear in a URI.
@@ -38,6 +63,14 @@ public struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
         guard scheme == "https" || scheme == "http" else { throw .scheme(scheme) }
         guard let host = components.host, !host.isEmpty else { throw .notAbsolute }
         guard components.user == nil, components.password == nil else { throw .userInfo }
+        guard !text.contains("*") else { throw .wildcard }
+        guard Self.portIsSound(text.dropFirst(scheme.count + 3)) else { throw .badPort }
+        let segments = components.percentEncodedPath.split(separator: "/", omittingEmptySubsequences: false)
+        guard !segments.contains(where: { [".", "..", "%2e", "%2E", "%2e%2e", "%2E%2E", ".%2e", "%2e."].contains($0.lowercased()) })
+        else { throw .dotSegment }
+        if let reserved = (components.queryItems ?? []).first(where: { Self.responseParameters.contains($0.name) }) {
+            throw .reservedParameter(reserved.name)
+        }
         let loopback = Self.loopbackPrefixes.contains { prefix in
             text.hasPrefix(prefix) && Self.restAfterPort(text.dropFirst(prefix.count)) != nil
         }
@@ -73,7 +106,7 @@ public struct RedirectURI: Hashable, Sendable, CustomStringConvertible {
         var rest = text
         if rest.first == ":" {
             let digits = rest.dropFirst().prefix { $0.isASCII && $0.isNumber }
-            guard (1...5).contains(digits.count), let port = Int(digits), port <= 65535 else { return nil }
+            guard isPort(digits) else { return nil }
             rest = rest.dropFirst(1 + digits.count)
         }
         guard rest.isEmpty || rest.first == "/" || rest.first == "?" else { return nil }

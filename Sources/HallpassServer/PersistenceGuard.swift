@@ -14,21 +14,31 @@ final class PersistenceGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// Whether the request being answered ends the connection.
-    private var closeAfterResponse = false
+    /// For each request read and not yet answered, in order (pipelined requests can be read
+    /// before the earlier ones are answered): whether it ends the connection.
+    private var endsConnection: [Bool] = []
+    private var next = 0
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else {
             context.fireChannelRead(data)
             return
         }
-        closeAfterResponse = !head.isKeepAlive
-        if closeAfterResponse { head.headers.replaceOrAdd(name: "connection", value: "close") }
+        endsConnection.append(!head.isKeepAlive)
+        if !head.isKeepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 
+    /// Each final (≥ 200) response head answers the oldest unanswered request.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        guard closeAfterResponse, case .head(var head) = unwrapOutboundIn(data), head.status.code >= 200 else {
+        guard case .head(var head) = unwrapOutboundIn(data), head.status.code >= 200, next < endsConnection.count else {
+            context.write(data, promise: promise)
+            return
+        }
+        let ends = endsConnection[next]
+        next += 1
+        if next > 64 { endsConnection.removeFirst(next); next = 0 }
+        guard ends else {
             context.write(data, promise: promise)
             return
         }

@@ -29,6 +29,10 @@ struct ServerMetadata: Codable, Equatable {
     var subjectTypesSupported: [String]?
     var idTokenSigningAlgValuesSupported: [String]?
     var claimsSupported: [String]?
+    /// Discovery §3 defaults `request_uri_parameter_supported` to true: say that neither request
+    /// objects nor request URIs are supported (OpenID Connect Core §6).
+    var requestParameterSupported: Bool?
+    var requestURIParameterSupported: Bool?
 
     enum CodingKeys: String, CodingKey {
         case issuer
@@ -53,6 +57,8 @@ struct ServerMetadata: Codable, Equatable {
         case subjectTypesSupported = "subject_types_supported"
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
         case claimsSupported = "claims_supported"
+        case requestParameterSupported = "request_parameter_supported"
+        case requestURIParameterSupported = "request_uri_parameter_supported"
     }
 
     /// The OpenID Provider fields (Discovery §3): RS256 always among the ID token algorithms.
@@ -60,6 +66,10 @@ struct ServerMetadata: Codable, Equatable {
         subjectTypesSupported = ["public"]
         idTokenSigningAlgValuesSupported = idTokenAlgorithms
         claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "preferred_username"]
+        requestParameterSupported = false
+        requestURIParameterSupported = false
+        // Discovery §3: `openid` must be listed, described by the operator or not.
+        if !scopesSupported.contains("openid") { scopesSupported.insert("openid", at: 0) }
     }
 }
 

@@ -44,6 +44,13 @@ enum WebPage {
         return Response(status: .seeOther, headers: headers)
     }
 
+    /// A HEAD answer: `response`'s status and headers, with the length its body would have.
+    static func headOnly(_ response: Response) -> Response {
+        var headers = response.headers
+        if headers[.contentLength] == nil, let length = response.body.contentLength { headers[.contentLength] = String(length) }
+        return Response(status: response.status, headers: headers)
+    }
+
     /// Hallpass's own script, the only one a page may run.
     static func script(_ source: String) -> Response {
         Response(status: .ok, headers: securityHeaders(contentType: "text/javascript; charset=utf-8"),

@@ -94,7 +94,10 @@ import Testing
         Fault(extra: [["code_challenge", "short"]], dropping: ["code_challenge"], code: "invalid_request"),
         Fault(extra: [["scope", "openid admin"]], code: "invalid_scope"),
         Fault(extra: [["scope", "bad\"scope"]], code: "invalid_scope"),
-        Fault(extra: [["prompt", "login none"]], code: "login_required"),
+        Fault(extra: [["prompt", "none"]], code: "login_required"),
+        Fault(extra: [["prompt", "login none"]], code: "invalid_request"),
+        Fault(extra: [["request", "eyJhbGciOiJub25lIn0.e30."]], code: "request_not_supported"),
+        Fault(extra: [["request_uri", "urn:example:r"]], code: "request_uri_not_supported"),
         Fault(extra: [["response_mode", "fragment"]], code: "invalid_request"),
         Fault(extra: [["scope", "read"], ["scope", "openid"]], code: "invalid_request"),
         Fault(extra: [["nonce", String(repeating: "n", count: 1025)]], code: "invalid_request"),
@@ -109,6 +112,35 @@ import Testing
         }
         #expect(error.code.description == fault.code)
         #expect(uri == "https://app.example/cb" && state == "s-1")
+    }
+
+    @Test func unknownParametersAreIgnoredEvenRepeated() throws {
+        // RFC 6749 §3.1 ignores what it does not define; RFC 8707 §2 repeats `resource`.
+        let p = valid(redirect: "https://app.example/cb", [("resource", "https://a.example"), ("resource", "https://b.example")])
+        #expect(try AuthorizationRequest.check(p, client: web).request.state == "s-1")
+    }
+
+    @Test func anOpenIDRequestMustNameItsRedirectURI() {
+        let p = parameters([("response_type", "code"), ("client_id", "cli"), ("scope", "openid"),
+                            ("code_challenge", Self.challenge), ("code_challenge_method", "S256")])
+        guard case .page = refusal(p, client: native) else { Issue.record("OIDC Core 3.1.2.1: redirect_uri is required"); return }
+    }
+
+    @Test func registrationRefusesAddressesThatCouldNeverMatchOrWouldClash() {
+        for bad in ["https://a.example:99999/cb", "https://a.example:0/cb", "https://a.example:0443/cb",
+                    "https://a.example/../cb", "https://a.example/x/./cb", "https://a.example/%2e%2e/cb",
+                    "https://*.example/cb", "https://a.example/cb?state=1", "https://a.example/cb?x=1&code=2",
+                    "https://a.example/cb?iss=x", "http://[::1]:70000/cb"] {
+            #expect(throws: RedirectURI.Invalid.self, "\(bad)") { try RedirectURI(registering: bad) }
+        }
+        for good in ["https://a.example:8443/cb", "https://a.example/cb?tenant=7", "http://[::1]/cb", "https://a.example/.well/cb"] {
+            #expect((try? RedirectURI(registering: good)) != nil, "\(good)")
+        }
+        let loopback = try? RedirectURI(registering: "http://127.0.0.1/cb")
+        #expect(loopback?.matches("http://127.0.0.1:49152/cb") == true)
+        for bad in ["http://127.0.0.1:0/cb", "http://127.0.0.1:080/cb", "http://127.0.0.1:65536/cb"] {
+            #expect(loopback?.matches(bad) == false, "\(bad)")
+        }
     }
 
     @Test func aClientWithoutTheGrantIsUnauthorized() {

@@ -17,7 +17,7 @@ import Testing
             ("http://app.example/cb", .scheme("http")), ("com.example.app:/cb", .scheme("com.example.app")),
             ("javascript:alert(1)", .scheme("javascript")), ("http://localhost/cb", .localhost),
             ("http://127.0.0.10/cb", .scheme("http")), ("http://127.0.0.1.evil.example/cb", .scheme("http")),
-            ("http://127.0.0.1:99999/cb", .scheme("http")),
+            ("http://127.0.0.1:99999/cb", .badPort),
             ("https://app.example/" + String(repeating: "a", count: 2000), .tooLong),
         ]
         for (text, reason) in refused {

@@ -167,6 +167,21 @@ import Testing
         }
     }
 
+    @Test func headAnswersLikeGetWithoutABodyAndNeverBeginsASignIn() async throws {
+        let h = try await harness()
+        try await h.test { client in
+            let (page, _) = try await begin(client)
+            let head = try await client.raw(page, method: .head)
+            #expect(head.status == .ok && head.raw.isEmpty && head.headers[.contentSecurityPolicy] != nil)
+            let script = try await client.raw("/oauth/authorize/page.js", method: .head)
+            #expect(script.status == .ok && script.raw.isEmpty && script.headers[.contentLength] != nil)
+            for method in [HTTPRequest.Method.head, .put, .delete] {
+                let refused = try await client.raw(authorizeURL(), method: method)
+                #expect(refused.status == .methodNotAllowed && refused.headers[.allow] == "GET, POST", "\(method)")
+            }
+        }
+    }
+
     @Test func metadataAdvertisesTheGrant() async throws {
         let h = try await harness()
         try await h.test { client in
@@ -179,6 +194,10 @@ import Testing
                 #expect(meta.body["authorization_response_iss_parameter_supported"] as? Bool == true)
                 #expect((meta.body["grant_types_supported"] as? [String])?.contains("authorization_code") == true)
             }
+            let oidc = try await client.raw("/.well-known/openid-configuration")
+            #expect(oidc.body["request_parameter_supported"] as? Bool == false)
+            #expect(oidc.body["request_uri_parameter_supported"] as? Bool == false)
+            #expect((oidc.body["scopes_supported"] as? [String])?.contains("openid") == true)
         }
     }
 }

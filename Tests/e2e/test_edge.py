@@ -138,6 +138,18 @@ def test_a_request_that_ends_the_connection_gets_close_at_once(edge, name, head)
     assert after < 1.5, f"{name}: closed {after:.1f} s after the request"
 
 
+def test_pipelined_requests_each_get_their_own_connection_answer(edge):
+    """A kept-alive request, then one that closes, read together: only the second answer says
+    close, and both arrive (RFC 9112 §9.6)."""
+    keep = b"GET /livez HTTP/1.1\r\n" + HOST + b"\r\n"
+    close = b"GET /livez HTTP/1.0\r\n" + HOST + b"\r\n"
+    response, after = exchange(edge.port, keep + close)
+    answers = response.split(b"HTTP/1.1 ")[1:]
+    assert len(answers) == 2, response
+    assert b"connection: close" not in answers[0].lower() and b"connection: close" in answers[1].lower()
+    assert after < 1.5
+
+
 def test_http10_keep_alive_is_kept(edge):
     s = socket.create_connection(("127.0.0.1", edge.port), timeout=10)
     try:

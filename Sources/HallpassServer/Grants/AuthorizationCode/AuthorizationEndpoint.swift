@@ -29,6 +29,19 @@ struct AuthorizationEndpoint {
             try await self.page(handle: context.parameters.get("handle") ?? "")
         }
         group.get("oauth/authorize/page.js") { _, _ in WebPage.script(SignInPage.script) }
+        // RFC 9110 §9.3.2: HEAD answers as GET would, without the body. HEAD never begins a
+        // sign-in: the endpoint itself answers 405 and names its methods.
+        group.head("oauth/authorize/request/:handle") { _, context in
+            WebPage.headOnly(try await self.page(handle: context.parameters.get("handle") ?? ""))
+        }
+        group.head("oauth/authorize/page.js") { _, _ in WebPage.headOnly(WebPage.script(SignInPage.script)) }
+        for method in [HTTPRequest.Method.head, .put, .delete, .patch] {
+            group.on("oauth/authorize", method: method) { _, _ -> Response in
+                var response = WebPage.error("The authorization endpoint answers GET and POST only.", status: .methodNotAllowed)
+                response.headers[.allow] = "GET, POST"
+                return method == .head ? WebPage.headOnly(response) : response
+            }
+        }
     }
 
     /// RFC 6749 §4.1.2.1: faults of the client or redirect URI get an error page; every other
