@@ -2,7 +2,7 @@ import Foundation
 
 /// A browser's authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core
 /// §3.1.2.1) once checked: what its authorization code is bound to. It waits, as a grant with a
-/// user code, until a person decides it in a terminal (ARCHITECTURE.md §4.6).
+/// user code, until a person decides it in a terminal (ARCHITECTURE.md §4.5).
 public struct AuthorizationRequest: Sendable, Equatable {
     /// Where the browser goes back: the request's `redirect_uri`, or the client's only
     /// registration when the request named none.

@@ -5,7 +5,7 @@ import Hummingbird
 
 /// The authorization endpoint (RFC 6749 §3.1, §4.1.1; RFC 7636; OpenID Connect Core §3.1.2),
 /// `GET` or `POST /oauth/authorize`, and the waiting page each valid request becomes
-/// (ARCHITECTURE.md §4.6). The browser never sees a password form: the request waits, with a user
+/// (ARCHITECTURE.md §4.5). The browser never sees a password form: the request waits, with a user
 /// code, until a person decides it in a terminal; the page then sends the browser back.
 struct AuthorizationEndpoint {
     let clients: any ClientStore
