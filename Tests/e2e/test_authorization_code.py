@@ -453,3 +453,38 @@ def two_replicas(tmpdir_path):
 def test_chromium_tab_on_replica_b_moves_on_when_approved_through_replica_a(two_replicas):
     a, b = two_replicas
     browser_sign_in(b, a, b)
+
+
+def test_a_confidential_web_app_authenticates_at_the_token_endpoint(web):
+    """The README's registration: a generated secret, client_secret_basic through Authlib."""
+    r = web.cli("clients", "add", "wiki", "--name", "Team wiki", "--generate-secret", "--scopes", "openid profile",
+                "--grant", "authorization_code", "--grant", "refresh_token",
+                "--redirect-uri", "https://wiki.example.com/oauth/callback")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r"client_secret: (\S+)", r.stdout).group(1)
+    listed = web.cli("clients", "list").stdout
+    assert "redirect_uris=https://wiki.example.com/oauth/callback" in listed
+    page_url, code, verifier = start(web, client="wiki", redirect="https://wiki.example.com/oauth/callback",
+                                     scope="openid profile")
+    assert approve(web, code).returncode == 0
+    location = no_redirect(page_url).headers["Location"]
+    meta = get_json(web.base + "/.well-known/oauth-authorization-server")
+    wrong = requests.post(meta["token_endpoint"], auth=("wiki", "not-the-secret"), timeout=10, data={
+        "grant_type": "authorization_code", "code": query_of(location)["code"], "code_verifier": verifier,
+        "redirect_uri": "https://wiki.example.com/oauth/callback"})
+    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    session = AuthlibSession("wiki", secret, redirect_uri="https://wiki.example.com/oauth/callback")
+    token = session.fetch_token(meta["token_endpoint"], authorization_response=location, code_verifier=verifier)
+    assert set(token["scope"].split()) == {"openid", "profile"}
+
+
+def test_clients_add_refuses_unsound_redirect_uris(web):
+    for args, message in [
+        (["--grant", "authorization_code"], "needs at least one --redirect-uri"),
+        (["--redirect-uri", "https://a.example/cb"], "--grant authorization_code"),
+        (["--grant", "authorization_code", "--redirect-uri", "http://localhost/cb"], "127.0.0.1"),
+        (["--grant", "authorization_code", "--redirect-uri", "https://a.example/cb#x"], "fragment"),
+        (["--grant", "authorization_code", "--redirect-uri", "http://a.example/cb"], "https"),
+    ]:
+        r = web.cli("clients", "add", "x", "--name", "X", "--public", *args)
+        assert r.returncode != 0 and message in r.stderr, (args, r.stderr)
