@@ -20,9 +20,9 @@ extension AuthorizationServer {
     var tokenGrants: TokenGrantRegistry {
         TokenGrantRegistry([
             DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: unknownCodes,
-                                   random: random, metrics: metrics),
+                                   metrics: metrics),
             RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics),
-            AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, random: random, metrics: metrics),
+            AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, metrics: metrics),
         ])
     }
 

@@ -11,7 +11,6 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
     let grants: any GrantStore
     let users: any UserStore
     let minter: TokenMinter
-    let random: any RandomSource
     let metrics: ServerMetrics
 
     var grantType: OAuthClient.GrantType { .authorizationCode }
@@ -28,10 +27,7 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
         case .approved:
             break
         case .redeemed:
-            // RFC 6749 §4.1.2: used twice, so whoever used it first may be an attacker.
-            try await grants.revokeTokens(grantID: grantID, at: now)
-            metrics.codeReplays.increment()
-            throw OAuthError(.invalidGrant, "the authorization code was already used; the tokens issued from it are revoked")
+            throw try await replayed(grantID: grantID, at: now)
         case .expired:
             throw OAuthError(.invalidGrant, "the authorization code has expired")
         case .pending, .denied:
@@ -58,25 +54,25 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
         else { throw OAuthError(.invalidGrant, "code_verifier does not match the code_challenge") }
     }
 
+    /// RFC 6749 §4.1.2: a code used twice means whoever used it first may be an attacker, so
+    /// every token issued from it is revoked; the error to answer.
+    private func replayed(grantID: Int64, at now: Date) async throws -> OAuthError {
+        try await grants.revokeTokens(grantID: grantID, at: now)
+        metrics.codeReplays.increment()
+        return OAuthError(.invalidGrant, "the authorization code was already used; the tokens issued from it are revoked")
+    }
+
     /// As for a device grant (ARCHITECTURE.md §3a): the account re-checked, the tokens minted and
     /// the code consumed with them in one transaction. Losing the race to a concurrent use of the
     /// same code is a replay like any other.
     private func redeem(_ grant: DeviceGrant, grantID: Int64, nonce: String?, client: OAuthClient, now: Date) async throws -> Response {
-        guard let userID = grant.userID, let scopes = grant.grantedScopes, let user = try await users.user(id: userID)
-        else { throw OAuthError(.invalidGrant, "the approving account no longer exists") }
-        guard !user.disabled else { throw OAuthError(.invalidGrant, "the approving account is disabled") }
-        let family = TokenFamily(id: SecretToken.generate(using: random, prefix: "fam_"), clientID: client.id,
-                                 userID: userID, scopes: scopes, createdAt: now, revokedAt: nil,
-                                 authTime: grant.decidedAt ?? now)
-        let minted = try await minter.mint(family: family, scopes: scopes, client: client, user: user, at: now, nonce: nonce)
+        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now, nonce: nonce)
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             metrics.tokensIssued.increment()
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
-            try await grants.revokeTokens(grantID: grantID, at: now)
-            metrics.codeReplays.increment()
-            throw OAuthError(.invalidGrant, "the authorization code was already used; the tokens issued from it are revoked")
+            throw try await replayed(grantID: grantID, at: now)
         case .accountDisabled:
             throw OAuthError(.invalidGrant, "the approving account is disabled")
         }

@@ -11,7 +11,6 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     let minter: TokenMinter
     let polls: PollLedger
     let unknownCodes: any UnknownDeviceCodeCounter
-    let random: any RandomSource
     let metrics: ServerMetrics
 
     var grantType: OAuthClient.GrantType { .deviceCode }
@@ -52,13 +51,7 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     /// The account is re-checked, the tokens minted, and the grant consumed with them in one
     /// transaction (ARCHITECTURE.md §3a); only then is the body sent.
     private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, now: Date) async throws -> Response {
-        guard let userID = grant.userID, let scopes = grant.grantedScopes, let user = try await users.user(id: userID)
-        else { throw OAuthError(.invalidGrant, "the approving account no longer exists") }
-        guard !user.disabled else { throw OAuthError(.invalidGrant, "the approving account is disabled") }
-        let family = TokenFamily(id: SecretToken.generate(using: random, prefix: "fam_"), clientID: client.id,
-                                 userID: userID, scopes: scopes, createdAt: now, revokedAt: nil,
-                                 authTime: grant.decidedAt ?? now)
-        let minted = try await minter.mint(family: family, scopes: scopes, client: client, user: user, at: now)
+        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now)
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             polls.forget(grantID: grantID)
