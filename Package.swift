@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "HallpassCore", targets: ["HallpassCore"]),
         .library(name: "HallpassClient", targets: ["HallpassClient"]),
         .library(name: "HallpassTUI", targets: ["HallpassTUI"]),
+        .library(name: "HallpassResource", targets: ["HallpassResource"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -146,6 +147,24 @@ let package = Package(
                 "CQRencode",
                 .product(name: "WSClient", package: "swift-websocket"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "HallpassResource",
+            dependencies: [
+                "HallpassCore",
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "HallpassResourceTests",
+            dependencies: [
+                "HallpassCore",
+                "HallpassResource",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -29,6 +29,7 @@ import Testing
         "HallpassSQLite": ["HallpassCore", "HallpassStore"],
         "HallpassPostgres": ["HallpassCore", "HallpassStore"],
         "HallpassTerminal": ["HallpassCore", "HallpassTUI", "CNCurses"],
+        "HallpassResource": ["HallpassCore"],
     ]
 
     /// What each module may not import: beyond `allowedOfOurs`, the SSH front no HTTP framework;

@@ -1,0 +1,147 @@
+import Foundation
+import HallpassCore
+import JWTKit
+
+/// Where a verifier gets the issuer's published keys: the JWKS document's bytes (RFC 7517 §5).
+public protocol KeySetSource: Sendable {
+    func keySet() async throws -> Data
+}
+
+/// A verified RFC 9068 access token.
+public struct VerifiedAccessToken: Sendable, Equatable {
+    public var claims: CompactJWS.Claims
+    public var scopes: ScopeSet
+    /// The `kid` of the key it verified with.
+    public var kid: String
+}
+
+/// What a resource server accepts (issue 16): its issuer and audience, the clock leeway, the
+/// asymmetric algorithms it allows, and how often an unknown `kid` may make it fetch the keys again.
+public struct VerifierPolicy: Sendable {
+    public var issuer: String
+    public var audience: String
+    public var leeway: TimeInterval
+    public var algorithms: Set<String>
+    /// An unknown `kid` refetches the key set at most once per this interval, so a flood of
+    /// tokens with made-up `kid`s cannot make the verifier hammer the issuer.
+    public var refetchInterval: TimeInterval
+
+    public init(issuer: String, audience: String? = nil, leeway: TimeInterval = 60,
+                algorithms: Set<String> = ["EdDSA", "ES256", "RS256"], refetchInterval: TimeInterval = 30) {
+        self.issuer = issuer
+        self.audience = audience ?? issuer
+        self.leeway = leeway
+        self.algorithms = algorithms
+        self.refetchInterval = refetchInterval
+    }
+}
+
+/// Verifies RFC 9068 access tokens against the issuer's published keys: header first (no `none`,
+/// no HMAC, no key named by the token itself, `typ` `at+jwt`), then the key by `kid` (fetched
+/// again when unknown, within `refetchInterval`: a rotated key is found without a restart), the
+/// signature, and the claims (`iss`, `aud`, `exp`, `nbf`, `iat` with leeway), then the scopes a
+/// route needs. Every refusal is a `TokenRejection` that says exactly why.
+public actor AccessTokenVerifier {
+    let policy: VerifierPolicy
+    let source: any KeySetSource
+    let clock: any WallClock
+    private var keys = JWTKeyCollection()
+    private var kids: [String] = []
+    private var lastFetch: Date?
+    /// How many times the key set was fetched (for tests and metrics).
+    public private(set) var fetches = 0
+
+    public init(policy: VerifierPolicy, keys source: any KeySetSource, clock: any WallClock = SystemClock()) {
+        self.policy = policy
+        self.source = source
+        self.clock = clock
+    }
+
+    /// The kids of the key set last fetched.
+    public var publishedKids: [String] { kids }
+
+    public func verify(_ token: String, requiring scopes: ScopeSet = ScopeSet()) async -> Result<VerifiedAccessToken, TokenRejection> {
+        do {
+            return .success(try await check(token, requiring: scopes))
+        } catch let rejection as TokenRejection {
+            return .failure(rejection)
+        } catch {
+            return .failure(.badSignature)
+        }
+    }
+
+    func check(_ token: String, requiring required: ScopeSet) async throws -> VerifiedAccessToken {
+        let jws: CompactJWS
+        do { jws = try CompactJWS(parsing: token) } catch { throw TokenRejection.malformed(error) }
+        let header = jws.header, claims = jws.claims
+        // RFC 8725 §3.1: the token does not choose how it is checked.
+        for (field, present) in [("jku", header.jku != nil), ("x5u", header.x5u != nil), ("jwk", header.jwk != nil),
+                                 ("x5c", header.x5c != nil), ("crit", header.crit != nil)] where present {
+            throw TokenRejection.headerNamesAKey(field)
+        }
+        guard let alg = header.alg, policy.algorithms.contains(alg) else { throw TokenRejection.algorithmRefused(header.alg ?? "(none)") }
+        // RFC 9068 §2.1, §4: `at+jwt` (or `application/at+jwt`), so an ID token is never accepted.
+        let typ = header.typ?.lowercased()
+        guard typ == "at+jwt" || typ == "application/at+jwt" else {
+            throw TokenRejection.notAnAccessToken(typ: header.typ, looksLikeIDToken: claims.nonce != nil || claims.atHash != nil
+                                                  || (claims.aud ?? []).contains { $0 != policy.audience } && claims.scope == nil)
+        }
+        guard let kid = header.kid else { throw TokenRejection.unknownKey(kid: nil, published: kids) }
+        try await loadKeys(finding: kid)
+        do {
+            _ = try await keys.verify(token, as: SignatureOnly.self)
+        } catch {
+            throw TokenRejection.badSignature
+        }
+        try checkClaims(claims)
+        let granted = ScopeSet((claims.scope ?? "").split(separator: " ").map(String.init))
+        guard required.isSubset(of: granted) else { throw TokenRejection.insufficientScope(needed: required, granted: granted) }
+        return VerifiedAccessToken(claims: claims, scopes: granted, kid: kid)
+    }
+
+    /// RFC 9068 §4 and RFC 7519 §4.1: issuer and audience exactly; times with the leeway.
+    func checkClaims(_ claims: CompactJWS.Claims) throws {
+        let now = clock.now.timeIntervalSince1970
+        guard let iss = claims.iss else { throw TokenRejection.missingClaim("iss") }
+        guard iss == policy.issuer else { throw TokenRejection.wrongIssuer(expected: policy.issuer, got: iss) }
+        guard let aud = claims.aud, aud.contains(policy.audience) else {
+            throw TokenRejection.wrongAudience(expected: policy.audience, got: claims.aud ?? [])
+        }
+        guard let exp = claims.exp else { throw TokenRejection.missingClaim("exp") }
+        guard now < exp + policy.leeway else { throw TokenRejection.expired(secondsAgo: Int(now - exp)) }
+        if let nbf = claims.nbf, nbf > now + policy.leeway { throw TokenRejection.notYetValid(inSeconds: Int(nbf - now)) }
+        if let iat = claims.iat, iat > now + policy.leeway { throw TokenRejection.issuedInTheFuture(inSeconds: Int(iat - now)) }
+    }
+
+    /// The key set, fetched on first use and again when `kid` is unknown, at most once per
+    /// `refetchInterval`.
+    func loadKeys(finding kid: String) async throws {
+        if kids.contains(kid) { return }
+        let now = clock.now
+        if let lastFetch, now.timeIntervalSince(lastFetch) < policy.refetchInterval {
+            throw TokenRejection.unknownKey(kid: kid, published: kids)
+        }
+        lastFetch = now
+        fetches += 1
+        let data: Data
+        do { data = try await source.keySet() } catch { throw TokenRejection.keysUnavailable("\(error)") }
+        let fresh = JWTKeyCollection()
+        var found: [String] = []
+        guard let set = try? JSONDecoder().decode(JWKS.self, from: data) else { throw TokenRejection.keysUnavailable("the key set is not a JWKS") }
+        for key in set.keys {
+            // A key this verifier cannot use (another type, no kid) is skipped, not fatal.
+            guard let id = key.keyIdentifier?.string, (try? await fresh.add(jwk: key)) != nil else { continue }
+            found.append(id)
+        }
+        keys = fresh
+        kids = found
+        guard kids.contains(kid) else { throw TokenRejection.unknownKey(kid: kid, published: kids) }
+    }
+
+    /// jwt-kit checks the signature; the claims are checked above, with this verifier's clock.
+    struct SignatureOnly: JWTPayload {
+        init(from decoder: any Decoder) throws {}
+        func encode(to encoder: any Encoder) throws {}
+        func verify(using algorithm: some JWTAlgorithm) async throws {}
+    }
+}
