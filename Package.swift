@@ -155,7 +155,19 @@ let package = Package(
             dependencies: [
                 "HallpassCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Examples/resource-server: a runnable API protected by HallpassResource, built with the rest.
+        .executableTarget(
+            name: "hallpass-resource-example",
+            dependencies: [
+                "HallpassCore",
+                "HallpassResource",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Examples/resource-server/Sources",
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,0 +1,87 @@
+import Foundation
+import HallpassCore
+import HallpassResource
+import Hummingbird
+
+/// A small API protected by `HallpassResource` (README "Protecting an API"):
+///
+///     hallpass-resource-example --issuer http://127.0.0.1:8080 --listen 127.0.0.1:9090
+///
+/// `GET /health` is open; `GET /api/notes` needs an access token with `read`, `POST /api/notes`
+/// one with `write`. Tokens are verified against the issuer's published keys, which are fetched
+/// again when a token names a key not seen yet (rotation needs no restart).
+struct APIContext: AccessTokenRequestContext {
+    var coreContext: CoreRequestContextStorage
+    var accessToken: VerifiedAccessToken?
+    init(source: ApplicationRequestContextSource) { coreContext = .init(source: source) }
+}
+
+struct Options {
+    var issuer = "http://127.0.0.1:8080"
+    var host = "127.0.0.1"
+    var port = 9090
+    var audience: String?
+    /// How often an unknown `kid` may make the verifier fetch the key set again (seconds).
+    var refetchInterval: TimeInterval = 30
+
+    init(_ arguments: [String]) throws {
+        var rest = arguments.dropFirst()
+        while let flag = rest.popFirst() {
+            guard let value = rest.popFirst() else { throw Usage("\(flag) needs a value") }
+            switch flag {
+            case "--issuer": issuer = value
+            case "--audience": audience = value
+            case "--refetch-interval":
+                guard let seconds = TimeInterval(value), seconds >= 0 else { throw Usage("--refetch-interval SECONDS") }
+                refetchInterval = seconds
+            case "--listen":
+                guard let colon = value.lastIndex(of: ":"), let port = Int(value[value.index(after: colon)...]) else {
+                    throw Usage("--listen HOST:PORT")
+                }
+                (host, self.port) = (String(value[..<colon]), port)
+            default: throw Usage("unknown option \(flag)")
+            }
+        }
+    }
+
+    struct Usage: Error, CustomStringConvertible {
+        let description: String
+        init(_ text: String) { description = "usage: hallpass-resource-example [--issuer URL] [--listen HOST:PORT] [--audience AUD] [--refetch-interval SECONDS]: \(text)" }
+    }
+}
+
+let options: Options
+do { options = try Options(CommandLine.arguments) } catch {
+    FileHandle.standardError.write(Data("\(error)\n".utf8))
+    exit(2)
+}
+guard let issuerURL = URL(string: options.issuer) else { exit(2) }
+let verifier = AccessTokenVerifier(policy: VerifierPolicy(issuer: options.issuer, audience: options.audience,
+                                                         refetchInterval: options.refetchInterval),
+                                   keys: IssuerKeySet(issuer: issuerURL))
+
+struct Note: ResponseEncodable {
+    var text: String
+    var subject: String
+    var client: String
+    var scope: String
+}
+
+let router = Router(context: APIContext.self)
+router.get("health") { _, _ in "ok" }
+router.group("api/notes")
+    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["read"])))
+    .get { _, context -> Note in
+        let token = context.accessToken
+        return Note(text: "hello from a protected API", subject: token?.claims.sub ?? "", client: token?.claims.clientID ?? "",
+                    scope: token?.scopes.description ?? "")
+    }
+router.group("api/notes")
+    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["write"])))
+    .post { _, context -> Note in
+        Note(text: "saved", subject: context.accessToken?.claims.sub ?? "", client: context.accessToken?.claims.clientID ?? "",
+             scope: context.accessToken?.scopes.description ?? "")
+    }
+let app = Application(router: router, configuration: .init(address: .hostname(options.host, port: options.port),
+                                                          serverName: "hallpass-resource-example"))
+try await app.runService()

@@ -1,0 +1,138 @@
+"""Issue 16 (part): the example resource server (Examples/resource-server), protected by
+HallpassResource, against the running binary. Real tokens pass; the forgery corpus built with
+PyJWT and by hand is refused with RFC 6750 answers; a rotated key works without a restart."""
+import base64
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import time
+
+import jwt
+import pytest
+import requests
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from conftest import ROOT, approved_login, free_port, get_json
+
+EXAMPLE = os.environ.get("HALLPASS_RESOURCE_EXAMPLE_BIN",
+                         os.path.join(ROOT, ".build", "debug", "hallpass-resource-example"))
+
+
+@pytest.fixture
+def api(server):
+    port = free_port()
+    proc = subprocess.Popen([EXAMPLE, "--issuer", server.base, "--listen", f"127.0.0.1:{port}", "--refetch-interval", "3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if requests.get(base + "/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError("the example resource server did not start: " + proc.stderr.read().decode())
+    yield base
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def token_response(server, scope="openid read"):
+    out = approved_login(server, "--json", "--scope", scope)
+    return json.loads(out.strip().splitlines()[-1])["token"]
+
+
+def b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def notes(api, token, method="GET"):
+    headers = {"Authorization": "Bearer " + token} if token is not None else {}
+    return requests.request(method, api + "/api/notes", headers=headers, timeout=10)
+
+
+def test_a_real_token_reads_and_a_missing_scope_is_insufficient(server, api):
+    token = token_response(server)
+    r = notes(api, token["access_token"])
+    assert r.status_code == 200, r.text
+    assert r.json()["client"] == "tv" and "read" in r.json()["scope"].split()
+    write = notes(api, token["access_token"], method="POST")
+    assert write.status_code == 403
+    challenge = write.headers["WWW-Authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="write"' in challenge
+    # No credentials: the challenge without an error code (RFC 6750 §3.1).
+    bare = notes(api, None)
+    assert bare.status_code == 401 and bare.headers["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert requests.get(api + "/health", timeout=5).text == "ok"
+
+
+def test_the_forgery_corpus_is_refused(server, api):
+    token = token_response(server)
+    access = token["access_token"]
+    header = jwt.get_unverified_header(access)
+    claims = jwt.decode(access, options={"verify_signature": False})
+    kid = header["kid"]
+    attacker = Ed25519PrivateKey.generate()
+    jwks = get_json(server.base + "/oauth/jwks.json")
+    server_public = json.dumps(next(k for k in jwks["keys"] if k["kid"] == kid)).encode()
+
+    def signed(payload, headers=None, key=attacker, algorithm="EdDSA"):
+        return jwt.encode(payload, key, algorithm=algorithm, headers={"kid": kid, "typ": "at+jwt", **(headers or {})})
+
+    def hs256_with(secret, payload):
+        head = b64(json.dumps({"alg": "HS256", "typ": "at+jwt", "kid": kid}).encode())
+        body = b64(json.dumps(payload).encode())
+        mac = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64(mac)}"
+
+    parts = access.split(".")
+    tampered = dict(claims, scope="openid read write admin")
+    forgeries = {
+        "alg none": b64(json.dumps({"alg": "none", "typ": "at+jwt", "kid": kid}).encode()) + "." + b64(json.dumps(claims).encode()) + ".",
+        "HS256 keyed with the public key": hs256_with(server_public, claims),
+        "attacker key with the server's kid": signed(claims),
+        "kid with path and SQL characters": jwt.encode(claims, attacker, algorithm="EdDSA",
+                                                       headers={"kid": "../../x' OR '1'='1", "typ": "at+jwt"}),
+        "jku to the attacker": signed(claims, {"jku": "http://127.0.0.1:1/jwks"}),
+        "x5u to the attacker": signed(claims, {"x5u": "http://127.0.0.1:1/cert"}),
+        "embedded jwk": signed(claims, {"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}),
+        "payload changed after signing": parts[0] + "." + b64(json.dumps(tampered).encode()) + "." + parts[2],
+        "expired": signed(dict(claims, exp=int(time.time()) - 3600)),
+        "another issuer": signed(dict(claims, iss="https://evil.example")),
+        "an ID token": token["id_token"],
+        "a refresh token string": token["refresh_token"],
+        "garbage": "not-a-token",
+    }
+    for name, forged in forgeries.items():
+        r = notes(api, forged)
+        assert r.status_code == 401, (name, r.status_code, r.text)
+        challenge = r.headers["WWW-Authenticate"]
+        assert 'error="invalid_token"' in challenge, (name, challenge)
+        assert kid not in r.text and kid not in challenge, name           # nothing that helps an attacker
+    assert notes(api, access).status_code == 200                          # the real one still works
+
+
+def test_a_rotated_key_is_accepted_without_a_restart_and_old_tokens_keep_working(server, api):
+    old = token_response(server)["access_token"]
+    assert notes(api, old).status_code == 200
+    old_kid = jwt.get_unverified_header(old)["kid"]
+    assert server.cli("keys", "rotate", "--alg", "ES256").returncode == 0
+    deadline = time.time() + 30
+    new = old
+    while time.time() < deadline:
+        new = token_response(server)["access_token"]
+        if jwt.get_unverified_header(new)["kid"] != old_kid:
+            break
+        time.sleep(1)
+    assert jwt.get_unverified_header(new)["alg"] == "ES256"
+    # The verifier fetched the key set at the first request; within its refetch interval (3 s
+    # here) an unknown kid is refused without a fetch, after it the new kid is fetched.
+    deadline = time.time() + 20
+    while time.time() < deadline and notes(api, new).status_code != 200:
+        time.sleep(1)
+    assert notes(api, new).status_code == 200
+    assert notes(api, old).status_code == 200
