@@ -193,6 +193,7 @@ let package = Package(
                 "HallpassClient",
                 "HallpassTUI",
                 "HallpassTerminal",
+                "HallpassResource",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -14,7 +14,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import ROOT, approved_login, free_port, get_json
+from conftest import BIN, ROOT, approved_login, free_port, get_json
 
 EXAMPLE = os.environ.get("HALLPASS_RESOURCE_EXAMPLE_BIN",
                          os.path.join(ROOT, ".build", "debug", "hallpass-resource-example"))
@@ -70,8 +70,8 @@ def test_a_real_token_reads_and_a_missing_scope_is_insufficient(server, api):
     assert requests.get(api + "/health", timeout=5).text == "ok"
 
 
-def test_the_forgery_corpus_is_refused(server, api):
-    token = token_response(server)
+def forgery_corpus(server, token):
+    """name → (forged token, what `hallpass token inspect` must name)."""
     access = token["access_token"]
     header = jwt.get_unverified_header(access)
     claims = jwt.decode(access, options={"verify_signature": False})
@@ -91,29 +91,69 @@ def test_the_forgery_corpus_is_refused(server, api):
 
     parts = access.split(".")
     tampered = dict(claims, scope="openid read write admin")
-    forgeries = {
-        "alg none": b64(json.dumps({"alg": "none", "typ": "at+jwt", "kid": kid}).encode()) + "." + b64(json.dumps(claims).encode()) + ".",
-        "HS256 keyed with the public key": hs256_with(server_public, claims),
-        "attacker key with the server's kid": signed(claims),
-        "kid with path and SQL characters": jwt.encode(claims, attacker, algorithm="EdDSA",
-                                                       headers={"kid": "../../x' OR '1'='1", "typ": "at+jwt"}),
-        "jku to the attacker": signed(claims, {"jku": "http://127.0.0.1:1/jwks"}),
-        "x5u to the attacker": signed(claims, {"x5u": "http://127.0.0.1:1/cert"}),
-        "embedded jwk": signed(claims, {"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}),
-        "payload changed after signing": parts[0] + "." + b64(json.dumps(tampered).encode()) + "." + parts[2],
-        "expired": signed(dict(claims, exp=int(time.time()) - 3600)),
-        "another issuer": signed(dict(claims, iss="https://evil.example")),
-        "an ID token": token["id_token"],
-        "a refresh token string": token["refresh_token"],
-        "garbage": "not-a-token",
+    return kid, {
+        "alg none": (b64(json.dumps({"alg": "none", "typ": "at+jwt", "kid": kid}).encode()) + "."
+                     + b64(json.dumps(claims).encode()) + ".", "algorithm none is refused"),
+        "HS256 keyed with the public key": (hs256_with(server_public, claims), "algorithm HS256 is refused"),
+        "attacker key with the server's kid": (signed(claims), "the signature does not verify"),
+        "kid with path and SQL characters": (jwt.encode(claims, attacker, algorithm="EdDSA",
+                                                        headers={"kid": "../../x' OR '1'='1", "typ": "at+jwt"}),
+                                             "no published key has kid"),
+        "jku to the attacker": (signed(claims, {"jku": "http://127.0.0.1:1/jwks"}), "names its own key (jku)"),
+        "x5u to the attacker": (signed(claims, {"x5u": "http://127.0.0.1:1/cert"}), "names its own key (x5u)"),
+        "embedded jwk": (signed(claims, {"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}), "names its own key (jwk)"),
+        "payload changed after signing": (parts[0] + "." + b64(json.dumps(tampered).encode()) + "." + parts[2],
+                                          "the signature does not verify"),
+        "expired": (jwt.encode(dict(claims, exp=int(time.time()) - 7200), attacker, algorithm="EdDSA",
+                               headers={"kid": kid, "typ": "at+jwt"}), "the signature does not verify"),
+        "another issuer": (signed(dict(claims, iss="https://evil.example")), "the signature does not verify"),
+        "an ID token": (token["id_token"], "this is an ID token"),
+        "a refresh token string": (token["refresh_token"], "this is a Hallpass refresh token"),
+        "garbage": ("not-a-token", "a JWS has 3 parts"),
     }
-    for name, forged in forgeries.items():
+
+
+def test_the_forgery_corpus_is_refused(server, api):
+    token = token_response(server)
+    kid, corpus = forgery_corpus(server, token)
+    for name, (forged, _) in corpus.items():
         r = notes(api, forged)
         assert r.status_code == 401, (name, r.status_code, r.text)
         challenge = r.headers["WWW-Authenticate"]
         assert 'error="invalid_token"' in challenge, (name, challenge)
         assert kid not in r.text and kid not in challenge, name           # nothing that helps an attacker
-    assert notes(api, access).status_code == 200                          # the real one still works
+    assert notes(api, token["access_token"]).status_code == 200           # the real one still works
+
+
+def inspect(server, token, *extra):
+    return subprocess.run([BIN, "token", "inspect", "--issuer", server.base, *extra], input=token + "\n",
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_token_inspect_names_each_forgerys_reason_in_one_line(server):
+    token = token_response(server)
+    good = inspect(server, token["access_token"])
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "✓ verifies with key" in good.stdout
+    kid, corpus = forgery_corpus(server, token)
+    for name, (forged, reason) in corpus.items():
+        r = inspect(server, forged)
+        assert r.returncode == 1, (name, r.stdout, r.stderr)
+        verdicts = [line for line in r.stdout.splitlines() if line.startswith("✗")]
+        assert len(verdicts) == 1 and reason in verdicts[0], (name, r.stdout)
+    # Expired, signed by the real issuer: how long ago. Another audience: both values.
+    unknown = inspect(server, corpus["kid with path and SQL characters"][0])
+    assert kid in unknown.stdout                                          # which kids the server publishes
+    as_json = inspect(server, corpus["an ID token"][0], "--json")
+    answer = json.loads(as_json.stdout)
+    assert as_json.returncode == 1 and answer["valid"] is False and answer["code"] == "id_token"
+    wrong_audience = inspect(server, token["access_token"], "--audience", "https://api.example")
+    assert wrong_audience.returncode == 1 and "expected https://api.example" in wrong_audience.stdout
+    # Control characters in a token's claims never reach the terminal raw.
+    hostile = jwt.encode({"iss": "\x1b]0;pwned\x07", "aud": "x"}, Ed25519PrivateKey.generate(), algorithm="EdDSA",
+                         headers={"kid": kid, "typ": "at+jwt"})
+    r = inspect(server, hostile)
+    assert "\x1b" not in r.stdout and "<U+001B>" in r.stdout
 
 
 def test_a_rotated_key_is_accepted_without_a_restart_and_old_tokens_keep_working(server, api):

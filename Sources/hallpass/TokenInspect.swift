@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HallpassCore
+import HallpassResource
+
+struct Token: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Work with access tokens.", subcommands: [Inspect.self])
+
+    /// `hallpass token inspect` (issue 16): says in plain words whether a token verifies against
+    /// the issuer's published keys, and if not, exactly why. Exit status 0 only when it verifies.
+    struct Inspect: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Explain an access token: does it verify against the issuer's published keys, and if not, why.",
+            discussion: "Reads the token from the argument, or from standard input when it is '-' or absent. Exits 0 only when it verifies.")
+
+        @Argument(help: "The token, or '-' for standard input.") var token: String?
+        @Option(help: "The issuer you expect (default: the one the token names, unverified).") var issuer: String?
+        @Option(help: "The audience you expect (default: the issuer).") var audience: String?
+        @Option(help: "Clock leeway in seconds for exp, nbf and iat.") var leeway: Int = 60
+        @Flag(help: "One JSON object on standard output, for scripts.") var json = false
+
+        func run() async throws {
+            try await runReporting {
+                let text = try readToken()
+                let report = await inspect(text)
+                if json {
+                    let data = try JSONSerialization.data(withJSONObject: report.json, options: [.sortedKeys])
+                    writeOut(String(decoding: data, as: UTF8.self))
+                } else {
+                    for line in report.lines { writeOut(TerminalText.sanitize(line)) }
+                }
+                if !report.valid { throw ExitCode(1) }
+            }
+        }
+
+        func readToken() throws -> String {
+            if let token, token != "-" { return token.trimmingCharacters(in: .whitespacesAndNewlines) }
+            guard let line = try StrictInput.readLineBytes(what: "token") else { throw CLIError("expected a token on standard input") }
+            let text = try StrictInput.text(line, what: "token on standard input").trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !text.isEmpty else { throw CLIError("the token on standard input is empty") }
+            return text
+        }
+
+        struct Report {
+            var lines: [String] = []
+            var valid = false
+            var json: [String: Any] = [:]
+        }
+
+        func inspect(_ text: String) async -> Report {
+            var report = Report()
+            let jws: CompactJWS
+            do {
+                jws = try CompactJWS(parsing: text)
+            } catch {
+                report.lines = ["✗ \(TokenRejection.malformed(error))"]
+                report.json = ["valid": false, "code": "malformed", "reason": "\(TokenRejection.malformed(error))"]
+                return report
+            }
+            let (header, claims) = (jws.header, jws.claims)
+            report.lines.append("header: alg \(header.alg ?? "(none)"), typ \(header.typ ?? "(none)"), kid \(header.kid ?? "(none)")")
+            report.lines.append("issuer \(claims.iss ?? "(none)"), audience \((claims.aud ?? []).joined(separator: " ")), "
+                                + "client \(claims.clientID ?? "(none)"), subject \(claims.sub ?? "(none)"), scope \(claims.scope ?? "(none)")")
+            var json: [String: Any] = [
+                "header": ["alg": header.alg as Any, "typ": header.typ as Any, "kid": header.kid as Any].compactMapValues { $0 },
+                "claims": ["iss": claims.iss as Any, "aud": claims.aud as Any, "sub": claims.sub as Any, "client_id": claims.clientID as Any,
+                           "scope": claims.scope as Any, "exp": claims.exp as Any, "iat": claims.iat as Any].compactMapValues { $0 },
+            ]
+            if let jkt = claims.cnf?.jkt {
+                report.lines.append("DPoP-bound to key \(jkt): it must be presented with a DPoP proof from that key, not as Bearer")
+                json["dpop_jkt"] = jkt
+            }
+            guard let issuerText = issuer ?? claims.iss, let issuerURL = URL(string: issuerText), issuerURL.scheme != nil else {
+                report.lines.append("✗ no issuer to fetch keys from: pass --issuer URL")
+                report.json = json.merging(["valid": false, "code": "no_issuer"]) { $1 }
+                return report
+            }
+            if issuer == nil { report.lines.append("keys from the issuer the token names (pass --issuer to check it against the one you expect)") }
+            let source = IssuerKeySet(issuer: issuerURL)
+            let offset = await Self.clockOffset(source.metadataURL)
+            if let offset {
+                json["clock_offset_seconds"] = offset
+                if abs(offset) >= 2 { report.lines.append("this computer's clock is \(abs(offset)) s \(offset > 0 ? "ahead of" : "behind") the issuer's") }
+            }
+            let verifier = AccessTokenVerifier(
+                policy: VerifierPolicy(issuer: issuerText, audience: audience, leeway: TimeInterval(leeway), refetchInterval: 0), keys: source)
+            switch await verifier.verify(text) {
+            case .success(let verified):
+                report.valid = true
+                let left = Int((claims.exp ?? 0) - Date().timeIntervalSince1970)
+                let expiry = left >= 0 ? "expires in \(left) s" : "expired \(-left) s ago, within the \(leeway) s leeway"
+                report.lines.append("✓ verifies with key \(verified.kid) published by \(issuerText); \(expiry)")
+                json["valid"] = true
+                json["kid"] = verified.kid
+            case .failure(let rejection):
+                report.lines.append("✗ \(rejection)")
+                json["valid"] = false
+                json["code"] = Self.code(of: rejection)
+                json["reason"] = rejection.description
+                if case .unknownKey(_, let published) = rejection { json["published_kids"] = published }
+            }
+            report.json = json
+            return report
+        }
+
+        /// A stable name per reason, for `--json`.
+        static func code(of rejection: TokenRejection) -> String {
+            switch rejection {
+            case .malformed: "malformed"
+            case .algorithmRefused: "algorithm_refused"
+            case .headerNamesAKey: "header_names_a_key"
+            case .notAnAccessToken(_, let idToken): idToken ? "id_token" : "not_an_access_token"
+            case .unknownKey: "unknown_kid"
+            case .badSignature: "bad_signature"
+            case .expired: "expired"
+            case .notYetValid: "not_yet_valid"
+            case .issuedInTheFuture: "issued_in_the_future"
+            case .missingClaim: "missing_claim"
+            case .wrongIssuer: "wrong_issuer"
+            case .wrongAudience: "wrong_audience"
+            case .insufficientScope: "insufficient_scope"
+            case .keysUnavailable: "keys_unavailable"
+            }
+        }
+
+        /// Local clock minus the issuer's (its `Date` header, RFC 9110 §6.6.1), in whole seconds.
+        static func clockOffset(_ url: URL) async -> Int? {
+            var request = URLRequest(url: url, timeoutInterval: 10)
+            request.httpMethod = "GET"
+            guard let (_, response) = try? await URLSession.shared.data(for: request),
+                  let date = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Date") else { return nil }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "GMT")
+            formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+            guard let server = formatter.date(from: date) else { return nil }
+            return Int(Date().timeIntervalSince(server).rounded())
+        }
+    }
+}
