@@ -6,6 +6,7 @@ public struct ServerMetadata: Decodable, Sendable {
     public var issuer: String
     public var device_authorization_endpoint: String?
     public var token_endpoint: String?
+    public var revocation_endpoint: String?
     public var jwks_uri: String?
     /// Hallpass's SSH consent front, `ssh://HOST:PORT`, when the server runs one.
     public var consent_ssh_uri: String?

@@ -74,34 +74,3 @@ final class CancelOnInterrupt: @unchecked Sendable {
         signal(SIGINT, SIG_DFL)
     }
 }
-
-/// Where and how the device's token is kept.
-enum TokenFile {
-    /// `$XDG_CONFIG_HOME/hallpass/token-CLIENT.json`, else `~/.config/hallpass/…`.
-    static func defaultPath(clientID: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
-        let safe = clientID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." ? $0 : "_" }
-        return base + "/hallpass/token-" + String(safe) + ".json"
-    }
-
-    /// Writes `data` readable by the owner only: the directory 0700, the file 0600, created
-    /// with that mode (never world-readable, not even for an instant).
-    static func save(_ data: Data, to path: String) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        if !dir.isEmpty {
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        let temporary = path + ".tmp-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))") }
-        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
-        close(fd)
-        guard written == data.count, rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw CLIError("cannot write \(path): \(String(cString: strerror(errno)))")
-        }
-        chmod(path, 0o600)
-    }
-}

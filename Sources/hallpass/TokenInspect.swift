@@ -7,7 +7,9 @@ import HallpassCore
 import HallpassResource
 
 struct Token: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Work with access tokens.", subcommands: [Inspect.self])
+    static let configuration = CommandConfiguration(
+        abstract: "Print a valid access token (refreshing it first when needed), or explain one.",
+        subcommands: [Current.self, Inspect.self], defaultSubcommand: Current.self)
 
     /// `hallpass token inspect` (issue 16): says in plain words whether a token verifies against
     /// the issuer's published keys, and if not, exactly why. Exit status 0 only when it verifies.

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import HallpassClient
+import HallpassCore
+
+/// Which saved token a device-side command works on: `--token-file`, or the default file of
+/// `--client-id`; the client_id, when not given, is the saved access token's own `client_id`.
+struct SavedTokenOptions: ParsableArguments {
+    @Option(help: "The server's issuer URL (default http://127.0.0.1:8080).") var server: String = "http://127.0.0.1:8080"
+    @Option(name: .customLong("client-id"), help: "This device's client_id (default: the saved token's).") var clientID: String?
+    @Option(name: .customLong("token-file"), help: "The saved token response (default $XDG_CONFIG_HOME/hallpass/token-CLIENT.json).")
+    var tokenFile: String?
+
+    func validate() throws {
+        try validateServerURL(server)
+        if clientID == nil, tokenFile == nil { throw ValidationError("give --client-id or --token-file") }
+    }
+
+    func keeper(minValid: TimeInterval = 60) throws -> TokenKeeper {
+        let path = tokenFile ?? TokenFile.defaultPath(clientID: clientID ?? "")
+        guard let id = clientID ?? Self.clientID(inTokenAt: path) else {
+            throw CLIError("cannot tell the client_id from \(path): give --client-id")
+        }
+        return TokenKeeper(client: DeviceFlowClient(server: URL(string: server)!, clientID: id), path: path, minValid: minValid)
+    }
+
+    static func clientID(inTokenAt path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), let token = TokenResponse(json: data) else { return nil }
+        let parts = token.accessToken.split(separator: ".")
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
+              let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else { return nil }
+        return object["client_id"] as? String
+    }
+}
+
+extension Token {
+    /// `hallpass token`: a credential helper for scripts (`curl -H "Authorization: Bearer $(hallpass token …)"`).
+    struct Current: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "print",
+            abstract: "Print a currently valid access token from the saved token file, refreshing it first when it expires soon.",
+            discussion: "Concurrent calls take turns on a lock beside the file, so the refresh token rotates once. Exit 1 when no valid token can be had.")
+
+        @OptionGroup var saved: SavedTokenOptions
+        @Option(name: .customLong("min-valid"), help: "Refresh when the token expires within this long, e.g. 60s or 5m.")
+        var minValid: String = "60s"
+
+        func run() async throws {
+            try await runReporting {
+                guard let seconds = DurationText.parse(minValid) else { throw CLIError("--min-valid: not a duration, like 60s") }
+                do {
+                    let (token, _) = try await saved.keeper(minValid: seconds).accessToken()
+                    writeOut(token)
+                } catch let failure as TokenKeeper.Failure {
+                    throw CLIError(failure.description)
+                } catch let failure as TokenFile.Failure {
+                    throw CLIError(failure.description)
+                }
+            }
+        }
+    }
+}
+
+/// `hallpass logout`: revokes the saved refresh token (RFC 7009) and deletes the file.
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Revoke the saved token (RFC 7009) and delete its file.")
+    @OptionGroup var saved: SavedTokenOptions
+
+    func run() async throws {
+        try await runReporting {
+            let keeper = try saved.keeper()
+            do {
+                try await keeper.logout()
+            } catch let failure as TokenKeeper.Failure {
+                throw CLIError(failure.description)
+            } catch let failure as DeviceFlowError {
+                throw CLIError("the server refused the revocation: \(failure)")
+            }
+            writeOut("Signed out: the token is revoked and \(keeper.path) deleted.")
+        }
+    }
+}
