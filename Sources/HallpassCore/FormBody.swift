@@ -37,6 +37,9 @@ public struct FormBody: Sendable {
         pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
     }
 
+    /// RFC 6749 §2.3.1: the client id and secret are form-encoded before HTTP Basic.
+    public static func escapeForBasic(_ text: String) -> String { escape(text) }
+
     static func escape(_ text: String) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var out = [UInt8]()

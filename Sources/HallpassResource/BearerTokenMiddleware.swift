@@ -12,11 +12,11 @@ public protocol AccessTokenRequestContext: RequestContext {
 /// 6750 §3.1), with a `WWW-Authenticate` challenge and no detail that helps an attacker; a key set
 /// that cannot be fetched is 503. The exact reason goes to the log at debug level.
 public struct BearerTokenMiddleware<Context: AccessTokenRequestContext>: RouterMiddleware {
-    let verifier: AccessTokenVerifier
+    let verifier: any AccessTokenChecking
     let scopes: ScopeSet
     let realm: String
 
-    public init(verifier: AccessTokenVerifier, requiring scopes: ScopeSet = ScopeSet(), realm: String = "api") {
+    public init(verifier: any AccessTokenChecking, requiring scopes: ScopeSet = ScopeSet(), realm: String = "api") {
         self.verifier = verifier
         self.scopes = scopes
         self.realm = realm

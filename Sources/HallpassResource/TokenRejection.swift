@@ -15,6 +15,8 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
     /// No published key has this `kid`, even after fetching the key set again.
     case unknownKey(kid: String?, published: [String])
     case badSignature
+    /// The issuer says the token is not active (RFC 7662 §2.2): revoked, expired or unknown.
+    case inactive
     case expired(secondsAgo: Int)
     case notYetValid(inSeconds: Int)
     case issuedInTheFuture(inSeconds: Int)
@@ -56,6 +58,7 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .unknownKey(let kid, let published):
             "no published key has kid \(kid ?? "(none)"); the issuer publishes \(published.isEmpty ? "no keys" : published.joined(separator: ", "))"
         case .badSignature: "the signature does not verify with the published key"
+        case .inactive: "the issuer says the token is not active (revoked, expired or unknown)"
         case .expired(let ago): "expired \(Self.duration(ago)) ago"
         case .notYetValid(let seconds): "not valid for another \(Self.duration(seconds)) (nbf)"
         case .issuedInTheFuture(let seconds): "issued \(Self.duration(seconds)) in the future (iat): is a clock wrong?"

@@ -117,6 +117,7 @@ struct Token: AsyncParsableCommand {
             case .notAnAccessToken(_, let idToken): idToken ? "id_token" : "not_an_access_token"
             case .unknownKey: "unknown_kid"
             case .badSignature: "bad_signature"
+            case .inactive: "inactive"
             case .expired: "expired"
             case .notYetValid: "not_yet_valid"
             case .issuedInTheFuture: "issued_in_the_future"

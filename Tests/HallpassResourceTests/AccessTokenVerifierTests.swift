@@ -181,3 +181,55 @@ import Testing
         #expect(rejection.errorCode == "temporarily_unavailable")
     }
 }
+
+/// RFC 7662 mode: the issuer's answer decides, cached for a few seconds and never past `exp`.
+@Suite struct IntrospectionVerifierTests {
+    final class Issuer: IntrospectionVerifier.Transport, @unchecked Sendable {
+        let lock = NSLock()
+        var answers: [String: [String: Any]] = [:]
+        var asked = 0
+        func introspect(_ token: String) async throws -> Data {
+            let answer = lock.withLock { asked += 1; return answers[token] ?? ["active": false] }
+            return try JSONSerialization.data(withJSONObject: answer)
+        }
+        func set(_ token: String, _ answer: [String: Any]) { lock.withLock { answers[token] = answer } }
+    }
+
+    nonisolated(unsafe) static let active: [String: Any] = ["active": true, "iss": "https://id.example", "aud": "https://id.example",
+                                        "exp": 1_800_000_000 + 3600, "scope": "openid read", "client_id": "tv", "sub": "7",
+                                        "token_type": "Bearer"]
+
+    @Test func activeAnswersPassAndAreCachedARevocationBitesAfterTheCache() async throws {
+        let issuer = Issuer()
+        issuer.set("t1", Self.active)
+        let clock = ManualClock()
+        let v = IntrospectionVerifier(policy: VerifierPolicy(issuer: "https://id.example"), transport: issuer, clock: clock, cacheLifetime: 5)
+        #expect((try? await v.verify("t1", requiring: ScopeSet(["read"])).get())?.claims.clientID == "tv")
+        _ = await v.verify("t1", requiring: ScopeSet())
+        #expect(await v.calls == 1)
+        guard case .failure(let scope) = await v.verify("t1", requiring: ScopeSet(["write"])) else { Issue.record("scope"); return }
+        #expect(scope.errorCode == "insufficient_scope")
+        issuer.set("t1", ["active": false])
+        clock.advance(by: 6)
+        guard case .failure(let revoked) = await v.verify("t1", requiring: ScopeSet()) else { Issue.record("revoked"); return }
+        let calls = await v.calls
+        #expect(revoked == .inactive && calls == 2)
+    }
+
+    @Test func refreshTokensOtherIssuersAndUnreachableIssuersAreRefused() async throws {
+        let issuer = Issuer()
+        var refresh = Self.active
+        refresh["token_type"] = "refresh_token"
+        issuer.set("rt", refresh)
+        var other = Self.active
+        other["iss"] = "https://evil.example"
+        issuer.set("other", other)
+        let v = IntrospectionVerifier(policy: VerifierPolicy(issuer: "https://id.example"), transport: issuer, clock: ManualClock())
+        guard case .failure(.notAnAccessToken) = await v.verify("rt", requiring: ScopeSet()) else { Issue.record("refresh token"); return }
+        guard case .failure(.wrongIssuer) = await v.verify("other", requiring: ScopeSet()) else { Issue.record("issuer"); return }
+        struct Down: IntrospectionVerifier.Transport { func introspect(_ token: String) async throws -> Data { throw URLError(.timedOut) } }
+        let down = IntrospectionVerifier(policy: VerifierPolicy(issuer: "https://id.example"), transport: Down(), clock: ManualClock())
+        guard case .failure(let failure) = await down.verify("t", requiring: ScopeSet()) else { Issue.record("down"); return }
+        #expect(failure.errorCode == "temporarily_unavailable")
+    }
+}

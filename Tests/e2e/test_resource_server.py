@@ -176,3 +176,32 @@ def test_a_rotated_key_is_accepted_without_a_restart_and_old_tokens_keep_working
         time.sleep(1)
     assert notes(api, new).status_code == 200
     assert notes(api, old).status_code == 200
+
+
+def test_introspection_mode_makes_a_revocation_bite_within_the_cache(server):
+    from conftest import RS_SECRET
+    port = free_port()
+    proc = subprocess.Popen([EXAMPLE, "--issuer", server.base, "--listen", f"127.0.0.1:{port}", "--introspect-as", "rs",
+                             "--introspection-cache", "1"],
+                            env={**os.environ, "HALLPASS_INTROSPECTION_SECRET": RS_SECRET},
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    api = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                requests.get(api + "/health", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        token = token_response(server)
+        assert notes(api, token["access_token"]).status_code == 200
+        assert notes(api, token["refresh_token"]).status_code == 401          # active, but no access token
+        r = requests.post(server.base + "/oauth/revoke", data={"token": token["access_token"], "client_id": "tv"}, timeout=10)
+        assert r.status_code == 200
+        time.sleep(1.2)
+        refused = notes(api, token["access_token"])
+        assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -23,6 +23,10 @@ struct Options {
     var audience: String?
     /// How often an unknown `kid` may make the verifier fetch the key set again (seconds).
     var refetchInterval: TimeInterval = 30
+    /// Introspection mode (RFC 7662): this resource server's client_id; its secret is read from
+    /// HALLPASS_INTROSPECTION_SECRET. Answers are cached `introspectionCache` seconds.
+    var introspectionClientID: String?
+    var introspectionCache: TimeInterval = 5
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
@@ -31,6 +35,10 @@ struct Options {
             switch flag {
             case "--issuer": issuer = value
             case "--audience": audience = value
+            case "--introspect-as": introspectionClientID = value
+            case "--introspection-cache":
+                guard let seconds = TimeInterval(value), seconds >= 0 else { throw Usage("--introspection-cache SECONDS") }
+                introspectionCache = seconds
             case "--refetch-interval":
                 guard let seconds = TimeInterval(value), seconds >= 0 else { throw Usage("--refetch-interval SECONDS") }
                 refetchInterval = seconds
@@ -46,7 +54,7 @@ struct Options {
 
     struct Usage: Error, CustomStringConvertible {
         let description: String
-        init(_ text: String) { description = "usage: hallpass-resource-example [--issuer URL] [--listen HOST:PORT] [--audience AUD] [--refetch-interval SECONDS]: \(text)" }
+        init(_ text: String) { description = "usage: hallpass-resource-example [--issuer URL] [--listen HOST:PORT] [--audience AUD] [--refetch-interval SECONDS] [--introspect-as CLIENT_ID [--introspection-cache SECONDS]]: \(text)" }
     }
 }
 
@@ -56,9 +64,18 @@ do { options = try Options(CommandLine.arguments) } catch {
     exit(2)
 }
 guard let issuerURL = URL(string: options.issuer) else { exit(2) }
-let verifier = AccessTokenVerifier(policy: VerifierPolicy(issuer: options.issuer, audience: options.audience,
-                                                         refetchInterval: options.refetchInterval),
-                                   keys: IssuerKeySet(issuer: issuerURL))
+let policy = VerifierPolicy(issuer: options.issuer, audience: options.audience, refetchInterval: options.refetchInterval)
+let verifier: any AccessTokenChecking
+if let clientID = options.introspectionClientID {
+    guard let secret = ProcessInfo.processInfo.environment["HALLPASS_INTROSPECTION_SECRET"], !secret.isEmpty else {
+        FileHandle.standardError.write(Data("--introspect-as needs the client secret in HALLPASS_INTROSPECTION_SECRET\n".utf8))
+        exit(2)
+    }
+    verifier = IntrospectionVerifier(policy: policy, transport: IntrospectionEndpoint(issuer: issuerURL, clientID: clientID, clientSecret: secret),
+                                     cacheLifetime: options.introspectionCache)
+} else {
+    verifier = AccessTokenVerifier(policy: policy, keys: IssuerKeySet(issuer: issuerURL))
+}
 
 struct Note: ResponseEncodable {
     var text: String
