@@ -48,6 +48,12 @@ public actor AccessTokenVerifier {
     private var keys = JWTKeyCollection()
     private var kids: [String] = []
     private var lastFetch: Date?
+    /// Tokens whose header, key and signature were checked, by SHA-256 of the token, for
+    /// `signatureMemory` (60 s): the signature is the expensive part and cannot change for the same
+    /// bytes. Claims (expiry) and scopes are checked on every request all the same.
+    private var remembered: [String: (token: VerifiedAccessToken, until: Date)] = [:]
+    let signatureMemory: TimeInterval = 60
+    let maxRemembered = 10_000
     /// How many times the key set was fetched (for tests and metrics).
     public private(set) var fetches = 0
 
@@ -71,6 +77,31 @@ public actor AccessTokenVerifier {
     }
 
     func check(_ token: String, requiring required: ScopeSet) async throws -> VerifiedAccessToken {
+        let key = SecretToken.hash(token)
+        if let known = remembered[key], known.until > clock.now {
+            try checkClaims(known.token.claims)
+            guard required.isSubset(of: known.token.scopes) else {
+                throw TokenRejection.insufficientScope(needed: required, granted: known.token.scopes)
+            }
+            return known.token
+        }
+        let verified = try await checkFully(token)
+        remember(verified, key: key)
+        guard required.isSubset(of: verified.scopes) else {
+            throw TokenRejection.insufficientScope(needed: required, granted: verified.scopes)
+        }
+        return verified
+    }
+
+    private func remember(_ token: VerifiedAccessToken, key: String) {
+        let now = clock.now
+        if remembered.count >= maxRemembered { remembered = remembered.filter { $0.value.until > now } }
+        guard remembered.count < maxRemembered else { return }
+        remembered[key] = (token, now.addingTimeInterval(signatureMemory))
+    }
+
+    /// Header, key, signature and claims: everything but the route's scopes.
+    func checkFully(_ token: String) async throws -> VerifiedAccessToken {
         let jws: CompactJWS
         do { jws = try CompactJWS(parsing: token) } catch { throw TokenRejection.malformed(error) }
         let header = jws.header, claims = jws.claims
@@ -95,7 +126,6 @@ public actor AccessTokenVerifier {
         }
         try checkClaims(claims)
         let granted = ScopeSet((claims.scope ?? "").split(separator: " ").map(String.init))
-        guard required.isSubset(of: granted) else { throw TokenRejection.insufficientScope(needed: required, granted: granted) }
         return VerifiedAccessToken(claims: claims, scopes: granted, kid: kid)
     }
 

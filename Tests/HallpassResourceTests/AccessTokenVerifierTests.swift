@@ -233,3 +233,21 @@ import Testing
         #expect(failure.errorCode == "temporarily_unavailable")
     }
 }
+
+extension AccessTokenVerifierTests {
+    @Test func aRememberedSignatureStillHasItsExpiryAndScopesChecked() async throws {
+        let issuer = Issuer(kids: ["k1"])
+        let clock = ManualClock()
+        let v = verifier(issuer, clock: clock)
+        var claims = Claims()
+        claims.exp = 1_800_000_000 + 100
+        let token = try await Self.sign(claims, with: try #require(issuer.key("k1")), kid: "k1")
+        #expect((try? await v.verify(token).get()) != nil)
+        // Remembered now: the scope is still checked per route, the expiry on every call.
+        guard case .failure(.insufficientScope) = await v.verify(token, requiring: ScopeSet(["write"])) else {
+            Issue.record("a remembered token skipped the scope check"); return
+        }
+        clock.advance(by: 140)
+        guard case .failure(.expired) = await v.verify(token) else { Issue.record("a remembered token skipped the expiry"); return }
+    }
+}
