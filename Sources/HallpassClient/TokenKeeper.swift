@@ -72,11 +72,15 @@ public struct TokenKeeper: Sendable {
     /// The `exp` of a JWT access token (read, not verified: the client only decides when to
     /// refresh); nil for anything else, which is then refreshed.
     static func expiry(of token: String) -> Date? {
+        (unverifiedClaims(of: token)?["exp"] as? Double).map(Date.init(timeIntervalSince1970:))
+    }
+
+    /// A JWT's claims as sent, unverified: for a client deciding what to do with its own token
+    /// (when to refresh, which client it belongs to), never for trusting one.
+    public static func unverifiedClaims(of token: String) -> [String: Any]? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
-              let exp = object["exp"] as? Double else { return nil }
-        return Date(timeIntervalSince1970: exp)
+        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])) else { return nil }
+        return try? JSONSerialization.jsonObject(with: payload) as? [String: Any]
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import HallpassCore
+import Synchronization
 
 /// What `BearerTokenMiddleware` asks of a verifier: local (`AccessTokenVerifier`, JWT and keys)
 /// or remote (`IntrospectionVerifier`, RFC 7662).
@@ -93,10 +94,12 @@ public actor IntrospectionVerifier: AccessTokenChecking {
 
 /// RFC 7662 §2.1 over HTTP: the endpoint from the issuer's metadata, HTTP Basic with this
 /// resource server's client credentials (RFC 6749 §2.3.1, form-encoded id and secret).
-public struct IntrospectionEndpoint: IntrospectionVerifier.Transport {
+public final class IntrospectionEndpoint: IntrospectionVerifier.Transport {
     let keySet: IssuerKeySet
     let clientID: String
     let clientSecret: String
+    /// The endpoint named by the metadata, read once (not on every introspection).
+    let resolved = Mutex<URL?>(nil)
 
     public init(issuer: URL, clientID: String, clientSecret: String) {
         keySet = IssuerKeySet(issuer: issuer)
@@ -104,12 +107,19 @@ public struct IntrospectionEndpoint: IntrospectionVerifier.Transport {
         self.clientSecret = clientSecret
     }
 
-    public func introspect(_ token: String) async throws -> Data {
+    func endpoint() async throws -> URL {
+        if let known = resolved.withLock({ $0 }) { return known }
         struct Metadata: Decodable { var introspection_endpoint: String? }
         let metadata = try JSONDecoder().decode(Metadata.self, from: try await keySet.get(keySet.metadataURL))
         guard let endpoint = metadata.introspection_endpoint.flatMap(URL.init(string:)) else {
-            throw IssuerKeySet.Failure.noJWKSURI(keySet.metadataURL)
+            throw IssuerKeySet.Failure.noIntrospectionEndpoint(keySet.metadataURL)
         }
+        resolved.withLock { $0 = endpoint }
+        return endpoint
+    }
+
+    public func introspect(_ token: String) async throws -> Data {
+        let endpoint = try await endpoint()
         var request = URLRequest(url: endpoint, timeoutInterval: 10)
         request.httpMethod = "POST"
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")

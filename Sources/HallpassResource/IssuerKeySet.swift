@@ -18,10 +18,12 @@ public struct IssuerKeySet: KeySetSource {
     public enum Failure: Error, CustomStringConvertible {
         case status(URL, Int)
         case noJWKSURI(URL)
+        case noIntrospectionEndpoint(URL)
         public var description: String {
             switch self {
             case .status(let url, let code): "\(url) answered HTTP \(code)"
             case .noJWKSURI(let url): "\(url) names no jwks_uri"
+            case .noIntrospectionEndpoint(let url): "\(url) names no introspection_endpoint"
             }
         }
     }

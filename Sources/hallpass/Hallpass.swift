@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HallpassCore
 
 struct Hallpass: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -29,21 +30,27 @@ struct CLIError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
-/// Runs `body`, turning any failure into one line on stderr and an exit code.
+/// Runs `body`, turning any failure into one line on stderr and an exit code. A message may
+/// quote what a server, client or token said, so each of its lines goes through the sanitizer.
 func runReporting(_ body: () async throws -> Void) async throws {
     do {
         try await body()
     } catch let error as CLIError {
-        FileHandle.standardError.write(Data("hallpass: \(error.message)\n".utf8))
+        reportError(error.message)
         throw ExitCode(error.exitCode)
     } catch let error as ExitCode {
         throw error
     } catch let error as CleanExit {
         throw error
     } catch {
-        FileHandle.standardError.write(Data("hallpass: \(error)\n".utf8))
+        reportError("\(error)")
         throw ExitCode(1)
     }
+}
+
+func reportError(_ message: String) {
+    let safe = message.split(separator: "\n", omittingEmptySubsequences: false).map { TerminalText.sanitize(String($0)) }
+    FileHandle.standardError.write(Data("hallpass: \(safe.joined(separator: "\n"))\n".utf8))
 }
 
 /// `--server` of the commands that talk to a running server: an http(s) URL.

@@ -26,10 +26,7 @@ struct SavedTokenOptions: ParsableArguments {
 
     static func clientID(inTokenAt path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path), let token = TokenResponse(json: data) else { return nil }
-        let parts = token.accessToken.split(separator: ".")
-        guard parts.count == 3, let payload = Base64URL.decode(String(parts[1])),
-              let object = try? JSONSerialization.jsonObject(with: payload) as? [String: Any] else { return nil }
-        return object["client_id"] as? String
+        return TokenKeeper.unverifiedClaims(of: token.accessToken)?["client_id"] as? String
     }
 }
 

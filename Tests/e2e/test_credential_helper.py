@@ -72,3 +72,12 @@ def test_logout_revokes_and_deletes(server, tmpdir_path):
     assert introspect(server, saved["access_token"])["active"] is False
     again = helper(server, "--token-file", path, "--client-id", "tv")
     assert again.returncode == 1 and "sign in first" in again.stderr
+
+
+def test_error_lines_reach_the_terminal_sanitized(server, tmpdir_path):
+    """runReporting sanitizes every line it prints: a path (or a server's message) with an
+    escape sequence in it is shown as <U+001B>, never sent raw to the terminal."""
+    hostile = os.path.join(tmpdir_path, "token\x1b]0;pwned\x07.json")
+    r = helper(server, "--token-file", hostile, "--client-id", "tv")
+    assert r.returncode == 1 and "sign in first" in r.stderr
+    assert "\x1b" not in r.stderr and "<U+001B>" in r.stderr
