@@ -52,6 +52,7 @@ let package = Package(
             name: "HallpassCore",
             dependencies: [
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -202,7 +203,11 @@ let package = Package(
         ),
         .testTarget(
             name: "HallpassCoreTests",
-            dependencies: ["HallpassCore"],
+            dependencies: [
+                "HallpassCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
