@@ -38,6 +38,8 @@ public struct OAuthClient: Sendable, Equatable {
     /// Where the authorization endpoint may send the browser back (RFC 6749 §3.1.2), each
     /// already validated by `RedirectURI(registering:)`.
     public var redirectURIs: [RedirectURI]
+    /// RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof.
+    public var requiresDPoP: Bool
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]
@@ -47,7 +49,7 @@ public struct OAuthClient: Sendable, Equatable {
     public init(
         id: String, name: String, secretHash: String?, scopes: ScopeSet, grantTypes: [GrantType],
         codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil,
-        redirectURIs: [RedirectURI] = []
+        redirectURIs: [RedirectURI] = [], requiresDPoP: Bool = false
     ) {
         self.id = id
         self.name = name
@@ -59,6 +61,7 @@ public struct OAuthClient: Sendable, Equatable {
         self.canIntrospect = canIntrospect
         self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
         self.redirectURIs = redirectURIs
+        self.requiresDPoP = requiresDPoP
     }
 
     /// The registered redirect URIs as stored: space-separated (a valid one holds no space).

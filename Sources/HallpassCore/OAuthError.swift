@@ -27,6 +27,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case loginRequired = "login_required"
             case requestNotSupported = "request_not_supported"
             case requestURINotSupported = "request_uri_not_supported"
+            case invalidDPoPProof = "invalid_dpop_proof"
+            case useDPoPNonce = "use_dpop_nonce"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -53,6 +55,10 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         /// OpenID Connect Core §6.1, §6.2: request objects are not supported.
         public static let requestNotSupported = Code(.requestNotSupported)
         public static let requestURINotSupported = Code(.requestURINotSupported)
+        /// RFC 9449 §5, §7.1: a DPoP proof is missing or fails a check of §4.3.
+        public static let invalidDPoPProof = Code(.invalidDPoPProof)
+        /// RFC 9449 §8, §9: the proof needs the server's nonce (sent in `DPoP-Nonce`).
+        public static let useDPoPNonce = Code(.useDPoPNonce)
 
         public var description: String { value.rawValue }
     }

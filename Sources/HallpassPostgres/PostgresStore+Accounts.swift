@@ -4,15 +4,16 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
-        let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs) =
-            try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?).self)
+        let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP) =
+            try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool).self)
         return OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                            codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
-                           idTokenSigningAlgorithm: idTokenAlgorithm, redirectURIs: OAuthClient.redirectURIs(stored: redirectURIs))
+                           idTokenSigningAlgorithm: idTokenAlgorithm, redirectURIs: OAuthClient.redirectURIs(stored: redirectURIs),
+                           requiresDPoP: requiresDPoP)
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -28,10 +29,10 @@ extension PostgresStore: ClientStore {
         do {
             try await count("""
                 INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
-                                     id_token_signed_response_alg, redirect_uris)
+                                     id_token_signed_response_alg, redirect_uris, require_dpop)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
                         \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
-                        \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs))
+                        \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")

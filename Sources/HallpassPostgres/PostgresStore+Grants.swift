@@ -156,6 +156,8 @@ extension PostgresStore: GrantStore {
                                             on: connection, logger: logger)
             touched += try await Self.count("DELETE FROM consent_sessions WHERE expires_at <= \(now.unix) RETURNING 1",
                                             on: connection, logger: logger)
+            touched += try await Self.count("DELETE FROM dpop_proofs WHERE expires_at <= \(now.unix) RETURNING 1",
+                                            on: connection, logger: logger)
             // Each budget's events go once its window has passed (a known pair stays 30 days).
             let budgets = FailureBudget.allCases.map(\.rawValue)
             let cutoffs = FailureBudget.allCases.map { now.unix - $0.window }

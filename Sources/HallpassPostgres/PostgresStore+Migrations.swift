@@ -142,6 +142,14 @@ extension PostgresStore {
                 ADD COLUMN code_hash TEXT UNIQUE
             """,
         ]),
+        // Issue 16: DPoP (RFC 9449). Clients that must use it, the key a public client's refresh
+        // tokens are bound to, and the proofs seen, shared by every replica (§11.1).
+        ("v5-dpop", [
+            "ALTER TABLE clients ADD COLUMN require_dpop BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE token_families ADD COLUMN dpop_jkt TEXT",
+            "CREATE TABLE dpop_proofs (key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)",
+            "CREATE INDEX dpop_proofs_expires_at ON dpop_proofs(expires_at)",
+        ]),
     ]
 
     /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).

@@ -6,9 +6,9 @@ import PostgresNIO
 extension PostgresStore: TokenStore {
     static func insertFamily(_ family: TokenFamily, grantID: Int64?, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
-            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id)
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt)
             VALUES (\(family.id), \(family.clientID), \(family.userID), \(family.scopes.description),
-                    \(family.createdAt.unix), \(family.authTime.unix), NULL, \(grantID))
+                    \(family.createdAt.unix), \(family.authTime.unix), NULL, \(grantID), \(family.dpopJKT))
             """, logger: logger)
     }
 
@@ -113,12 +113,12 @@ extension PostgresStore: TokenStore {
     public func family(id: String) async throws -> TokenFamily? {
         guard isStorable(id) else { return nil }
         return try await first("""
-            SELECT id, client_id, user_id, scopes, created_at, revoked_at, auth_time FROM token_families WHERE id = \(id)
+            SELECT id, client_id, user_id, scopes, created_at, revoked_at, auth_time, dpop_jkt FROM token_families WHERE id = \(id)
             """) { row in
-            let (id, client, user, scopes, created, revoked, auth) =
-                try row.decode((String, String, Int64, String, Double, Double?, Double).self)
+            let (id, client, user, scopes, created, revoked, auth, jkt) =
+                try row.decode((String, String, Int64, String, Double, Double?, Double, String?).self)
             return TokenFamily(id: id, clientID: client, userID: user, scopes: ScopeSet(words: scopes), createdAt: Date(unix: created),
-                               revokedAt: revoked.map(Date.init(unix:)), authTime: Date(unix: auth))
+                               revokedAt: revoked.map(Date.init(unix:)), authTime: Date(unix: auth), dpopJKT: jkt)
         }
     }
 }

@@ -10,14 +10,15 @@ extension SQLiteStore: ClientStore {
         return try hot.withConnection { connection in
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg,
-                       redirect_uris
+                       redirect_uris, require_dpop
                 FROM clients WHERE id = ?
                 """, id) { row in
                 OAuthClient(
                     id: row.text(0) ?? "", name: row.text(1) ?? "", secretHash: row.text(2), scopes: ScopeSet(words: row.text(3)),
                     grantTypes: (row.text(4) ?? "").split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                     codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0,
-                    idTokenSigningAlgorithm: row.text(8), redirectURIs: OAuthClient.redirectURIs(stored: row.text(9)))
+                    idTokenSigningAlgorithm: row.text(8), redirectURIs: OAuthClient.redirectURIs(stored: row.text(9)),
+                    requiresDPoP: (row.int(10) ?? 0) != 0)
             }
         }
     }
@@ -33,11 +34,12 @@ extension SQLiteStore: ClientStore {
             try await pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
-                                         id_token_signed_response_alg, redirect_uris)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         id_token_signed_response_alg, redirect_uris, require_dpop)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
-                                     c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs])
+                                     c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs,
+                                     c.requiresDPoP])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -58,7 +60,7 @@ extension SQLiteStore: ClientStore {
             grantTypes: (row["grant_types"] as String).split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
             codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"],
             idTokenSigningAlgorithm: row["id_token_signed_response_alg"],
-            redirectURIs: OAuthClient.redirectURIs(stored: row["redirect_uris"]))
+            redirectURIs: OAuthClient.redirectURIs(stored: row["redirect_uris"]), requiresDPoP: row["require_dpop"])
     }
 }
 

@@ -173,6 +173,8 @@ extension SQLiteStore: GrantStore {
             touched += db.changesCount
             try db.execute(sql: "DELETE FROM consent_sessions WHERE expires_at <= ?", arguments: [now.unix])
             touched += db.changesCount
+            try db.execute(sql: "DELETE FROM dpop_proofs WHERE expires_at <= ?", arguments: [now.unix])
+            touched += db.changesCount
             try db.execute(sql: """
                 DELETE FROM token_families WHERE id NOT IN (
                     SELECT family_id FROM refresh_tokens WHERE expires_at > ?

@@ -7,10 +7,10 @@ extension SQLiteStore: TokenStore {
     /// `grant_id` is unique (as on PostgreSQL): one family per grant, whatever happens above.
     static func insertFamily(_ family: TokenFamily, grantID: Int64?, in db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id)
-            VALUES (?, ?, ?, ?, ?, ?, NULL, ?)
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt)
+            VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
             """, arguments: [family.id, family.clientID, family.userID, family.scopes.description,
-                             family.createdAt.unix, family.authTime.unix, grantID])
+                             family.createdAt.unix, family.authTime.unix, grantID, family.dpopJKT])
     }
 
     /// `parent` is the refresh token this one succeeds; `parent_hash` is unique, so a token can
@@ -121,7 +121,8 @@ extension SQLiteStore: TokenStore {
             try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
                 TokenFamily(id: row["id"], clientID: row["client_id"], userID: row["user_id"],
                             scopes: row.scopes("scopes"), createdAt: row.date("created_at") ?? .distantPast,
-                            revokedAt: row.date("revoked_at"), authTime: row.date("auth_time") ?? .distantPast)
+                            revokedAt: row.date("revoked_at"), authTime: row.date("auth_time") ?? .distantPast,
+                            dpopJKT: row["dpop_jkt"])
             }
         }
     }

@@ -180,6 +180,16 @@ public final class SQLiteStore: Sendable {
                 CREATE UNIQUE INDEX device_grants_code_hash_key ON device_grants(code_hash);
                 """)
         }
+        // Issue 16: DPoP (RFC 9449). Clients that must use it, the key a public client's refresh
+        // tokens are bound to, and the proofs seen (§11.1).
+        migrator.registerMigration("v6-dpop") { db in
+            try db.execute(sql: """
+                ALTER TABLE clients ADD COLUMN require_dpop INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE token_families ADD COLUMN dpop_jkt TEXT;
+                CREATE TABLE dpop_proofs (key TEXT PRIMARY KEY, expires_at REAL NOT NULL);
+                CREATE INDEX dpop_proofs_expires_at ON dpop_proofs(expires_at);
+                """)
+        }
         return migrator
     }
 }

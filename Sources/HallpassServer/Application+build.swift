@@ -37,7 +37,8 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     server.deviceAuthorizationEndpoint.addRoutes(to: group)
     server.authorizationEndpoint.addRoutes(to: group)
     let grants = server.tokenGrants
-    TokenEndpoint(grants: grants, authenticator: server.clientAuthenticator, clock: server.clock).addRoutes(to: group)
+    TokenEndpoint(grants: grants, authenticator: server.clientAuthenticator, dpop: server.dpopGate,
+                  uri: server.urls.endpoint("/oauth/token"), clock: server.clock).addRoutes(to: group)
     server.tokenManagementEndpoints.addRoutes(to: group)
     let discovery = server.discoveryEndpoints(grantTypes: grants.grantTypes)
     discovery.addRoutes(to: group)

@@ -12,6 +12,11 @@ extension AuthorizationServer {
         ClientAuthenticator(clients: store, cache: clients, verifiedSecrets: verifiedSecrets, clock: clock, checks: metrics.secretChecks)
     }
 
+    /// DPoP proofs at the token endpoint and userinfo, remembered in the shared store.
+    var dpopGate: DPoPGate {
+        DPoPGate(replays: store, keys: keys, clock: clock, requireNonces: configuration.dpopNonces)
+    }
+
     var tokenMinter: TokenMinter {
         TokenMinter(keys: keys, random: random, policy: policy, issuer: issuer)
     }
@@ -46,7 +51,8 @@ extension AuthorizationServer {
 
     var tokenManagementEndpoints: TokenManagementEndpoints {
         TokenManagementEndpoints(authenticator: clientAuthenticator, tokens: store, users: store, keys: keys,
-                                 verifiedTokens: verifiedTokens, issuer: issuer, clock: clock)
+                                 verifiedTokens: verifiedTokens, dpop: dpopGate, userinfoURI: urls.endpoint("/oauth/userinfo"),
+                                 issuer: issuer, clock: clock)
     }
 
     func discoveryEndpoints(grantTypes: [String]) -> DiscoveryEndpoints {

@@ -12,11 +12,13 @@ struct IntrospectionResponse: Codable, Equatable {
     var iat: Int?
     var exp: Int?
     var jti: String?
+    /// RFC 9449 §6.2: the DPoP key a token is bound to.
+    var cnf: AccessTokenClaims.Confirmation?
 
     static let inactive = IntrospectionResponse(active: false)
 
     enum CodingKeys: String, CodingKey {
-        case active, tokenType = "token_type", scope, clientID = "client_id", sub, username, aud, iss, iat, exp, jti
+        case active, tokenType = "token_type", scope, clientID = "client_id", sub, username, aud, iss, iat, exp, jti, cnf
     }
 }
 

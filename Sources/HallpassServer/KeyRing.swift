@@ -14,6 +14,8 @@ public actor KeyRing {
     private var collection = JWTKeyCollection()
     private var records: [SigningKeyRecord] = []
     private var loadedAt = Date.distantPast
+    /// DPoP nonce keys (RFC 9449 §8), derived from the published keys every replica shares.
+    private var nonceKeys: [SymmetricKey] = []
     /// How long a loaded key set is trusted before re-reading the store.
     private let refreshAfter: TimeInterval = 5
 
@@ -109,8 +111,20 @@ public actor KeyRing {
             }
             collection = fresh
             records = live
+            // The active access-token key's first, so nonces are issued under it.
+            let ordered = [activeKey(for: .accessToken)].compactMap { $0 } + live.reversed()
+            var seen = Set<String>()
+            nonceKeys = ordered.filter { seen.insert($0.kid).inserted }.map { DPoPNonce.key(from: $0.privateKey) }
         }
         loadedAt = now
+    }
+
+    /// The keys DPoP nonces are made under (the first) and honoured with (any): derived from the
+    /// published signing keys, so replicas agree without sharing anything else, and a rotation
+    /// keeps the nonces issued before it valid while the old key is published.
+    public func dpopNonceKeys() async throws -> [SymmetricKey] {
+        try await reloadIfStale()
+        return nonceKeys
     }
 
     /// The key new tokens of `use` are signed with: the newest unretired one of that use.

@@ -13,20 +13,24 @@ struct ErrorAnswer: Error, HTTPResponseError, Equatable {
     /// The `WWW-Authenticate` challenge (RFC 6749 §5.2 for a client that authenticated with the
     /// Authorization header, RFC 6750 §3 for bearer tokens); every 401 gets one.
     var challenge: String?
+    /// RFC 9449 §8.1, §9: the nonce a DPoP proof must carry next, in `DPoP-Nonce`.
+    var dpopNonce: String?
 
-    init(_ body: ErrorBody, status: HTTPResponse.Status, challenge: String? = nil) {
+    init(_ body: ErrorBody, status: HTTPResponse.Status, challenge: String? = nil, dpopNonce: String? = nil) {
         self.body = body
         self.status = status
         self.challenge = challenge ?? Self.defaultChallenge(status: status, code: body.error)
+        self.dpopNonce = dpopNonce
     }
 
     /// An OAuth error with the status RFC 6749 §5.2, RFC 8628 §3.5 and RFC 6750 §3.1 give its
     /// code, or `status` where an endpoint's rule says otherwise (413, 415, 405 for the request
     /// itself); `retryAfter` for rate limits.
-    init(_ error: OAuthError, status: HTTPResponse.Status? = nil, retryAfter: Int? = nil, challenge: String? = nil) {
+    init(_ error: OAuthError, status: HTTPResponse.Status? = nil, retryAfter: Int? = nil, challenge: String? = nil,
+         dpopNonce: String? = nil) {
         var body = error.body
         body.retryAfter = retryAfter
-        self.init(body, status: status ?? Self.status(of: error.code), challenge: challenge)
+        self.init(body, status: status ?? Self.status(of: error.code), challenge: challenge, dpopNonce: dpopNonce)
     }
 
     /// A consent API failure, with the status its code has on that API.
@@ -75,6 +79,7 @@ struct ErrorAnswer: Error, HTTPResponseError, Equatable {
         var headers = HTTPFields.noStore
         if let retryAfter = body.retryAfter { headers[.retryAfter] = String(retryAfter) }
         if let challenge { headers[.wwwAuthenticate] = challenge }
+        if let dpopNonce { headers[HTTPFields.dpopNonceName] = dpopNonce }
         return headers
     }
 
@@ -107,6 +112,9 @@ extension ConsentAPI.Failure: HTTPResponseError {
 
 extension HTTPFields {
     static let pragmaName = HTTPFields.Element.Name("Pragma")!
+    /// RFC 9449 §4.1 and §8.1.
+    static let dpopName = HTTPFields.Element.Name("DPoP")!
+    static let dpopNonceName = HTTPFields.Element.Name("DPoP-Nonce")!
     /// RFC 6749 §5.1: token-bearing responses must not be cached.
     static var noStore: HTTPFields {
         [.cacheControl: "no-store", HTTPFields.pragmaName: "no-cache", .contentType: "application/json;charset=UTF-8"]

@@ -1,3 +1,5 @@
+import HallpassCore
+
 /// The authorization server's metadata (RFC 8414 §2), and with `openID` the OpenID Provider
 /// metadata (OpenID Connect Discovery 1.0 §3): the same document with three more fields.
 struct ServerMetadata: Codable, Equatable {
@@ -23,6 +25,8 @@ struct ServerMetadata: Codable, Equatable {
     var codeChallengeMethodsSupported = ["S256"]
     /// RFC 9207 §3: every authorization response carries `iss`.
     var authorizationResponseIssParameterSupported = true
+    /// RFC 9449 §5.1: the algorithms DPoP proofs may be signed with.
+    var dpopSigningAlgValuesSupported = DPoPProof.algorithms
     /// An extension field: the terminal consent front over SSH.
     var consentSSHURI: String?
     // OpenID Connect Discovery 1.0 §3 only.
@@ -54,6 +58,7 @@ struct ServerMetadata: Codable, Equatable {
         case scopesSupported = "scopes_supported"
         case codeChallengeMethodsSupported = "code_challenge_methods_supported"
         case consentSSHURI = "consent_ssh_uri"
+        case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
         case subjectTypesSupported = "subject_types_supported"
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
         case claimsSupported = "claims_supported"

@@ -16,6 +16,9 @@ public struct ServerSettings: Sendable, Equatable {
     public var tlsKeyPath: String?
     public var signingAlgorithm: String = "EdDSA"
     public var demo = false
+    /// RFC 9449 §8: every DPoP proof at the token endpoint and userinfo must carry a nonce this
+    /// server issued (`dpop_nonces`, `serve --dpop-nonces`). Off by default: `iat` then decides.
+    public var dpopNonces = false
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"

@@ -12,6 +12,13 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var exp: Int
     public var jti: String
     public var auth_time: Int?
+    /// RFC 9449 §6.1: the DPoP key the token is bound to.
+    public var cnf: Confirmation?
+
+    /// RFC 7800 §3.1 confirmation, with RFC 9449's `jkt` (the key's RFC 7638 thumbprint).
+    public struct Confirmation: Codable, Equatable, Sendable {
+        public var jkt: String
+    }
 
     /// Signature only: expiry and revocation are judged against the stored record with the
     /// server's injected clock, never the wall clock inside the JWT library.

@@ -7,6 +7,9 @@ import Hummingbird
 struct TokenEndpoint {
     let grants: TokenGrantRegistry
     let authenticator: ClientAuthenticator
+    let dpop: DPoPGate
+    /// This endpoint's URL as clients are told it (metadata), what a DPoP proof's `htu` names.
+    let uri: String
     let clock: any WallClock
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
@@ -29,6 +32,21 @@ struct TokenEndpoint {
         guard client.grantTypes.contains(handler.grantType) else {
             throw OAuthError(.unauthorizedClient, "this client may not use grant_type \(grantType)")
         }
-        return try await handler.exchange(TokenGrantRequest(form: form, client: client, peer: context.clientIP, now: clock.now))
+        // RFC 9449 §5: the proof is checked before the grant is touched, so a bad one costs nothing.
+        let proof = try await dpop.tokenRequestProof(request, client: client, uri: uri)
+        let exchange = TokenGrantRequest(form: form, client: client, peer: context.clientIP, now: clock.now, dpop: proof)
+        // §8.2: a fresh nonce with every answer to a proof, `authorization_pending` included, so a
+        // device that polls for minutes never has to be refused to learn the next one.
+        guard proof != nil, let nonce = try await dpop.currentNonce() else { return try await handler.exchange(exchange) }
+        do {
+            var response = try await handler.exchange(exchange)
+            response.headers[HTTPFields.dpopNonceName] = nonce
+            return response
+        } catch let error as OAuthError {
+            throw ErrorAnswer(error, dpopNonce: nonce)
+        } catch var answer as ErrorAnswer {
+            answer.dpopNonce = nonce
+            throw answer
+        }
     }
 }

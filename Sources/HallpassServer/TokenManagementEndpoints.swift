@@ -10,6 +10,9 @@ struct TokenManagementEndpoints {
     let users: any UserStore
     let keys: KeyRing
     let verifiedTokens: VerifiedTokenCache
+    let dpop: DPoPGate
+    /// Userinfo's URL as clients are told it: what a DPoP proof's `htu` names there.
+    let userinfoURI: String
     let issuer: String
     let clock: any WallClock
 
@@ -92,35 +95,64 @@ struct TokenManagementEndpoints {
             guard a.revokedAt == nil, a.expiresAt > now,
                   let user = try await users.user(id: a.userID), !user.disabled
             else { return inactive }
+            // RFC 9449 §6.2: a DPoP-bound token says so, with its key, so a resource server
+            // that introspects can demand the proof.
             return try JSONResponse.make(IntrospectionResponse(
-                active: true, tokenType: "Bearer", scope: claims.scope, clientID: claims.client_id, sub: claims.sub,
-                username: user.name, aud: claims.aud, iss: claims.iss, iat: claims.iat, exp: claims.exp,
-                jti: claims.jti))
+                active: true, tokenType: claims.cnf == nil ? "Bearer" : "DPoP", scope: claims.scope, clientID: claims.client_id,
+                sub: claims.sub, username: user.name, aud: claims.aud, iss: claims.iss, iat: claims.iat, exp: claims.exp,
+                jti: claims.jti, cnf: claims.cnf))
         case nil:
             return inactive
         }
     }
 
-    /// OIDC Core §5.3 with RFC 6750 errors.
+    /// OIDC Core §5.3 with RFC 6750 errors, and DPoP-bound tokens with their proof (RFC 9449 §7).
     func userinfo(_ request: Request) async throws -> Response {
-        func bearerError(_ code: OAuthError.Code, _ text: String) -> ErrorAnswer {
-            ErrorAnswer(OAuthError(code, text), challenge: "Bearer realm=\"hallpass\", error=\"\(code)\"")
+        guard let presented = PresentedAccessToken(authorization: request.headers[.authorization]) else {
+            // RFC 6750 §3.1, RFC 9449 §7.1: no token gets both challenges and no error code.
+            throw ErrorAnswer(OAuthError(.invalidToken, "an access token is required (Bearer or DPoP)"),
+                              challenge: "Bearer realm=\"hallpass\", \(Self.dpopChallenge(nil))")
         }
-        guard let token = request.bearerToken else {
-            // RFC 6750 §3.1: a request without a token gets the challenge and no error code.
-            throw ErrorAnswer(OAuthError(.invalidToken, "a bearer access token is required"), challenge: "Bearer realm=\"hallpass\"")
+        func refuse(_ code: OAuthError.Code, _ text: String, nonce: String? = nil) -> ErrorAnswer {
+            let challenge = presented.scheme == .dpop ? Self.dpopChallenge(code)
+                : "Bearer realm=\"hallpass\", error=\"\(code)\""
+            return ErrorAnswer(OAuthError(code, text), status: code == .insufficientScope ? .forbidden : .unauthorized,
+                               challenge: challenge, dpopNonce: nonce)
         }
-        guard case .access(let record, let claims)? = try await find(token, hint: "access_token"),
+        guard case .access(let record, let claims)? = try await find(presented.token, hint: "access_token"),
               record.revokedAt == nil, record.expiresAt > clock.now,
               let user = try await users.user(id: record.userID), !user.disabled
-        else { throw bearerError(.invalidToken, "the access token is invalid, expired or revoked") }
+        else { throw refuse(.invalidToken, "the access token is invalid, expired or revoked") }
+        switch (presented.scheme, claims.cnf?.jkt) {
+        case (.bearer, .some):
+            // RFC 9449 §7.2: a bound token is worth nothing without its key's proof.
+            throw ErrorAnswer(OAuthError(.invalidToken, "this access token is bound to a DPoP key: present it as DPoP with a proof"),
+                              challenge: Self.dpopChallenge(.invalidToken))
+        case (.dpop, let bound):
+            switch try await dpop.proof(in: request, uri: userinfoURI, accessToken: presented.token, boundThumbprint: bound) {
+            case .failure(let refusal)? where refusal.wantsNonce:
+                throw refuse(.useDPoPNonce, refusal.description, nonce: try await dpop.currentNonce())
+            case .failure(let refusal)?:
+                throw refuse(.invalidDPoPProof, refusal.description)
+            case .success, nil:
+                break
+            }
+        case (.bearer, nil):
+            break
+        }
         let scopes = ScopeSet(claims.scope.split(separator: " ").map(String.init))
-        guard scopes.contains("openid") else { throw bearerError(.insufficientScope, "the openid scope is required") }
+        guard scopes.contains("openid") else { throw refuse(.insufficientScope, "the openid scope is required") }
         var body = UserInfo(sub: claims.sub)
         if scopes.contains("profile") {
             body.preferredUsername = user.name
             body.name = user.name
         }
         return try JSONResponse.make(body)
+    }
+
+    /// RFC 9449 §7.1: the DPoP challenge names the algorithms a proof may use.
+    static func dpopChallenge(_ code: OAuthError.Code?) -> String {
+        let algs = "algs=\"\(DPoPProof.algorithms.joined(separator: " "))\""
+        return code.map { "DPoP error=\"\($0)\", \(algs)" } ?? "DPoP \(algs)"
     }
 }

@@ -18,19 +18,22 @@ struct TokenMinter: Sendable {
     }
 
     /// `nonce`: the authorization request's (OpenID Connect Core §3.1.2.1), for its ID token.
+    /// `dpopKey`: the thumbprint of the key the request's DPoP proof was signed with; the access
+    /// token is bound to it (`cnf.jkt`) and its type is `DPoP` (RFC 9449 §5, §6).
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date,
-              nonce: String? = nil) async throws -> Minted {
+              nonce: String? = nil, dpopKey: String? = nil) async throws -> Minted {
         let iat = Int(now.timeIntervalSince1970)
         let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime)
         let jti = SecretToken.generate(using: random, prefix: "at_")
         let claims = AccessTokenClaims(
             iss: issuer, sub: String(user.id), aud: issuer, client_id: client.id,
             scope: scopes.description, iat: iat, exp: Int(accessExpires.timeIntervalSince1970), jti: jti,
-            auth_time: Int(family.authTime.timeIntervalSince1970))
+            auth_time: Int(family.authTime.timeIntervalSince1970), cnf: dpopKey.map(AccessTokenClaims.Confirmation.init(jkt:)))
         let accessToken = try await keys.sign(claims, type: "at+jwt")
 
         var body = TokenResponse(accessToken: accessToken, expiresIn: Int(policy.accessTokenLifetime),
                                  scope: scopes.description)
+        if dpopKey != nil { body.tokenType = "DPoP" }
         var refreshHash: String?
         var refreshExpires: Date?
         if client.grantTypes.contains(.refreshToken) {

@@ -45,6 +45,11 @@ enum SettingsFile {
                 settings.append(Setting(key, String(number), from: .file(path)))
                 continue
             }
+            // Switches may be TOML booleans: dpop_nonces = true.
+            if let flag = table[key]?.bool {
+                settings.append(Setting(key, flag ? "true" : "false", from: .file(path)))
+                continue
+            }
             guard let value = table[key]?.string else {
                 throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): '\(key)' must be a string")
             }

@@ -53,8 +53,12 @@ public struct TokenFamily: Sendable, Equatable {
     public var createdAt: Date
     public var revokedAt: Date?
     public var authTime: Date
+    /// RFC 9449 §5: the DPoP key (its RFC 7638 thumbprint) a public client's refresh tokens of
+    /// this family are bound to; every refresh must prove it.
+    public var dpopJKT: String?
 
-    public init(id: String, clientID: String, userID: Int64, scopes: ScopeSet, createdAt: Date, revokedAt: Date?, authTime: Date) {
+    public init(id: String, clientID: String, userID: Int64, scopes: ScopeSet, createdAt: Date, revokedAt: Date?, authTime: Date,
+                dpopJKT: String? = nil) {
         self.id = id
         self.clientID = clientID
         self.userID = userID
@@ -62,6 +66,7 @@ public struct TokenFamily: Sendable, Equatable {
         self.createdAt = createdAt
         self.revokedAt = revokedAt
         self.authTime = authTime
+        self.dpopJKT = dpopJKT
     }
 }
 

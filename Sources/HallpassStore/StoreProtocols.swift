@@ -93,9 +93,16 @@ public protocol SSHKeyStore: Sendable {
     func sshKey(blob: String) async throws -> SSHKeyRecord?
 }
 
+/// The DPoP proofs seen (RFC 9449 §11.1), shared by every replica: a proof is accepted once.
+public protocol DPoPReplayStore: Sendable {
+    /// Records `key` (`DPoPProof.replayKey`) until `until`; false when it is already recorded and
+    /// has not passed its time at `now` (a replay). Two replicas recording one key at once: one wins.
+    func recordProof(key: String, until: Date, now: Date) async throws -> Bool
+}
+
 /// Everything the server needs from a store.
 public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
-    & SSHKeyStore
+    & SSHKeyStore & DPoPReplayStore
 
 /// No store keeps a key with a NUL byte (PostgreSQL text cannot hold one; SQLite's C-string
 /// binding would cut it short and find "alice" for "alice\0…"). Lookups by such a key answer

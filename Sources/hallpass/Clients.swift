@@ -30,6 +30,9 @@ struct Clients: AsyncParsableCommand {
         @Option(name: .customLong("code-lifetime"), help: "Device code lifetime, e.g. 600s or 10m.") var codeLifetime: String = "600s"
         @Option(help: "Polling interval, e.g. 5s.") var interval: String = "5s"
         @Flag(help: "May call the introspection endpoint (confidential clients only).") var introspect = false
+        @Flag(name: .customLong("require-dpop"),
+              help: "Every token request must carry a DPoP proof; its tokens are always key-bound (RFC 9449 §5.2).")
+        var requireDPoP = false
         @Option(name: .customLong("id-token-alg"),
                 help: "id_token_signed_response_alg (OpenID Connect Registration §2): RS256 (default), EdDSA or ES256.")
         var idTokenAlgorithm: String?
@@ -81,7 +84,7 @@ struct Clients: AsyncParsableCommand {
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm,
-                                         redirectURIs: registered)
+                                         redirectURIs: registered, requiresDPoP: requireDPoP)
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)
@@ -118,6 +121,7 @@ struct Clients: AsyncParsableCommand {
             return "\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)"
                 + "\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")"
                 + (c.canIntrospect ? "\tintrospect" : "")
+                + (c.requiresDPoP ? "\trequire_dpop" : "")
                 + (c.redirectURIs.isEmpty ? "" : "\tredirect_uris=" + c.redirectURIs.map(\.value).joined(separator: ","))
         }
     }

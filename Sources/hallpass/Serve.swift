@@ -39,6 +39,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("trusted-proxies"), help: "Load balancers whose X-Forwarded-For names the client: addresses or CIDR blocks, comma-separated, or \"none\" (also trusted_proxies, HALLPASS_TRUSTED_PROXIES).")
     var trustedProxies: String?
 
+    @Flag(name: .customLong("dpop-nonces"), help: "Require the server's nonce in every DPoP proof (RFC 9449 §8; also dpop_nonces = true).")
+    var dpopNonces = false
+
     @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
     var demo = false
 
@@ -101,6 +104,7 @@ extension Serve {
         flag("tls_key", tlsKey, "--tls-key")
         flag("signing_alg", signingAlg, "--signing-alg")
         flag("demo", demo ? "true" : nil, "--demo")
+        flag("dpop_nonces", dpopNonces ? "true" : nil, "--dpop-nonces")
         flag("ssh_listen", sshListen, "--ssh-listen")
         flag("trusted_proxies", trustedProxies, "--trusted-proxies")
         flag("ssh_listen", noSSH ? "off" : nil, "--no-ssh")

@@ -61,6 +61,13 @@ import Testing
         #expect(throws: ConfigurationError.invalid(message)) { try ServerSettings.load(file: path, environment: [:]) }
     }
 
+    @Test func dpopNoncesIsASwitchFromTheFileTheEnvironmentOrTheFlag() throws {
+        #expect(try ServerSettings.load(file: try file("dpop_nonces = true\n"), environment: [:]).dpopNonces)
+        #expect(try !ServerSettings.load(file: nil, environment: [:]).dpopNonces)
+        #expect(try ServerSettings.load(file: nil, environment: ["HALLPASS_DPOP_NONCES": "true"]).dpopNonces)
+        #expect(throws: ConfigurationError.self) { try ServerSettings.load(file: nil, environment: ["HALLPASS_DPOP_NONCES": "yes"]) }
+    }
+
     @Test func theFileKeysAreExactlyWhatTheTwoTypesRead() {
         let read = ServerSettings.keys.union(ConsentFrontSettings.keys)
         #expect(Set(SettingsLoader.keys).isSubset(of: read))

@@ -21,7 +21,8 @@ import Testing
         let h = try await Harness()
         let router = Router(context: HallpassRequestContext.self)
         router.add(middleware: OAuthErrorMiddleware())
-        TokenEndpoint(grants: TokenGrantRegistry([EchoGrant()]), authenticator: h.server.clientAuthenticator, clock: h.clock)
+        TokenEndpoint(grants: TokenGrantRegistry([EchoGrant()]), authenticator: h.server.clientAuthenticator,
+                      dpop: h.server.dpopGate, uri: "http://127.0.0.1:8080/oauth/token", clock: h.clock)
             .addRoutes(to: router.group())
         try await Application(router: router).test(.router) { client in
             let echoed = try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("client_id", "tv"), ("thing", "x")])

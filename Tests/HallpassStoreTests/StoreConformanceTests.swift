@@ -231,4 +231,39 @@ import Testing
         #expect(keys.count == 40)
         #expect(keys.filter { $0.retiredAt == nil }.count == 1)
     }
+
+    /// RFC 9449 §11.1 across replicas: of twenty concurrent records of one proof, one wins; it
+    /// may be recorded again only once its time has passed, and the sweep forgets it.
+    @Test(arguments: StoreKind.allCases) func aDPoPProofIsAcceptedOnce(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let until = clock.now.addingTimeInterval(60)
+        let wins = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<20 { group.addTask { try await db.store.recordProof(key: "proof-1", until: until, now: clock.now) } }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(wins == 1)
+        #expect(try await db.store.recordProof(key: "proof-2", until: until, now: clock.now))
+        #expect(try await !db.store.recordProof(key: "proof-1", until: until, now: clock.now.addingTimeInterval(59)))
+        #expect(try await db.store.recordProof(key: "proof-1", until: until + 60, now: clock.now.addingTimeInterval(60)))
+        #expect(try await !db.store.recordProof(key: "nul\0key", until: until, now: clock.now))
+        #expect(try await db.store.sweep(at: clock.now.addingTimeInterval(200)) >= 2)
+        #expect(try await db.store.recordProof(key: "proof-2", until: until + 300, now: clock.now.addingTimeInterval(200)))
+    }
+
+    /// The DPoP bindings the server keeps: a client that must use DPoP, a family's key.
+    @Test(arguments: StoreKind.allCases) func dpopBindingsAreStored(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        try await db.store.addClient(OAuthClient(id: "pi", name: "Pi", secretHash: nil, scopes: ScopeSet(["read"]),
+                                                 grantTypes: [.deviceCode], requiresDPoP: true))
+        #expect(try await db.store.client(id: "pi")?.requiresDPoP == true)
+        #expect(try await db.store.clients().first { $0.id == "pi" }?.requiresDPoP == true)
+        try await db.store.addClient(OAuthClient(id: "tv", name: "TV", secretHash: nil, scopes: ScopeSet(["read"]), grantTypes: [.deviceCode]))
+        #expect(try await db.store.client(id: "tv")?.requiresDPoP == false)
+        let user = try await db.store.addUser(name: "dpop-alice", passwordHash: "x").id
+        let (grantID, _) = try await approvedGrant(db, user: user)
+        var bound = family(user: user)
+        bound.dpopJKT = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
+        #expect(try await db.store.redeem(grantID: grantID, tokens: tokens(bound), at: clock.now) == .redeemed)
+        #expect(try await db.store.family(id: bound.id)?.dpopJKT == bound.dpopJKT)
+    }
 }

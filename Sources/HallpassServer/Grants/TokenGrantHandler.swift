@@ -10,6 +10,8 @@ struct TokenGrantRequest: Sendable {
     let client: OAuthClient
     let peer: String
     let now: Date
+    /// The request's DPoP proof, checked (RFC 9449 §5): the tokens are bound to its key.
+    var dpop: DPoPProof? = nil
 }
 
 /// One grant at the token endpoint (RFC 6749 §4, §6; RFC 8628 §3.4): what turns its

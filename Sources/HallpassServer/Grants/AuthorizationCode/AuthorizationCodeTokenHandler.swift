@@ -34,7 +34,7 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
             throw OAuthError(.invalidGrant, "unknown authorization code")
         }
         try checkBinding(authorization, form: form)
-        return try await redeem(grant, grantID: grantID, nonce: authorization.nonce, client: client, now: now)
+        return try await redeem(grant, grantID: grantID, nonce: authorization.nonce, client: client, dpop: request.dpop, now: now)
     }
 
     /// RFC 6749 §4.1.3 `redirect_uri`: required and identical when the authorization request
@@ -65,8 +65,9 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
     /// As for a device grant (ARCHITECTURE.md §3a): the account re-checked, the tokens minted and
     /// the code consumed with them in one transaction. Losing the race to a concurrent use of the
     /// same code is a replay like any other.
-    private func redeem(_ grant: DeviceGrant, grantID: Int64, nonce: String?, client: OAuthClient, now: Date) async throws -> Response {
-        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now, nonce: nonce)
+    private func redeem(_ grant: DeviceGrant, grantID: Int64, nonce: String?, client: OAuthClient, dpop: DPoPProof?,
+                        now: Date) async throws -> Response {
+        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now, nonce: nonce, dpop: dpop)
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             metrics.tokensIssued.increment()

@@ -44,14 +44,14 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
         case .alreadyRedeemed:
             throw OAuthError(.invalidGrant, "the device code was already used")
         case .approved:
-            return try await redeem(grant, grantID: grantID, client: client, now: now)
+            return try await redeem(grant, grantID: grantID, client: client, dpop: request.dpop, now: now)
         }
     }
 
     /// The account is re-checked, the tokens minted, and the grant consumed with them in one
     /// transaction (ARCHITECTURE.md §3a); only then is the body sent.
-    private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, now: Date) async throws -> Response {
-        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now)
+    private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, dpop: DPoPProof?, now: Date) async throws -> Response {
+        let minted = try await minter.mint(approved: grant, client: client, users: users, at: now, dpop: dpop)
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             polls.forget(grantID: grantID)

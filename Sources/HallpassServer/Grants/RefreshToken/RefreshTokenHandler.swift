@@ -4,7 +4,9 @@ import HallpassStore
 import Hummingbird
 
 /// `grant_type=refresh_token` (RFC 6749 §6) with rotation: every use yields a new refresh
-/// token; reuse of an old one revokes the family (RFC 9700 §4.14.2).
+/// token; reuse of an old one revokes the family (RFC 9700 §4.14.2). A public client's family
+/// bound to a DPoP key refreshes only with a proof from that key (RFC 9449 §5), checked before
+/// the token is used, so a stolen refresh token without the key is refused and costs nothing.
 struct RefreshTokenHandler: TokenGrantHandler {
     let tokens: any TokenStore
     let users: any UserStore
@@ -18,6 +20,14 @@ struct RefreshTokenHandler: TokenGrantHandler {
         guard let record = try await tokens.refreshToken(hash: hash), record.clientID == request.client.id,
               let family = try await tokens.family(id: record.familyID)
         else { throw OAuthError(.invalidGrant, "unknown refresh token") }
+        if let bound = family.dpopJKT {
+            guard let proof = request.dpop else {
+                throw OAuthError(.invalidDPoPProof, "this refresh token is bound to a DPoP key: send a proof signed with it")
+            }
+            guard proof.thumbprint == bound else {
+                throw OAuthError(.invalidGrant, "this refresh token is bound to another DPoP key")
+            }
+        }
         // RFC 6749 §6: the scope may only narrow what was granted.
         let requested = try request.form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
         let scopes = requested ?? family.scopes
@@ -27,7 +37,8 @@ struct RefreshTokenHandler: TokenGrantHandler {
         guard let user = try await users.user(id: record.userID), !user.disabled else {
             throw OAuthError(.invalidGrant, "the account is disabled")
         }
-        let minted = try await minter.mint(family: family, scopes: scopes, client: request.client, user: user, at: request.now)
+        let minted = try await minter.mint(family: family, scopes: scopes, client: request.client, user: user, at: request.now,
+                                           dpopKey: request.dpop?.thumbprint)
         switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: request.now) {
         case .rotated:
             metrics.tokensIssued.increment()
