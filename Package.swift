@@ -176,6 +176,7 @@ let package = Package(
             dependencies: [
                 "HallpassCore",
                 "HallpassResource",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -17,15 +17,19 @@ public struct DeviceFlowClient: Sendable {
     public let server: URL
     public let clientID: String
     public let clientSecret: String?
+    /// With a key, every token request carries a DPoP proof and the tokens are bound to it (RFC 9449).
+    public let dpopKey: DPoPKey?
+    let dpopNonces = DPoPNonceMemory()
     let transport: any HTTPTransport
     let sleep: @Sendable (TimeInterval) async throws -> Void
 
-    public init(server: URL, clientID: String, clientSecret: String? = nil,
+    public init(server: URL, clientID: String, clientSecret: String? = nil, dpopKey: DPoPKey? = nil,
                 transport: any HTTPTransport = URLSessionTransport(),
                 sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }) {
         self.server = server
         self.clientID = clientID
         self.clientSecret = clientSecret
+        self.dpopKey = dpopKey
         self.transport = transport
         self.sleep = sleep
     }
@@ -86,7 +90,7 @@ public struct DeviceFlowClient: Sendable {
             let status: Int
             let body: Data
             do {
-                (status, body) = try await transport.postForm(endpoint, fields: form)
+                (status, body) = try await postToken(endpoint, form: form)
             } catch {
                 // §3.5: a transport failure is retried at the current interval until expiry.
                 guard Date() < deadline else { throw DeviceFlowError.expired }

@@ -8,6 +8,27 @@ public protocol HTTPTransport: Sendable {
     func get(_ url: URL) async throws -> (Int, Data)
     func postForm(_ url: URL, fields: [String: String]) async throws -> (Int, Data)
     func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data)
+    /// A form POST with request headers (a DPoP proof), answering the response's headers too.
+    func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply
+}
+
+/// A response with its headers, names in lower case.
+public struct HTTPReply: Sendable {
+    public var status: Int
+    public var body: Data
+    public var headers: [String: String]
+
+    public init(status: Int, body: Data, headers: [String: String] = [:]) {
+        (self.status, self.body, self.headers) = (status, body, headers)
+    }
+}
+
+extension HTTPTransport {
+    /// For transports that send no extra headers (test doubles): the plain form POST.
+    public func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply {
+        let (status, body) = try await postForm(url, fields: fields)
+        return HTTPReply(status: status, body: body)
+    }
 }
 
 /// `URLSession`, ephemeral: no cookies, no cache.
@@ -31,6 +52,25 @@ public struct URLSessionTransport: HTTPTransport {
         request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         request.httpBody = Data(FormEncoding.encode(fields).utf8)
         return try await send(request)
+    }
+
+    public func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply {
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        request.httpBody = Data(FormEncoding.encode(fields).utf8)
+        do {
+            let (data, response) = try await session.data(for: request)
+            let http = response as? HTTPURLResponse
+            var fields: [String: String] = [:]
+            for (name, value) in http?.allHeaderFields ?? [:] {
+                if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
+            }
+            return HTTPReply(status: http?.statusCode ?? 0, body: data, headers: fields)
+        } catch {
+            throw DeviceFlowError.transport(error.localizedDescription)
+        }
     }
 
     public func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data) {

@@ -57,4 +57,26 @@ public enum TokenFile {
         defer { flock(fd, LOCK_UN) }
         return try await body()
     }
+
+    // MARK: - The DPoP key beside the token (RFC 9449)
+
+    /// `token-CLIENT.json` → `token-CLIENT.dpop-key.json`: the private JWK, mode 0600.
+    public static func dpopKeyPath(for tokenPath: String) -> String {
+        (tokenPath.hasSuffix(".json") ? String(tokenPath.dropLast(5)) : tokenPath) + ".dpop-key.json"
+    }
+
+    public static func saveDPoPKey(_ key: DPoPKey, besideTokenFile tokenPath: String) throws {
+        try save(key.fileContents, to: dpopKeyPath(for: tokenPath))
+    }
+
+    /// The key beside the token file, nil when there is none; an unreadable one is an error.
+    public static func dpopKey(besideTokenFile tokenPath: String) throws -> DPoPKey? {
+        guard let data = FileManager.default.contents(atPath: dpopKeyPath(for: tokenPath)) else { return nil }
+        return try DPoPKey(fileContents: data)
+    }
+
+    public static func removeDPoPKey(besideTokenFile tokenPath: String) throws {
+        let keyPath = dpopKeyPath(for: tokenPath)
+        if unlink(keyPath) != 0 && errno != ENOENT { throw Failure(keyPath, "delete") }
+    }
 }

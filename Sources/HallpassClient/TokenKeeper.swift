@@ -22,11 +22,13 @@ public struct TokenKeeper: Sendable {
         case noTokenFile(String)
         case unreadable(String)
         case cannotRefresh(String)
+        case missingKey(String)
         public var description: String {
             switch self {
             case .noTokenFile(let path): "no saved token at \(path): sign in first (hallpass login --client-id …)"
             case .unreadable(let path): "\(path) does not hold a token response"
             case .cannotRefresh(let why): "the token expires and cannot be refreshed: \(why); sign in again (hallpass login)"
+            case .missingKey(let path): "the token is DPoP-bound but its key \(path) is gone; sign in again (hallpass login --dpop)"
             }
         }
     }
@@ -36,10 +38,24 @@ public struct TokenKeeper: Sendable {
 
     /// A valid access token, refreshed first when needed.
     public func accessToken() async throws -> (token: String, outcome: Outcome) {
+        let (token, outcome) = try await currentToken()
+        return (token.accessToken, outcome)
+    }
+
+    /// The headers for one request to a resource server with a valid token: Bearer, or DPoP with a
+    /// proof for `method` and `url` signed by the key beside the token file (RFC 9449 §7.1).
+    public func authorizationHeaders(method: String, url: String) async throws -> [(String, String)] {
+        let (token, _) = try await currentToken()
+        if token.tokenType.lowercased() == "dpop", client.dpopKey == nil { throw Failure.missingKey(TokenFile.dpopKeyPath(for: path)) }
+        return client.authorizationHeaders(for: token, method: method, url: url)
+    }
+
+    /// The saved token response, refreshed first when its access token expires within `minValid`.
+    public func currentToken() async throws -> (TokenResponse, Outcome) {
         try await TokenFile.withLock(path) {
             let saved = try load()
             if let expiry = Self.expiry(of: saved.accessToken), expiry.timeIntervalSince(now()) > minValid {
-                return (saved.accessToken, .reused)
+                return (saved, .reused)
             }
             guard let refreshToken = saved.refreshToken else { throw Failure.cannotRefresh("no refresh token was issued") }
             let fresh: TokenResponse
@@ -49,7 +65,7 @@ public struct TokenKeeper: Sendable {
                 throw Failure.cannotRefresh("\(error)")
             }
             try TokenFile.save(fresh.raw, to: path)
-            return (fresh.accessToken, .refreshed)
+            return (fresh, .refreshed)
         }
     }
 
@@ -60,6 +76,7 @@ public struct TokenKeeper: Sendable {
             try await client.revoke(saved.refreshToken ?? saved.accessToken,
                                     hint: saved.refreshToken == nil ? "access_token" : "refresh_token")
             if unlink(path) != 0 && errno != ENOENT { throw TokenFile.Failure(path, "delete") }
+            try TokenFile.removeDPoPKey(besideTokenFile: path)
         }
     }
 
@@ -93,7 +110,7 @@ extension DeviceFlowClient {
         }
         var form = ["grant_type": "refresh_token", "refresh_token": refreshToken, "client_id": clientID]
         if let clientSecret { form["client_secret"] = clientSecret }
-        let (status, body) = try await transport.postForm(endpoint, fields: form)
+        let (status, body) = try await postToken(endpoint, form: form)
         guard status == 200 else { throw DeviceFlowError.fromErrorBody(status: status, body: body) }
         guard let token = TokenResponse(json: body) else { throw DeviceFlowError.badResponse("the token response is not JSON with access_token") }
         return token

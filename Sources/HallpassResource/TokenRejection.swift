@@ -26,12 +26,19 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
     case insufficientScope(needed: ScopeSet, granted: ScopeSet)
     /// The key set could not be fetched: the server's fault, not the token's (answer 503).
     case keysUnavailable(String)
+    /// RFC 9449 §7.2: a token bound to a DPoP key came as a bearer token.
+    case dpopBoundPresentedAsBearer
+    /// The resource takes only DPoP-bound tokens (`DPoPOptions.requireDPoP`).
+    case notDPoPBound
+    /// RFC 9449 §4.3, §7.1: the proof that came with the token fails a check.
+    case dpopProof(DPoPProof.Refusal)
 
     /// The RFC 6750 §3.1 error code.
     public var errorCode: String {
         switch self {
         case .insufficientScope: "insufficient_scope"
         case .keysUnavailable: "temporarily_unavailable"
+        case .dpopProof: "invalid_dpop_proof"
         default: "invalid_token"
         }
     }
@@ -42,6 +49,9 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .expired: "the access token expired"
         case .insufficientScope(let needed, _): "the request needs scope \(needed)"
         case .keysUnavailable: "the token cannot be checked right now"
+        case .dpopBoundPresentedAsBearer: "the access token is DPoP-bound: present it as DPoP with a proof"
+        case .notDPoPBound: "this resource takes DPoP-bound access tokens only"
+        case .dpopProof: "the DPoP proof is invalid"
         default: "the access token is invalid"
         }
     }
@@ -67,6 +77,9 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .wrongAudience(let expected, let got): "audience is \(got.isEmpty ? "(none)" : got.joined(separator: ", ")), expected \(expected)"
         case .insufficientScope(let needed, let granted): "needs scope \(needed), the token has \(granted.isEmpty ? "none" : granted.description)"
         case .keysUnavailable(let why): "the issuer's keys could not be fetched: \(why)"
+        case .dpopBoundPresentedAsBearer: "DPoP-bound (cnf.jkt) but presented as Bearer: it needs the DPoP scheme and a proof from its key"
+        case .notDPoPBound: "not DPoP-bound, and this resource takes DPoP-bound tokens only"
+        case .dpopProof(let refusal): refusal.description
         }
     }
 

@@ -20,6 +20,8 @@ struct Login: AsyncParsableCommand {
     @Flag(name: .customLong("no-push"), help: "Only poll; do not wait on the push channel.") var noPush = false
     @Flag(help: "Print the token response instead of saving it.") var print = false
     @Option(name: .customLong("token-file"), help: "Save the token response here (mode 0600).") var tokenFile: String?
+    @Flag(help: "Bind the tokens to a new key kept beside the token file (mode 0600), with DPoP (RFC 9449).") var dpop = false
+    @Option(name: .customLong("dpop-alg"), help: "The DPoP key's algorithm: EdDSA (default) or ES256.") var dpopAlg: String = "EdDSA"
 
     static let deniedExit: Int32 = 3
     static let expiredExit: Int32 = 4
@@ -28,6 +30,7 @@ struct Login: AsyncParsableCommand {
     func validate() throws {
         try validateServerURL(server)
         if print, tokenFile != nil { throw ValidationError("--print and --token-file exclude each other") }
+        if DPoPKey.Algorithm(rawValue: dpopAlg) == nil { throw ValidationError("--dpop-alg is EdDSA or ES256") }
     }
 
     func run() async throws {
@@ -35,7 +38,17 @@ struct Login: AsyncParsableCommand {
             let terminal = isatty(STDOUT_FILENO) == 1 && !json
             let cancel = CancelOnInterrupt(terminal: terminal)
             defer { cancel.disarm() }
-            let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID)
+            // The key lives beside the token file whether the token is saved or printed; a login
+            // without --dpop removes an old one, so a refresh never binds tokens by surprise.
+            let keyBeside = tokenFile ?? TokenFile.defaultPath(clientID: clientID)
+            var key: DPoPKey?
+            if dpop {
+                key = DPoPKey.generate(DPoPKey.Algorithm(rawValue: dpopAlg) ?? .eddsa)
+                try TokenFile.saveDPoPKey(key!, besideTokenFile: keyBeside)
+            } else {
+                try TokenFile.removeDPoPKey(besideTokenFile: keyBeside)
+            }
+            let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID, dpopKey: key)
             do {
                 let codes = try await client.authorize(scope: scope)
                 let screen = DeviceScreen(codes: codes, server: server, terminal: terminal, showQR: !noQR)

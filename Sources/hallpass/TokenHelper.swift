@@ -21,7 +21,12 @@ struct SavedTokenOptions: ParsableArguments {
         guard let id = clientID ?? Self.clientID(inTokenAt: path) else {
             throw CLIError("cannot tell the client_id from \(path): give --client-id")
         }
-        return TokenKeeper(client: DeviceFlowClient(server: URL(string: server)!, clientID: id), path: path, minValid: minValid)
+        let key: DPoPKey?
+        do { key = try TokenFile.dpopKey(besideTokenFile: path) } catch {
+            throw CLIError("\(TokenFile.dpopKeyPath(for: path)): \(error)")
+        }
+        return TokenKeeper(client: DeviceFlowClient(server: URL(string: server)!, clientID: id, dpopKey: key), path: path,
+                           minValid: minValid)
     }
 
     static func clientID(inTokenAt path: String) -> String? {
@@ -36,18 +41,38 @@ extension Token {
         static let configuration = CommandConfiguration(
             commandName: "print",
             abstract: "Print a currently valid access token from the saved token file, refreshing it first when it expires soon.",
-            discussion: "Concurrent calls take turns on a lock beside the file, so the refresh token rotates once. Exit 1 when no valid token can be had.")
+            discussion: """
+                Concurrent calls take turns on a lock beside the file, so the refresh token rotates once. Exit 1 when no valid \
+                token can be had. With --url, print the request's headers instead, one per line: Authorization, and for a \
+                DPoP-bound token (hallpass login --dpop) a DPoP proof for that method and URL, ready for \
+                curl -H @<(hallpass token --url URL …) URL.
+                """)
 
         @OptionGroup var saved: SavedTokenOptions
         @Option(name: .customLong("min-valid"), help: "Refresh when the token expires within this long, e.g. 60s or 5m.")
         var minValid: String = "60s"
+        @Option(help: "Print the headers for a request to this URL (with a DPoP proof when the token is bound).") var url: String?
+        @Option(help: "The request's method, for --url.") var method: String = "GET"
+
+        func validate() throws {
+            if let url, DPoPProof.normalizedURI(url) == nil { throw ValidationError("--url must be an absolute http(s) URL") }
+            guard method.allSatisfy({ $0.isASCII && $0.isUppercase }), !method.isEmpty else {
+                throw ValidationError("--method is an HTTP method in capitals, like GET or POST")
+            }
+        }
 
         func run() async throws {
             try await runReporting {
                 guard let seconds = DurationText.parse(minValid) else { throw CLIError("--min-valid: not a duration, like 60s") }
                 do {
-                    let (token, _) = try await saved.keeper(minValid: seconds).accessToken()
-                    writeOut(token)
+                    let keeper = try saved.keeper(minValid: seconds)
+                    guard let url else {
+                        writeOut(try await keeper.accessToken().token)
+                        return
+                    }
+                    for (name, value) in try await keeper.authorizationHeaders(method: method, url: url) {
+                        writeOut("\(name): \(value)")
+                    }
                 } catch let failure as TokenKeeper.Failure {
                     throw CLIError(failure.description)
                 } catch let failure as TokenFile.Failure {

@@ -23,6 +23,13 @@ struct Token: AsyncParsableCommand {
         @Option(help: "The audience you expect (default: the issuer).") var audience: String?
         @Option(help: "Clock leeway in seconds for exp, nbf and iat.") var leeway: Int = 60
         @Flag(help: "One JSON object on standard output, for scripts.") var json = false
+        @Option(name: .customLong("dpop"), help: "A DPoP proof sent with the token: check it too (needs --url).") var dpopProof: String?
+        @Option(help: "The request's method, for --dpop.") var method: String = "GET"
+        @Option(help: "The request's URL, for --dpop.") var url: String?
+
+        func validate() throws {
+            if dpopProof != nil, url == nil { throw ValidationError("--dpop needs --url (and --method unless GET)") }
+        }
 
         func run() async throws {
             try await runReporting {
@@ -97,6 +104,12 @@ struct Token: AsyncParsableCommand {
                 report.lines.append("✓ verifies with key \(verified.kid) published by \(issuerText); \(expiry)")
                 json["valid"] = true
                 json["kid"] = verified.kid
+                if let dpopProof, let url, let refused = Self.checkProof(dpopProof, method: method, url: url, token: text,
+                                                                         bound: claims.cnf?.jkt, report: &report) {
+                    report.valid = false
+                    report.lines.append("✗ \(refused)")
+                    json.merge(["valid": false, "code": Self.code(of: refused), "reason": refused.description]) { $1 }
+                }
             case .failure(let rejection):
                 report.lines.append("✗ \(rejection)")
                 json["valid"] = false
@@ -106,6 +119,22 @@ struct Token: AsyncParsableCommand {
             }
             report.json = json
             return report
+        }
+
+        /// RFC 9449 §4.3 and §7.1 for a proof sent with the token (no replay memory here: whether
+        /// this proof was used before only the server that saw it knows).
+        static func checkProof(_ proof: String, method: String, url: String, token: String, bound: String?,
+                               report: inout Report) -> TokenRejection? {
+            guard bound != nil else { return .dpopProof(.keyMismatch) }
+            do {
+                let checked = try DPoPProof.check(headers: [proof], context: DPoPProof.Context(
+                    method: method, uri: url, accessToken: token, boundThumbprint: bound), now: Date())
+                report.lines.append("✓ the DPoP proof verifies: \(checked.algorithm) key \(checked.thumbprint), for \(checked.htm) \(checked.htu), "
+                                    + "made \(Int(Date().timeIntervalSince(checked.iat))) s ago")
+                return nil
+            } catch {
+                return .dpopProof(error)
+            }
         }
 
         /// A stable name per reason, for `--json`.
@@ -126,6 +155,9 @@ struct Token: AsyncParsableCommand {
             case .wrongAudience: "wrong_audience"
             case .insufficientScope: "insufficient_scope"
             case .keysUnavailable: "keys_unavailable"
+            case .dpopBoundPresentedAsBearer: "dpop_bound_as_bearer"
+            case .notDPoPBound: "not_dpop_bound"
+            case .dpopProof: "dpop_proof"
             }
         }
 

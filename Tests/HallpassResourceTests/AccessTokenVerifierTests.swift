@@ -42,6 +42,7 @@ import Testing
         var scope: String? = "openid read"
         var client_id: String? = "tv"
         var nonce: String?
+        var cnf: [String: String]?
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 

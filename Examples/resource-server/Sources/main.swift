@@ -9,7 +9,9 @@ import Hummingbird
 ///
 /// `GET /health` is open; `GET /api/notes` needs an access token with `read`, `POST /api/notes`
 /// one with `write`. Tokens are verified against the issuer's published keys, which are fetched
-/// again when a token names a key not seen yet (rotation needs no restart).
+/// again when a token names a key not seen yet (rotation needs no restart). DPoP-bound tokens
+/// (RFC 9449) come as `Authorization: DPoP …` with a proof for the URL clients call (`--public-url`,
+/// default `http://` and the request's Host); `--require-dpop` refuses bearer tokens.
 struct APIContext: AccessTokenRequestContext {
     var coreContext: CoreRequestContextStorage
     var accessToken: VerifiedAccessToken?
@@ -27,15 +29,24 @@ struct Options {
     /// HALLPASS_INTROSPECTION_SECRET. Answers are cached `introspectionCache` seconds.
     var introspectionClientID: String?
     var introspectionCache: TimeInterval = 5
+    var publicURL: String?
+    var requireDPoP = false
 
     init(_ arguments: [String]) throws {
         var rest = arguments.dropFirst()
         while let flag = rest.popFirst() {
+            if flag == "--require-dpop" {
+                requireDPoP = true
+                continue
+            }
             guard let value = rest.popFirst() else { throw Usage("\(flag) needs a value") }
             switch flag {
             case "--issuer": issuer = value
             case "--audience": audience = value
             case "--introspect-as": introspectionClientID = value
+            case "--public-url":
+                guard DPoPProof.normalizedURI(value) != nil else { throw Usage("--public-url is an absolute http(s) URL") }
+                publicURL = value
             case "--introspection-cache":
                 guard let seconds = TimeInterval(value), seconds >= 0 else { throw Usage("--introspection-cache SECONDS") }
                 introspectionCache = seconds
@@ -54,7 +65,7 @@ struct Options {
 
     struct Usage: Error, CustomStringConvertible {
         let description: String
-        init(_ text: String) { description = "usage: hallpass-resource-example [--issuer URL] [--listen HOST:PORT] [--audience AUD] [--refetch-interval SECONDS] [--introspect-as CLIENT_ID [--introspection-cache SECONDS]]: \(text)" }
+        init(_ text: String) { description = "usage: hallpass-resource-example [--issuer URL] [--listen HOST:PORT] [--audience AUD] [--refetch-interval SECONDS] [--introspect-as CLIENT_ID [--introspection-cache SECONDS]] [--public-url URL] [--require-dpop]: \(text)" }
     }
 }
 
@@ -84,17 +95,19 @@ struct Note: ResponseEncodable {
     var scope: String
 }
 
+let dpop = DPoPOptions(publicBaseURL: options.publicURL, requireDPoP: options.requireDPoP)
+let replays = DPoPReplayMemory()
 let router = Router(context: APIContext.self)
 router.get("health") { _, _ in "ok" }
 router.group("api/notes")
-    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["read"])))
+    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["read"]), dpop: dpop, replays: replays))
     .get { _, context -> Note in
         let token = context.accessToken
         return Note(text: "hello from a protected API", subject: token?.claims.sub ?? "", client: token?.claims.clientID ?? "",
                     scope: token?.scopes.description ?? "")
     }
 router.group("api/notes")
-    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["write"])))
+    .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["write"]), dpop: dpop, replays: replays))
     .post { _, context -> Note in
         Note(text: "saved", subject: context.accessToken?.claims.sub ?? "", client: context.accessToken?.claims.clientID ?? "",
              scope: context.accessToken?.scopes.description ?? "")
