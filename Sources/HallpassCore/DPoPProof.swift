@@ -107,9 +107,6 @@ public struct DPoPProof: Sendable, Equatable {
         guard let payloadBytes = Base64URL.decodeStrict(parts[1]),
               let payload = try? JSONDecoder().decode(Claims.self, from: payloadBytes)
         else { throw .malformed("the payload is not base64url-encoded JSON claims") }
-        guard let signature = Base64URL.decodeStrict(parts[2]), !signature.isEmpty else {
-            throw .malformed("the signature is missing or not base64url")
-        }
         guard let typ = header["typ"] as? String, typ.lowercased() == "dpop+jwt" else { throw .wrongType(header["typ"] as? String) }
         let alg = header["alg"] as? String
         guard let alg, algorithms.contains(alg) else { throw .algorithm(alg) }
@@ -120,6 +117,9 @@ public struct DPoPProof: Sendable, Equatable {
             case .privateMember(let member): throw .privateKey(member)
             case .unsupported(let what), .invalid(let what): throw .badKey(what)
             }
+        }
+        guard let signature = Base64URL.decodeStrict(parts[2]), !signature.isEmpty else {
+            throw .malformed("the signature is missing or not base64url")
         }
         guard key.isValidSignature(signature, over: Data("\(parts[0]).\(parts[1])".utf8), algorithm: alg) else {
             throw .badSignature
