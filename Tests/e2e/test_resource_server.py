@@ -14,7 +14,7 @@ import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from conftest import BIN, ROOT, approved_login, free_port, get_json
+from conftest import BIN, ROOT, RS_SECRET, approved_login, free_port, get_json
 
 EXAMPLE = os.environ.get("HALLPASS_RESOURCE_EXAMPLE_BIN",
                          os.path.join(ROOT, ".build", "debug", "hallpass-resource-example"))
@@ -123,6 +123,14 @@ def test_the_forgery_corpus_is_refused(server, api):
         challenge = r.headers["WWW-Authenticate"]
         assert 'error="invalid_token"' in challenge, (name, challenge)
         assert kid not in r.text and kid not in challenge, name           # nothing that helps an attacker
+        # The server's own checks: userinfo refuses it, introspection says only inactive.
+        u = requests.get(server.base + "/oauth/userinfo", headers={"Authorization": "Bearer " + forged}, timeout=10)
+        assert u.status_code == 401 and 'error="invalid_token"' in u.headers["WWW-Authenticate"], (name, u.text)
+        seen = requests.post(server.base + "/oauth/introspect", data={"token": forged}, auth=("rs", RS_SECRET), timeout=10).json()
+        if name == "a refresh token string":
+            assert seen["active"] is True and seen["token_type"] == "refresh_token"   # active, and says it is no access token
+        else:
+            assert seen == {"active": False}, (name, seen)
     assert notes(api, token["access_token"]).status_code == 200           # the real one still works
 
 
