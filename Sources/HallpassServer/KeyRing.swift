@@ -74,14 +74,7 @@ public actor KeyRing {
 
     /// RFC 7638 JWK thumbprint (SHA-256 over the required members in lexical order).
     static func thumbprint(of record: SigningKeyRecord) throws -> String {
-        let jwk = try publicJWK(of: record)
-        let members = switch record.algorithm {
-        case .eddsa: ["crv", "kty", "x"]
-        case .es256: ["crv", "kty", "x", "y"]
-        case .rs256: ["e", "kty", "n"]
-        }
-        let canonical = "{" + members.map { "\"\($0)\":\"\(jwk[$0]!)\"" }.joined(separator: ",") + "}"
-        return Base64URL.encode(SHA256.hash(data: Data(canonical.utf8)))
+        try PublicJWK(json: publicJWK(of: record)).thumbprint
     }
 
     func reloadIfStale() async throws {
@@ -172,11 +165,20 @@ public actor KeyRing {
         return try? await collection.verify(token, as: Payload.self)
     }
 
-    /// The published key set (RFC 7517 §5).
+    /// The published key set (RFC 7517 §5). A retired key, published until the tokens it signed
+    /// have expired, says when it was retired in `hallpass_retired_at` (RFC 3339; RFC 7517 §4 lets
+    /// a JWK carry members a reader does not know, and JOSE libraries ignore it), so
+    /// `hallpass token inspect` can say which key a token was signed with and what became of it.
     public func jwks() async throws -> [[String: String]] {
         try await reloadIfStale()
-        return try records.map(KeyRing.publicJWK(of:))
+        return try records.map { record in
+            var jwk = try KeyRing.publicJWK(of: record)
+            if let retired = record.retiredAt { jwk[KeyRing.retiredMember] = retired.formatted(.iso8601) }
+            return jwk
+        }
     }
+
+    public static let retiredMember = "hallpass_retired_at"
 
     public var algorithms: [String] {
         Array(Set(records.map(\.algorithm.rawValue))).sorted()

@@ -88,8 +88,9 @@ struct Token: AsyncParsableCommand {
                 return report
             }
             if issuer == nil { report.lines.append("keys from the issuer the token names (pass --issuer to check it against the one you expect)") }
-            let source = IssuerKeySet(issuer: issuerURL)
-            let offset = await Self.clockOffset(source.metadataURL)
+            let issuerKeys = IssuerKeySet(issuer: issuerURL)
+            let source = RecordingKeySet(source: issuerKeys)
+            let offset = await Self.clockOffset(issuerKeys.metadataURL)
             if let offset {
                 json["clock_offset_seconds"] = offset
                 if abs(offset) >= 2 { report.lines.append("this computer's clock is \(abs(offset)) s \(offset > 0 ? "ahead of" : "behind") the issuer's") }
@@ -104,6 +105,11 @@ struct Token: AsyncParsableCommand {
                 report.lines.append("✓ verifies with key \(verified.kid) published by \(issuerText); \(expiry)")
                 json["valid"] = true
                 json["kid"] = verified.kid
+                if let retired = source.retirement(of: verified.kid) {
+                    report.lines.append("key \(verified.kid) was retired at \(retired): tokens it signed stay valid until they expire; "
+                                        + "new tokens are signed with another key")
+                    json["key_retired_at"] = retired
+                }
                 if let dpopProof, let url, let refused = Self.checkProof(dpopProof, method: method, url: url, token: text,
                                                                          bound: claims.cnf?.jkt, report: &report) {
                     report.valid = false
@@ -115,7 +121,12 @@ struct Token: AsyncParsableCommand {
                 json["valid"] = false
                 json["code"] = Self.code(of: rejection)
                 json["reason"] = rejection.description
-                if case .unknownKey(_, let published) = rejection { json["published_kids"] = published }
+                if case .unknownKey(_, let published) = rejection {
+                    json["published_kids"] = published
+                    let retired = published.compactMap { kid in source.retirement(of: kid).map { "\(kid) retired at \($0)" } }
+                    if !retired.isEmpty { report.lines.append("of those, " + retired.joined(separator: "; ")) }
+                    report.lines.append("a key is published until every token it signed has expired; an older token's key is gone")
+                }
             }
             report.json = json
             return report
@@ -175,4 +186,27 @@ struct Token: AsyncParsableCommand {
             return Int(Date().timeIntervalSince(server).rounded())
         }
     }
+}
+
+/// The key set as fetched, kept so `inspect` can say which published keys are retired and when
+/// (`hallpass_retired_at`, a member Hallpass adds to retired keys' JWKs).
+final class RecordingKeySet: KeySetSource, @unchecked Sendable {
+    let source: any KeySetSource
+    private let lock = NSLock()
+    private var retired: [String: String] = [:]
+
+    init(source: any KeySetSource) { self.source = source }
+
+    func keySet() async throws -> Data {
+        let data = try await source.keySet()
+        let keys = ((try? JSONSerialization.jsonObject(with: data)) as? [String: Any])?["keys"] as? [[String: Any]] ?? []
+        var found: [String: String] = [:]
+        for key in keys {
+            if let kid = key["kid"] as? String, let at = key["hallpass_retired_at"] as? String { found[kid] = at }
+        }
+        lock.withLock { retired = found }
+        return data
+    }
+
+    func retirement(of kid: String) -> String? { lock.withLock { retired[kid] } }
 }

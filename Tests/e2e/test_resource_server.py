@@ -185,6 +185,11 @@ def test_a_rotated_key_is_accepted_without_a_restart_and_old_tokens_keep_working
         time.sleep(1)
     assert notes(api, new).status_code == 200
     assert notes(api, old).status_code == 200
+    # The old key is published with the time it was retired, and inspect says so.
+    retired = [k for k in get_json(server.base + "/oauth/jwks.json")["keys"] if k["kid"] == old_kid]
+    assert len(retired) == 1 and retired[0]["hallpass_retired_at"].endswith("Z")
+    said = inspect(server, old)
+    assert said.returncode == 0 and f"key {old_kid} was retired at {retired[0]['hallpass_retired_at']}" in said.stdout, said.stdout
 
 
 def test_introspection_mode_makes_a_revocation_bite_within_the_cache(server):
