@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-30}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(form user-code ssh-key theme ip http-head utf8)
+[ ${#targets[@]} -gt 0 ] || targets=(form user-code ssh-key theme ip http-head utf8 dpop)
 HALLPASS_FUZZ=1 swift build --scratch-path .build-fuzz --product hallpass-fuzz \
   -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -E 'error:|^Build' || true
 bin=.build-fuzz/debug/hallpass-fuzz

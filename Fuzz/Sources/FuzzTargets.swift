@@ -18,7 +18,8 @@ public func fuzzOne(_ start: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     case "ip": fuzzIP(bytes)
     case "http-head": fuzzHTTPHead(bytes)
     case "utf8": fuzzStrictUTF8(bytes)
-    default: fatalError("set HALLPASS_FUZZ_TARGET to form, user-code, ssh-key, theme, ip, http-head or utf8")
+    case "dpop": fuzzDPoP(bytes)
+    default: fatalError("set HALLPASS_FUZZ_TARGET to form, user-code, ssh-key, theme, ip, http-head, utf8 or dpop")
     }
     return 0
 }
@@ -38,6 +39,21 @@ func fuzzStrictUTF8(_ bytes: [UInt8]) {
         check(error.line == bytes[..<error.offset].count { $0 == 0x0A } + 1 && error.column >= 1, "wrong line or column")
         check(!error.shown.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }, "control character shown raw")
     }
+}
+
+/// DPoP proofs (RFC 9449 §4.3) and target URIs: a proof either passes every check or is refused
+/// with a reason; normalizing a URI twice changes nothing; a proof that parses names the
+/// thumbprint of the key it carries.
+func fuzzDPoP(_ bytes: [UInt8]) {
+    let text = String(decoding: bytes, as: UTF8.self)
+    if let once = DPoPProof.normalizedURI(text) {
+        check(DPoPProof.normalizedURI(once) == once, "normalizing \(once) again changed it")
+    }
+    if let proof = try? DPoPProof.parse(text) {
+        check(proof.thumbprint == proof.key.thumbprint && proof.key.algorithms.contains(proof.algorithm), "proof and key disagree")
+    }
+    let context = DPoPProof.Context(method: "POST", uri: "https://auth.example/oauth/token", accessToken: "at", boundThumbprint: "x")
+    _ = try? DPoPProof.check(headers: [text], context: context, now: Date(timeIntervalSince1970: 1_800_000_000))
 }
 
 func check(_ condition: Bool, _ message: @autoclosure () -> String) {

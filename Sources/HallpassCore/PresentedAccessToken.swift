@@ -25,12 +25,23 @@ public struct PresentedAccessToken: Sendable, Equatable {
         case "dpop": scheme = .dpop
         default: return nil
         }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !token.isEmpty, token.unicodeScalars.allSatisfy(Self.isToken68) else { return nil }
+        // Spaces and tabs around the token (RFC 9110 §5.6.3), trimmed without Foundation's
+        // character sets: this runs on every request to a protected route.
+        let bytes = Array(parts[1].utf8)
+        let blank: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 }
+        guard let first = bytes.firstIndex(where: { !blank($0) }), let last = bytes.lastIndex(where: { !blank($0) }) else { return nil }
+        let token = String(decoding: bytes[first...last], as: UTF8.self)
+        guard !token.isEmpty, token.utf8.allSatisfy(Self.isToken68) else { return nil }
         self.token = token
     }
 
-    static func isToken68(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "-._~+/=".unicodeScalars.contains(scalar))
+    /// RFC 9110 §11.2 token68: ALPHA, DIGIT, `-._~+/` and `=` (bytes: no Unicode tables per request).
+    static func isToken68(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        case UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "+"), UInt8(ascii: "/"),
+             UInt8(ascii: "="): true
+        default: false
+        }
     }
 }

@@ -48,6 +48,8 @@ public actor AccessTokenVerifier {
     private var keys = JWTKeyCollection()
     private var kids: [String] = []
     private var lastFetch: Date?
+    /// The key set fetch under way, if any.
+    private var inFlight: Task<(JWTKeyCollection, [String]), any Error>?
     /// Tokens whose header, key and signature were checked, by SHA-256 of the token, for
     /// `signatureMemory` (60 s): the signature is the expensive part and cannot change for the same
     /// bytes. Claims (expiry) and scopes are checked on every request all the same.
@@ -144,28 +146,44 @@ public actor AccessTokenVerifier {
     }
 
     /// The key set, fetched on first use and again when `kid` is unknown, at most once per
-    /// `refetchInterval`.
+    /// `refetchInterval`. Requests that arrive while a fetch is under way wait for it (the actor
+    /// is re-entered at the `await`): a burst at start or right after a rotation is not refused
+    /// for a key that is a moment from being known.
     func loadKeys(finding kid: String) async throws {
         if kids.contains(kid) { return }
+        if let inFlight, let (fresh, found) = try? await inFlight.value {
+            (keys, kids) = (fresh, found)
+            if kids.contains(kid) { return }
+        }
         let now = clock.now
         if let lastFetch, now.timeIntervalSince(lastFetch) < policy.refetchInterval {
             throw TokenRejection.unknownKey(kid: kid, published: kids)
         }
         lastFetch = now
         fetches += 1
+        let source = self.source
+        let fetch = Task { try await Self.keys(from: source) }
+        inFlight = fetch
+        let result = await fetch.result
+        inFlight = nil
+        let (fresh, found) = try result.get()
+        (keys, kids) = (fresh, found)
+        guard kids.contains(kid) else { throw TokenRejection.unknownKey(kid: kid, published: kids) }
+    }
+
+    /// One fetch of the key set, made into a key collection and its kids.
+    static func keys(from source: any KeySetSource) async throws -> (JWTKeyCollection, [String]) {
         let data: Data
         do { data = try await source.keySet() } catch { throw TokenRejection.keysUnavailable("\(error)") }
+        guard let set = try? JSONDecoder().decode(JWKS.self, from: data) else { throw TokenRejection.keysUnavailable("the key set is not a JWKS") }
         let fresh = JWTKeyCollection()
         var found: [String] = []
-        guard let set = try? JSONDecoder().decode(JWKS.self, from: data) else { throw TokenRejection.keysUnavailable("the key set is not a JWKS") }
         for key in set.keys {
             // A key this verifier cannot use (another type, no kid) is skipped, not fatal.
             guard let id = key.keyIdentifier?.string, (try? await fresh.add(jwk: key)) != nil else { continue }
             found.append(id)
         }
-        keys = fresh
-        kids = found
-        guard kids.contains(kid) else { throw TokenRejection.unknownKey(kid: kid, published: kids) }
+        return (fresh, found)
     }
 
     /// jwt-kit checks the signature; the claims are checked above, with this verifier's clock.

@@ -48,7 +48,8 @@ public struct BearerTokenMiddleware<Context: AccessTokenRequestContext>: RouterM
         case .failure(let refused):
             rejection = refused
         }
-        context.logger.debug("access token refused: \(rejection)")
+        // The reason can quote the token's own claims: through the sanitizer before any log.
+        context.logger.debug("access token refused: \(TerminalText.sanitize(rejection.description))")
         if case .keysUnavailable = rejection { return Self.refusal(status: .serviceUnavailable, challenge: nil, body: rejection) }
         // The challenge is in the scheme the token should have come with.
         let dpopScheme = presented.scheme == .dpop || rejection == .dpopBoundPresentedAsBearer

@@ -32,7 +32,7 @@ public actor DPoPReplayMemory {
     private var seen: [String: Date] = [:]
     let capacity: Int
 
-    public init(capacity: Int = 200_000) { self.capacity = capacity }
+    public init(capacity: Int = 1_000_000) { self.capacity = capacity }
 
     /// False when `key` was recorded and has not passed its time (a replay), or there is no room.
     func record(_ key: String, until: Date, now: Date) -> Bool {

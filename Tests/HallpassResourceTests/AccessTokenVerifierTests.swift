@@ -172,6 +172,28 @@ import Testing
         #expect(await v.fetches == 3 && issuer.served == 3)
     }
 
+    /// A burst of requests at start (or right after a rotation) waits for the one fetch under way
+    /// instead of being refused for a key a moment from being known.
+    @Test func aBurstAtStartWaitsForTheOneFetch() async throws {
+        struct Slow: KeySetSource {
+            let issuer: Issuer
+            func keySet() async throws -> Data {
+                try await Task.sleep(for: .milliseconds(100))
+                return try await issuer.keySet()
+            }
+        }
+        let issuer = Issuer(kids: ["k1"])
+        let token = try await Self.sign(with: try #require(issuer.key("k1")), kid: "k1")
+        let verifier = AccessTokenVerifier(policy: VerifierPolicy(issuer: Self.issuer, refetchInterval: 30),
+                                           keys: Slow(issuer: issuer), clock: ManualClock())
+        let passed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<50 { group.addTask { (try? await verifier.verify(token).get()) != nil } }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(passed == 50)
+        #expect(await verifier.fetches == 1)
+    }
+
     @Test func anUnreachableIssuerIsTheServersFaultNotTheTokens() async throws {
         struct Down: KeySetSource { func keySet() async throws -> Data { throw URLError(.cannotConnectToHost) } }
         let v = AccessTokenVerifier(policy: VerifierPolicy(issuer: Self.issuer), keys: Down(), clock: ManualClock())

@@ -38,13 +38,18 @@ import Testing
         return deviceCode
     }
 
+    /// An approved device grant for tv redeemed with a proof from `key`.
+    static func boundTokens(_ client: any TestClientProtocol, _ key: DPoPKey, _ h: Harness) async throws -> Reply {
+        let deviceCode = try await approved(client)
+        return try await client.form("/oauth/token", [("grant_type", deviceGrant), ("device_code", deviceCode), ("client_id", "tv")],
+                                     headers: proof(key, h))
+    }
+
     @Test func aProofAtTheTokenEndpointBindsTheTokensToItsKey() async throws {
         let h = try await Harness()
         let key = DPoPKey.generate()
         try await h.test { client in
-            let deviceCode = try await Self.approved(client)
-            let token = try await client.form("/oauth/token", [("grant_type", Self.deviceGrant), ("device_code", deviceCode),
-                                                               ("client_id", "tv")], headers: Self.proof(key, h))
+            let token = try await Self.boundTokens(client, key, h)
             #expect(token.status == .ok && token.string("token_type") == "DPoP", "\(token.raw)")
             let access = try #require(token.string("access_token"))
             let cnf = try #require(try Self.claims(access)["cnf"] as? [String: String])
@@ -128,9 +133,7 @@ import Testing
         let h = try await Harness()
         let key = DPoPKey.generate()
         try await h.test { client in
-            let deviceCode = try await Self.approved(client)
-            let token = try await client.form("/oauth/token", [("grant_type", Self.deviceGrant), ("device_code", deviceCode),
-                                                               ("client_id", "tv")], headers: Self.proof(key, h))
+            let token = try await Self.boundTokens(client, key, h)
             let access = try #require(token.string("access_token"))
             func userinfo(_ scheme: String, _ proof: String?) async throws -> Reply {
                 var headers: HTTPFields = [.authorization: "\(scheme) \(access)"]
