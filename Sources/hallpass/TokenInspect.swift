@@ -16,7 +16,11 @@ struct Token: AsyncParsableCommand {
     struct Inspect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Explain an access token: does it verify against the issuer's published keys, and if not, why.",
-            discussion: "Reads the token from the argument, or from standard input when it is '-' or absent. Exits 0 only when it verifies.")
+            discussion: """
+                Reads the token from the argument, or from standard input when it is '-' or absent; an Authorization \
+                header's value ("Bearer …", "DPoP …") is taken as presented, so a DPoP-bound token sent as Bearer is \
+                refused. Exits 0 only when it verifies.
+                """)
 
         @Argument(help: "The token, or '-' for standard input.") var token: String?
         @Option(help: "The issuer you expect (default: the one the token names, unverified).") var issuer: String?
@@ -59,8 +63,11 @@ struct Token: AsyncParsableCommand {
             var json: [String: Any] = [:]
         }
 
-        func inspect(_ text: String) async -> Report {
+        func inspect(_ input: String) async -> Report {
             var report = Report()
+            // An Authorization header's value: the scheme says how the token was presented.
+            let presented = PresentedAccessToken(authorization: input)
+            let text = presented?.token ?? input
             let jws: CompactJWS
             do {
                 jws = try CompactJWS(parsing: text)
@@ -110,7 +117,12 @@ struct Token: AsyncParsableCommand {
                                         + "new tokens are signed with another key")
                     json["key_retired_at"] = retired
                 }
-                if let dpopProof, let url, let refused = Self.checkProof(dpopProof, method: method, url: url, token: text,
+                if presented?.scheme == .bearer, claims.cnf?.jkt != nil {
+                    let refused = TokenRejection.dpopBoundPresentedAsBearer
+                    report.valid = false
+                    report.lines.append("✗ \(refused)")
+                    json.merge(["valid": false, "code": Self.code(of: refused), "reason": refused.description]) { $1 }
+                } else if let dpopProof, let url, let refused = Self.checkProof(dpopProof, method: method, url: url, token: text,
                                                                          bound: claims.cnf?.jkt, report: &report) {
                     report.valid = false
                     report.lines.append("✗ \(refused)")

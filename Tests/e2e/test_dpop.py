@@ -136,7 +136,12 @@ def test_python_proofs_bind_the_tokens_and_every_forgery_is_refused_everywhere(s
         verdicts = [line for line in r.stdout.splitlines() if line.startswith("✗")]
         assert r.returncode == 1 and len(verdicts) == 1 and reason in verdicts[0], (name, r.stdout, r.stderr)
     bearer = inspect(server, access)
-    assert "DPoP-bound to key " + jkt in bearer.stdout
+    assert bearer.returncode == 0 and "DPoP-bound to key " + jkt in bearer.stdout
+    # Pasted as the header it was sent in: a bound token as Bearer is named as such.
+    as_header = inspect(server, "Bearer " + access)
+    verdicts = [line for line in as_header.stdout.splitlines() if line.startswith("✗")]
+    assert as_header.returncode == 1 and len(verdicts) == 1 and "presented as Bearer" in verdicts[0], as_header.stdout
+    assert inspect(server, "DPoP " + access).returncode == 0
 
 
 def test_the_cli_keeps_its_key_signs_its_requests_and_refreshes_with_it(server, api, tmpdir_path):  # noqa: F811
@@ -231,3 +236,27 @@ def test_an_ed25519_proof_from_pyjwt_is_accepted(server):
     assert r.status_code == 200 and r.json()["token_type"] == "DPoP", r.text
     claims = jwt.decode(r.json()["access_token"], options={"verify_signature": False})
     assert claims["cnf"] == {"jkt": thumbprint(jwk)}
+
+
+def test_replicas_share_the_replay_memory_and_honour_each_others_nonces(tmpdir_path):
+    """Two replicas on one PostgreSQL with nonces on: a nonce from A is good at B, and a proof
+    accepted by A is a replay at B (the dpop_proofs table, RFC 9449 §11.1)."""
+    from test_replicas import Replicas
+    for sub in ("a", "b"):
+        os.makedirs(os.path.join(tmpdir_path, sub))
+    r = Replicas(tmpdir_path, extra_args=["--dpop-nonces"])
+    try:
+        key = ec.generate_private_key(ec.SECP256R1())
+        url = r.base + "/oauth/token"          # the issuer's URL, whichever replica answers
+        a, b = f"http://127.0.0.1:{r.a.port}/oauth/token", f"http://127.0.0.1:{r.b.port}/oauth/token"
+        codes = device_authorization(r.base)
+        form = {"grant_type": DEVICE_GRANT, "device_code": codes["device_code"], "client_id": "tv"}
+        asked = requests.post(a, data=form, headers={"DPoP": proof(key, "POST", url)}, timeout=10)
+        assert asked.json()["error"] == "use_dpop_nonce"
+        once = proof(key, "POST", url, nonce=asked.headers["DPoP-Nonce"])
+        at_b = requests.post(b, data=form, headers={"DPoP": once}, timeout=10)
+        assert at_b.json()["error"] == "authorization_pending", at_b.text      # A's nonce is good at B
+        again = requests.post(a, data=form, headers={"DPoP": once}, timeout=10)
+        assert again.json()["error"] == "invalid_dpop_proof" and "used before" in again.json()["error_description"], again.text
+    finally:
+        r.stop()

@@ -49,13 +49,13 @@ http {{
 
 
 class Replicas:
-    def __init__(self, tmp):
+    def __init__(self, tmp, extra_args=()):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.db = fresh_postgres_database()
         # nginx reaches the replicas from 127.0.0.1; clients in these tests come from other
         # loopback addresses (127.0.0.2, …), so the two can be told apart.
-        extra = ["--issuer", self.base, "--no-ssh", "--trusted-proxies", "127.0.0.1"]
+        extra = ["--issuer", self.base, "--no-ssh", "--trusted-proxies", "127.0.0.1", *extra_args]
         # One after the other: the first start creates the signing key both then use.
         self.a = Server(os.path.join(tmp, "a"), extra=extra, db=self.db, avoid=(self.port,))
         setup_accounts(self.a)
