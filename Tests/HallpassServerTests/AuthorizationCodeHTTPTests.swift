@@ -44,11 +44,31 @@ import Testing
     }
 
     func redeem(_ client: any TestClientProtocol, code: String, verifier: String? = Self.verifier, clientID: String = "webapp",
-                redirect: String? = Self.callback) async throws -> Reply {
+                redirect: String? = Self.callback, headers: HTTPFields = [:]) async throws -> Reply {
         var fields = [("grant_type", "authorization_code"), ("code", code), ("client_id", clientID)]
         if let verifier { fields.append(("code_verifier", verifier)) }
         if let redirect { fields.append(("redirect_uri", redirect)) }
-        return try await client.form("/oauth/token", fields)
+        return try await client.form("/oauth/token", fields, headers: headers)
+    }
+
+    /// RFC 9449 §5 for this grant too: a proof at the code exchange binds the access token and
+    /// the public client's refresh token to the key.
+    @Test func aProofAtTheCodeExchangeBindsTheTokens() async throws {
+        let h = try await harness()
+        let key = DPoPKey.generate(.es256)
+        try await h.test { client in
+            let (page, userCode) = try await begin(client)
+            #expect(try await client.approve(userCode, session: try await client.login()).status == .ok)
+            let code = try #require(Self.query(try await client.raw(page).headers[.location])["code"])
+            let token = try await redeem(client, code: code, headers: DPoPHTTPTests.proof(key, h))
+            #expect(token.status == .ok && token.string("token_type") == "DPoP", "\(token.raw)")
+            let access = try #require(token.string("access_token"))
+            #expect(try DPoPHTTPTests.claims(access)["cnf"] as? [String: String] == ["jkt": key.thumbprint])
+            let refresh = [("grant_type", "refresh_token"), ("refresh_token", try #require(token.string("refresh_token"))),
+                           ("client_id", "webapp")]
+            expectOAuthError(try await client.form("/oauth/token", refresh), "invalid_dpop_proof", .badRequest)
+            #expect(try await client.form("/oauth/token", refresh, headers: DPoPHTTPTests.proof(key, h)).status == .ok)
+        }
     }
 
     @Test func theWholeFlowAndTheCodesBindings() async throws {
