@@ -5,8 +5,9 @@ import Foundation
 /// token endpoint, userinfo and `HallpassResource` each accept. Whether its `jti` was seen before
 /// (§11.1) is the caller's to ask of its replay memory, with `replayKey`, after these checks.
 public struct DPoPProof: Sendable, Equatable {
-    /// RFC 9449 §5.1 `dpop_signing_alg_values_supported`: asymmetric algorithms only.
-    public static let algorithms = ["EdDSA", "ES256", "PS256", "RS256"]
+    /// RFC 9449 §5.1 `dpop_signing_alg_values_supported`: asymmetric algorithms only. `Ed25519`
+    /// is RFC 9864's fully-specified name for what `EdDSA` means here; both are accepted.
+    public static let algorithms = ["EdDSA", "Ed25519", "ES256", "PS256", "RS256"]
 
     public let algorithm: String
     public let key: PublicJWK
@@ -18,6 +19,9 @@ public struct DPoPProof: Sendable, Equatable {
     public let iat: Date
     public let ath: String?
     public let nonce: String?
+    /// What the signature covers and the signature, checked last (after the cheap checks).
+    let signingInput: Data
+    let signature: Data
 
     /// What the request the proof came with was: its method and URI, and the access token it
     /// presents with the DPoP scheme (at a protected resource, RFC 9449 §7.1).
@@ -50,9 +54,13 @@ public struct DPoPProof: Sendable, Equatable {
         Base64URL.encode(SHA256.hash(data: Data("hallpass dpop\0\(thumbprint)\0\(jti)".utf8)))
     }
 
-    /// When the proof can no longer be accepted for its age, so a replay memory may forget it.
+    /// When the proof can no longer be accepted for its age, so a replay memory may forget it:
+    /// one second past the last moment `check` would accept it (by `iat`, or by a nonce), and
+    /// never further ahead than the window allows, whatever `iat` says.
     public func replayHorizon(_ freshness: Freshness, nonceLifetime: TimeInterval, now: Date) -> Date {
-        max(iat.addingTimeInterval(freshness.maxAge), nonce == nil ? now : now.addingTimeInterval(nonceLifetime))
+        let byAge = min(iat, now.addingTimeInterval(freshness.futureSkew)).addingTimeInterval(freshness.maxAge)
+        let byNonce = nonce == nil ? now : now.addingTimeInterval(nonceLifetime)
+        return max(byAge, byNonce).addingTimeInterval(1)
     }
 
     /// RFC 9449 §7.1 `ath`: base64url of the SHA-256 of the access token's ASCII.
@@ -72,8 +80,8 @@ public struct DPoPProof: Sendable, Equatable {
     ) throws(Refusal) -> DPoPProof {
         guard let value = values.first else { throw .missing }
         guard values.count == 1 else { throw .severalHeaders }
-        let proof = try parse(value)
-        // RFC 9449 §4.3 checks 8 and 9.
+        let proof = try parse(value, verifyingSignature: false)
+        // RFC 9449 §4.3 checks 8 and 9 (cheap, so made before the signature's).
         guard proof.htm == context.method else { throw .method(expected: context.method, got: proof.htm) }
         guard let want = normalizedURI(context.uri), let got = normalizedURI(proof.htu), want == got else {
             throw .uri(expected: normalizedURI(context.uri) ?? context.uri, got: proof.htu)
@@ -85,8 +93,12 @@ public struct DPoPProof: Sendable, Equatable {
             throw proof.nonce == nil ? .nonceMissing : .nonceStale
         } else {
             let age = now.timeIntervalSince(proof.iat)
-            if age > freshness.maxAge { throw .tooOld(seconds: Int(age)) }
-            if -age > freshness.futureSkew { throw .inFuture(seconds: Int(-age)) }
+            if age > freshness.maxAge { throw .tooOld(seconds: Int(clamping: age)) }
+            if -age > freshness.futureSkew { throw .inFuture(seconds: Int(clamping: -age)) }
+        }
+        // Check 6: the signature, with the key the proof carries.
+        guard proof.key.isValidSignature(proof.signature, over: proof.signingInput, algorithm: proof.algorithm) else {
+            throw .badSignature
         }
         // Check 12 (§7.1): bound to the token it comes with.
         if let token = context.accessToken {
@@ -97,8 +109,9 @@ public struct DPoPProof: Sendable, Equatable {
         return proof
     }
 
-    /// Checks 2 to 7: the JWT, its header, its signature and its claims' presence and types.
-    public static func parse(_ value: String) throws(Refusal) -> DPoPProof {
+    /// Checks 2 to 7: the JWT, its header, its signature (unless `check` makes that check last)
+    /// and its claims' presence and types.
+    public static func parse(_ value: String, verifyingSignature: Bool = true) throws(Refusal) -> DPoPProof {
         let parts = value.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3 else { throw .malformed("a proof is one JWT, three base64url parts separated by '.'") }
         guard let headerBytes = Base64URL.decodeStrict(parts[0]),
@@ -108,6 +121,8 @@ public struct DPoPProof: Sendable, Equatable {
               let payload = try? JSONDecoder().decode(Claims.self, from: payloadBytes)
         else { throw .malformed("the payload is not base64url-encoded JSON claims") }
         guard let typ = header["typ"] as? String, typ.lowercased() == "dpop+jwt" else { throw .wrongType(header["typ"] as? String) }
+        // RFC 7515 §4.1.11: no extension is understood here, so a critical one refuses the proof.
+        guard header["crit"] == nil else { throw .malformed("the header names critical extensions (crit), which are not supported") }
         let alg = header["alg"] as? String
         guard let alg, algorithms.contains(alg) else { throw .algorithm(alg) }
         guard let jwkJSON = header["jwk"] as? [String: Any] else { throw .missingKey }
@@ -121,16 +136,16 @@ public struct DPoPProof: Sendable, Equatable {
         guard let signature = Base64URL.decodeStrict(parts[2]), !signature.isEmpty else {
             throw .malformed("the signature is missing or not base64url")
         }
-        guard key.isValidSignature(signature, over: Data("\(parts[0]).\(parts[1])".utf8), algorithm: alg) else {
-            throw .badSignature
-        }
+        let signingInput = Data("\(parts[0]).\(parts[1])".utf8)
+        if verifyingSignature, !key.isValidSignature(signature, over: signingInput, algorithm: alg) { throw .badSignature }
         guard let jti = payload.jti, !jti.isEmpty else { throw .missingClaim("jti") }
         guard let htm = payload.htm, !htm.isEmpty else { throw .missingClaim("htm") }
         guard let htu = payload.htu, !htu.isEmpty else { throw .missingClaim("htu") }
         guard let iat = payload.iat, iat.isFinite else { throw .missingClaim("iat") }
         guard jti.utf8.count <= 256 else { throw .malformed("jti is longer than 256 bytes") }
         return DPoPProof(algorithm: alg, key: key, thumbprint: key.thumbprint, jti: jti, htm: htm, htu: htu,
-                         iat: Date(timeIntervalSince1970: iat), ath: payload.ath, nonce: payload.nonce)
+                         iat: Date(timeIntervalSince1970: iat), ath: payload.ath, nonce: payload.nonce,
+                         signingInput: signingInput, signature: signature)
     }
 
     /// RFC 9449 §4.2 claims; one of the wrong JSON type counts as missing.
@@ -177,5 +192,16 @@ public struct DPoPProof: Sendable, Equatable {
             out += unreserved ? String(scalar) : String(format: "%%%02X", value)
         }
         return out
+    }
+}
+
+extension Int {
+    /// The nearest `Int` to a finite or infinite `Double`, NaN as 0: for durations computed from
+    /// times a stranger wrote (`iat: 1e300` must be refused, not trap).
+    public init(clamping value: Double) {
+        if value.isNaN { self = 0 }
+        else if value >= Double(Int.max) { self = .max }
+        else if value <= Double(Int.min) { self = .min }
+        else { self = Int(value) }
     }
 }

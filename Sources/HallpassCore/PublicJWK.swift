@@ -43,8 +43,11 @@ public enum PublicJWK: Sendable, Equatable {
             self = .p256(x: x, y: y)
         case ("RSA", _):
             let n = try bytes("n"), e = try bytes("e")
-            // RFC 7518 §3.3: 2048 bits at least.
-            guard n.drop(while: { $0 == 0 }).count >= 256 else { throw .invalid("an RSA key needs 2048 bits at least") }
+            // RFC 7518 §3.3: 2048 bits at least; 8192 at most here, which bounds the work a
+            // stranger's key can ask of a verification.
+            let bytes = n.drop(while: { $0 == 0 }).count
+            guard bytes >= 256 else { throw .invalid("an RSA key needs 2048 bits at least") }
+            guard bytes <= 1024, e.drop(while: { $0 == 0 }).count <= 8 else { throw .invalid("an RSA key of over 8192 bits is not accepted") }
             self = .rsa(n: n, e: e)
         default:
             throw .unsupported("kty \(kty ?? "(none)") crv \(json["crv"] as? String ?? "(none)")")
@@ -54,7 +57,7 @@ public enum PublicJWK: Sendable, Equatable {
     /// The algorithms this key may sign with.
     public var algorithms: Set<String> {
         switch self {
-        case .ed25519: ["EdDSA"]
+        case .ed25519: ["EdDSA", "Ed25519"]
         case .p256: ["ES256"]
         case .rsa: ["RS256", "PS256"]
         }

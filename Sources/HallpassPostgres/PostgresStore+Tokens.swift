@@ -110,6 +110,11 @@ extension PostgresStore: TokenStore {
         try await count("UPDATE access_tokens SET revoked_at = COALESCE(revoked_at, \(now.unix)) WHERE jti = \(jti)")
     }
 
+    public func bindFamily(id: String, dpopJKT: String) async throws -> Bool {
+        guard isStorable(id), isStorable(dpopJKT) else { return false }
+        return try await count("UPDATE token_families SET dpop_jkt = \(dpopJKT) WHERE id = \(id) AND dpop_jkt IS NULL RETURNING 1") == 1
+    }
+
     public func family(id: String) async throws -> TokenFamily? {
         guard isStorable(id) else { return nil }
         return try await first("""

@@ -140,9 +140,9 @@ public actor AccessTokenVerifier {
             throw TokenRejection.wrongAudience(expected: policy.audience, got: claims.aud ?? [])
         }
         guard let exp = claims.exp else { throw TokenRejection.missingClaim("exp") }
-        guard now < exp + policy.leeway else { throw TokenRejection.expired(secondsAgo: Int(now - exp)) }
-        if let nbf = claims.nbf, nbf > now + policy.leeway { throw TokenRejection.notYetValid(inSeconds: Int(nbf - now)) }
-        if let iat = claims.iat, iat > now + policy.leeway { throw TokenRejection.issuedInTheFuture(inSeconds: Int(iat - now)) }
+        guard now < exp + policy.leeway else { throw TokenRejection.expired(secondsAgo: Int(clamping: now - exp)) }
+        if let nbf = claims.nbf, nbf > now + policy.leeway { throw TokenRejection.notYetValid(inSeconds: Int(clamping: nbf - now)) }
+        if let iat = claims.iat, iat > now + policy.leeway { throw TokenRejection.issuedInTheFuture(inSeconds: Int(clamping: iat - now)) }
     }
 
     /// The key set, fetched on first use and again when `kid` is unknown, at most once per

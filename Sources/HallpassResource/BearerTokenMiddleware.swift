@@ -33,8 +33,11 @@ public struct BearerTokenMiddleware<Context: AccessTokenRequestContext>: RouterM
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let presented = PresentedAccessToken(authorization: request.headers[.authorization]) else {
-            // RFC 6750 §3.1, RFC 9449 §7.1: a request without credentials gets both challenges and no error code.
-            return Self.refusal(status: .unauthorized, challenge: "Bearer realm=\"\(realm)\", DPoP \(Self.dpopAlgorithms)", body: nil)
+            // RFC 6750 §3.1, RFC 9449 §7.1: a request without credentials gets the challenges of
+            // the schemes it may use (DPoP alone where bearer tokens are refused), no error code.
+            let challenge = dpop.options.requireDPoP ? "DPoP \(Self.dpopAlgorithms)"
+                : "Bearer realm=\"\(realm)\", DPoP \(Self.dpopAlgorithms)"
+            return Self.refusal(status: .unauthorized, challenge: challenge, body: nil)
         }
         let rejection: TokenRejection
         switch await verifier.verify(presented.token, requiring: scopes) {
@@ -52,7 +55,7 @@ public struct BearerTokenMiddleware<Context: AccessTokenRequestContext>: RouterM
         context.logger.debug("access token refused: \(TerminalText.sanitize(rejection.description))")
         if case .keysUnavailable = rejection { return Self.refusal(status: .serviceUnavailable, challenge: nil, body: rejection) }
         // The challenge is in the scheme the token should have come with.
-        let dpopScheme = presented.scheme == .dpop || rejection == .dpopBoundPresentedAsBearer
+        let dpopScheme = presented.scheme == .dpop || rejection == .dpopBoundPresentedAsBearer || dpop.options.requireDPoP
         var challenge = dpopScheme ? "DPoP \(Self.dpopAlgorithms), " : "Bearer realm=\"\(realm)\", "
         challenge += "error=\"\(rejection.errorCode)\", error_description=\"\(rejection.publicDescription)\""
         var status = HTTPResponse.Status.unauthorized

@@ -6,7 +6,8 @@ import Hummingbird
 /// proof's `htu` names), how fresh a proof must be, and whether Bearer tokens are refused outright.
 public struct DPoPOptions: Sendable {
     /// The scheme, host and port clients reach this server at, e.g. `https://api.example`; the
-    /// request's path is added. Nil: `http://` and the request's `Host` header.
+    /// request's path is added. Nil: DPoP is refused. (Never the request's `Host` header: a
+    /// stranger chooses it, so a proof made for another server on the same issuer would pass.)
     public var publicBaseURL: String?
     public var freshness: DPoPProof.Freshness
     /// Refuse tokens that are not DPoP-bound (a resource that only takes sender-constrained ones).
@@ -18,10 +19,10 @@ public struct DPoPOptions: Sendable {
         (self.publicBaseURL, self.freshness, self.requireDPoP) = (base, freshness, requireDPoP)
     }
 
-    /// The URL `request` was sent to, without query (RFC 9449 §4.3 check 9).
-    func targetURI(of request: Request) -> String {
-        let base = publicBaseURL ?? "http://\(request.head.authority ?? "localhost")"
-        return base + request.uri.path
+    /// The URL `request` was sent to, without query (RFC 9449 §4.3 check 9); nil without a
+    /// `publicBaseURL`.
+    func targetURI(of request: Request) -> String? {
+        publicBaseURL.map { $0 + request.uri.path }
     }
 }
 
@@ -58,8 +59,9 @@ struct DPoPResourceCheck: Sendable {
             if bound != nil { return .dpopBoundPresentedAsBearer }
             return options.requireDPoP ? .notDPoPBound : nil
         }
+        guard let uri = options.targetURI(of: request) else { return .dpopNotConfigured }
         let now = clock.now
-        let context = DPoPProof.Context(method: request.method.rawValue, uri: options.targetURI(of: request),
+        let context = DPoPProof.Context(method: request.method.rawValue, uri: uri,
                                         accessToken: presented.token, boundThumbprint: bound)
         do throws(DPoPProof.Refusal) {
             let proof = try DPoPProof.check(headers: request.headers[values: Self.dpopHeader], context: context,

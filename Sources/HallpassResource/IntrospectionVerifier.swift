@@ -85,7 +85,7 @@ public actor IntrospectionVerifier: AccessTokenChecking {
         guard let iss = claims.iss, iss == policy.issuer else { return .failure(.wrongIssuer(expected: policy.issuer, got: claims.iss ?? "")) }
         if let aud = claims.aud, !aud.contains(policy.audience) { return .failure(.wrongAudience(expected: policy.audience, got: aud)) }
         if let exp = claims.exp, now.timeIntervalSince1970 >= exp + policy.leeway {
-            return .failure(.expired(secondsAgo: Int(now.timeIntervalSince1970 - exp)))
+            return .failure(.expired(secondsAgo: Int(clamping: now.timeIntervalSince1970 - exp)))
         }
         let scopes = ScopeSet((claims.scope ?? "").split(separator: " ").map(String.init))
         return .success(VerifiedAccessToken(claims: claims, scopes: scopes, kid: "introspection"))

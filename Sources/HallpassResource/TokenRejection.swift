@@ -30,6 +30,9 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
     case dpopBoundPresentedAsBearer
     /// The resource takes only DPoP-bound tokens (`DPoPOptions.requireDPoP`).
     case notDPoPBound
+    /// A DPoP presentation, but this resource server was not told its own URL
+    /// (`DPoPOptions.publicBaseURL`), so it cannot check a proof's `htu`.
+    case dpopNotConfigured
     /// RFC 9449 §4.3, §7.1: the proof that came with the token fails a check.
     case dpopProof(DPoPProof.Refusal)
 
@@ -51,6 +54,7 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .keysUnavailable: "the token cannot be checked right now"
         case .dpopBoundPresentedAsBearer: "the access token is DPoP-bound: present it as DPoP with a proof"
         case .notDPoPBound: "this resource takes DPoP-bound access tokens only"
+        case .dpopNotConfigured: "this resource does not take DPoP-bound access tokens"
         case .dpopProof: "the DPoP proof is invalid"
         default: "the access token is invalid"
         }
@@ -79,6 +83,7 @@ public enum TokenRejection: Error, Equatable, Sendable, CustomStringConvertible 
         case .keysUnavailable(let why): "the issuer's keys could not be fetched: \(why)"
         case .dpopBoundPresentedAsBearer: "DPoP-bound (cnf.jkt) but presented as Bearer: it needs the DPoP scheme and a proof from its key"
         case .notDPoPBound: "not DPoP-bound, and this resource takes DPoP-bound tokens only"
+        case .dpopNotConfigured: "a DPoP presentation, but the resource server has no publicBaseURL to check the proof's htu against"
         case .dpopProof(let refusal): refusal.description
         }
     }

@@ -115,6 +115,14 @@ extension SQLiteStore: TokenStore {
         }
     }
 
+    public func bindFamily(id: String, dpopJKT: String) async throws -> Bool {
+        guard isStorable(id), isStorable(dpopJKT) else { return false }
+        return try await pool.write { db in
+            try db.execute(sql: "UPDATE token_families SET dpop_jkt = ? WHERE id = ? AND dpop_jkt IS NULL", arguments: [dpopJKT, id])
+            return db.changesCount == 1
+        }
+    }
+
     public func family(id: String) async throws -> TokenFamily? {
         guard isStorable(id) else { return nil }
         return try await pool.read { db in

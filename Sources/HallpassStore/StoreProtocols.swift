@@ -62,6 +62,9 @@ public protocol TokenStore: Sendable {
     func accessToken(jti: String) async throws -> AccessTokenRecord?
     func revokeAccessToken(jti: String, at now: Date) async throws
     func family(id: String) async throws -> TokenFamily?
+    /// Binds a family's refresh tokens to a DPoP key (RFC 9449 §5), only while it is unbound:
+    /// false when it was bound already (to whatever key) or is gone.
+    func bindFamily(id: String, dpopJKT: String) async throws -> Bool
 }
 
 public protocol KeyStore: Sendable {

@@ -107,7 +107,7 @@ struct Token: AsyncParsableCommand {
             switch await verifier.verify(text) {
             case .success(let verified):
                 report.valid = true
-                let left = Int((claims.exp ?? 0) - Date().timeIntervalSince1970)
+                let left = Int(clamping: (claims.exp ?? 0) - Date().timeIntervalSince1970)
                 let expiry = left >= 0 ? "expires in \(left) s" : "expired \(-left) s ago, within the \(leeway) s leeway"
                 report.lines.append("✓ verifies with key \(verified.kid) published by \(issuerText); \(expiry)")
                 json["valid"] = true
@@ -153,7 +153,7 @@ struct Token: AsyncParsableCommand {
                 let checked = try DPoPProof.check(headers: [proof], context: DPoPProof.Context(
                     method: method, uri: url, accessToken: token, boundThumbprint: bound), now: Date())
                 report.lines.append("✓ the DPoP proof verifies: \(checked.algorithm) key \(checked.thumbprint), for \(checked.htm) \(checked.htu), "
-                                    + "made \(Int(Date().timeIntervalSince(checked.iat))) s ago")
+                                    + "made \(Int(clamping: Date().timeIntervalSince(checked.iat))) s ago")
                 return nil
             } catch {
                 return .dpopProof(error)
@@ -180,6 +180,7 @@ struct Token: AsyncParsableCommand {
             case .keysUnavailable: "keys_unavailable"
             case .dpopBoundPresentedAsBearer: "dpop_bound_as_bearer"
             case .notDPoPBound: "not_dpop_bound"
+            case .dpopNotConfigured: "dpop_not_configured"
             case .dpopProof: "dpop_proof"
             }
         }

@@ -42,7 +42,7 @@ import Testing
         let codes = try await flow.authorize(scope: "read")
         let token = try await flow.waitForToken(codes)
         #expect(token.accessToken == "at" && token.tokenType == "DPoP")
-        let proofs = try server.proofs.withLock { $0 }.map(DPoPProof.parse)
+        let proofs = try server.proofs.withLock { $0 }.map { try DPoPProof.parse($0) }
         #expect(proofs.count == 3)
         #expect(proofs.map(\.nonce) == [nil, "n1", "n2"])    // retried at once with n1, then the pending answer's n2
         #expect(Set(proofs.map(\.jti)).count == 3 && proofs.allSatisfy { $0.htu == "http://s/token" && $0.htm == "POST" })

@@ -95,7 +95,7 @@ import _CryptoExtras
         let good = forged(header: edHeader(signer), claims: claims(), signer: signer)
         let parts = good.split(separator: ".").map(String.init)
         var tamperedClaims = claims()
-        tamperedClaims["htu"] = "https://auth.example/oauth/token2"
+        tamperedClaims["jti"] = "j2"
         let tampered = parts[0] + "." + Base64URL.encode(try JSONSerialization.data(withJSONObject: tamperedClaims)) + "." + parts[2]
         let cases: [(String, [String], DPoPProof.Refusal)] = [
             ("none", [], .missing),
@@ -122,6 +122,46 @@ import _CryptoExtras
         #expect(throws: DPoPProof.Refusal.uri(expected: "https://auth.example/oauth/userinfo", got: tokenURI)) {
             try DPoPProof.check(headers: [good], context: context("POST", "https://auth.example/oauth/userinfo"), now: now)
         }
+    }
+
+    /// What the review of RFC 9449 found: times a stranger writes never trap, the replay memory's
+    /// horizon is bounded whatever `iat` says, `crit` refuses, cheap checks come before the
+    /// signature, RFC 9864's `Ed25519` name is accepted, and an RSA key is bounded in size.
+    @Test func hostileValuesAreRefusedNotTrappedOn() throws {
+        let signer = Curve25519.Signing.PrivateKey()
+        for (iat, refusal) in [(1e300, DPoPProof.Refusal.inFuture(seconds: Int.max)), (-1e300, .tooOld(seconds: Int.max))] {
+            var c = claims()
+            c["iat"] = iat
+            #expect(throws: refusal) { try DPoPProof.check(headers: [forged(header: edHeader(signer), claims: c, signer: signer)],
+                                                           context: context(), now: now) }
+        }
+        // Fresh by a nonce, iat far ahead: the memory keeps it no longer than the window.
+        var ahead = claims()
+        ahead["iat"] = 1e15
+        ahead["nonce"] = "n"
+        let proof = try DPoPProof.check(headers: [forged(header: edHeader(signer), claims: ahead, signer: signer)],
+                                        context: context(), now: now, requireNonce: true, nonceIsValid: { $0 == "n" })
+        #expect(proof.replayHorizon(DPoPProof.Freshness(), nonceLifetime: 180, now: now) == now + 181)
+        var crit = edHeader(signer)
+        crit["crit"] = ["exp"]
+        #expect(throws: DPoPProof.Refusal.malformed("the header names critical extensions (crit), which are not supported")) {
+            try DPoPProof.check(headers: [forged(header: crit, claims: claims(), signer: signer)], context: context(), now: now)
+        }
+        // A wrong method is named before a bad signature is even checked.
+        var post = claims()
+        post["htm"] = "PUT"
+        #expect(throws: DPoPProof.Refusal.method(expected: "POST", got: "PUT")) {
+            try DPoPProof.check(headers: [forged(header: edHeader(signer), claims: post, signer: Curve25519.Signing.PrivateKey())],
+                                context: context(), now: now)
+        }
+        var named = edHeader(signer)
+        named["alg"] = "Ed25519"
+        _ = try DPoPProof.check(headers: [forged(header: named, claims: claims(), signer: signer)], context: context(), now: now)
+        let huge = Base64URL.encode([UInt8](repeating: 0xFF, count: 1025))
+        #expect(throws: PublicJWK.Refusal.invalid("an RSA key of over 8192 bits is not accepted")) {
+            try PublicJWK(json: ["kty": "RSA", "n": huge, "e": "AQAB"])
+        }
+        #expect(Int(clamping: Double.nan) == 0 && Int(clamping: -Double.infinity) == .min && Int(clamping: 12.7) == 12)
     }
 
     @Test func targetURIsCompareNormalized() {
@@ -177,7 +217,7 @@ import _CryptoExtras
         // A device whose clock is ten minutes slow still proves freshly with the server's nonce.
         let slowClock = key.proof(method: "POST", uri: tokenURI, nonce: nonce, at: now - 600)
         let proof = try DPoPProof.check(headers: [slowClock], context: context(), now: now, requireNonce: true, nonceIsValid: valid)
-        #expect(proof.replayHorizon(DPoPProof.Freshness(), nonceLifetime: 180, now: now) == now + 180)
+        #expect(proof.replayHorizon(DPoPProof.Freshness(), nonceLifetime: 180, now: now) == now + 181)
     }
 
     @Test func theKeyFileRoundTripsAndRefusesOtherContent() throws {

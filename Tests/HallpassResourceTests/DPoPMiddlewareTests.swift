@@ -20,12 +20,12 @@ import Testing
     let issuer = AccessTokenVerifierTests.Issuer(kids: ["k1"])
     let key = DPoPKey.generate()
 
-    func app(requireDPoP: Bool = false) -> some ApplicationProtocol {
+    func app(requireDPoP: Bool = false, base: String? = "https://api.example/") -> some ApplicationProtocol {
         let verifier = AccessTokenVerifier(policy: VerifierPolicy(issuer: AccessTokenVerifierTests.issuer), keys: issuer, clock: clock)
         let router = Router(context: Context.self)
         router.group("notes")
             .add(middleware: BearerTokenMiddleware(verifier: verifier, requiring: ScopeSet(["read"]),
-                                                   dpop: DPoPOptions(publicBaseURL: "https://api.example/", requireDPoP: requireDPoP),
+                                                   dpop: DPoPOptions(publicBaseURL: base, requireDPoP: requireDPoP),
                                                    clock: clock))
             .get { _, context in context.accessToken?.claims.sub ?? "" }
         return Application(router: router)
@@ -70,7 +70,8 @@ import Testing
             for (name, proof, refusal) in forgeries {
                 let (status, challenge, body) = try await call(client, "DPoP \(bound)", proof: proof)
                 #expect(status == .unauthorized, "\(name)")
-                #expect(challenge?.hasPrefix("DPoP algs=\"EdDSA ES256 PS256 RS256\", error=\"invalid_dpop_proof\"") == true, "\(name): \(challenge ?? "")")
+                #expect(challenge?.hasPrefix("DPoP algs=\"EdDSA Ed25519 ES256 PS256 RS256\", error=\"invalid_dpop_proof\"") == true,
+                        "\(name): \(challenge ?? "")")
                 #expect(!body.contains(refusal.description), "\(name): the wire says no more than invalid")
             }
             // RFC 9449 §7.2: a bound token is no bearer token.
@@ -84,7 +85,7 @@ import Testing
             let (bearer, _, _) = try await call(client, "Bearer \(plain)")
             #expect(bearer == .ok)
             let (none, bothChallenges, _) = try await call(client, nil)
-            #expect(none == .unauthorized && bothChallenges == "Bearer realm=\"api\", DPoP algs=\"EdDSA ES256 PS256 RS256\"")
+            #expect(none == .unauthorized && bothChallenges == "Bearer realm=\"api\", DPoP algs=\"EdDSA Ed25519 ES256 PS256 RS256\"")
         }
     }
 
@@ -92,9 +93,27 @@ import Testing
         let plain = try await token(boundTo: nil)
         try await app(requireDPoP: true).test(.router) { client in
             let (status, challenge, _) = try await call(client, "Bearer \(plain)")
-            #expect(status == .unauthorized && challenge?.contains("invalid_token") == true)
+            #expect(status == .unauthorized && challenge?.hasPrefix("DPoP ") == true && challenge?.contains("invalid_token") == true)
+            let (_, onlyDPoP, _) = try await call(client, nil)
+            #expect(onlyDPoP == "DPoP algs=\"EdDSA Ed25519 ES256 PS256 RS256\"")
         }
         #expect(TokenRejection.notDPoPBound.description.contains("DPoP-bound tokens only"))
+    }
+
+    /// Without its own URL a resource server cannot check `htu`, and it never guesses it from the
+    /// Host header a stranger picks: DPoP is refused; bearer tokens still pass.
+    @Test func withoutAPublicBaseURLDPoPIsRefused() async throws {
+        let bound = try await token(boundTo: key.thumbprint)
+        let plain = try await token(boundTo: nil)
+        try await app(base: nil).test(.router) { client in
+            var headers: HTTPFields = [.authorization: "DPoP \(bound)"]
+            headers[HTTPFields.Element.Name("DPoP")!] = key.proof(method: "GET", uri: "http://api.example/notes", accessToken: bound, at: clock.now)
+            let status = try await client.execute(uri: "/notes", method: .get, headers: headers) { $0.status }
+            #expect(status == .unauthorized)
+            let (bearer, _, _) = try await call(client, "Bearer \(plain)")
+            #expect(bearer == .ok)
+        }
+        #expect(TokenRejection.dpopNotConfigured.errorCode == "invalid_token")
     }
 
     /// A proof whose header's JWK carries the private key `d` (the client has lost its key).

@@ -73,6 +73,25 @@ import Testing
         }
     }
 
+    /// RFC 9449 §5: tokens first issued without a proof are bound at the first refresh with one,
+    /// and from then on the refresh token needs that key.
+    @Test func aPublicClientsRefreshWithAProofBindsAnUnboundFamily() async throws {
+        let h = try await Harness()
+        let key = DPoPKey.generate()
+        try await h.test { client in
+            let token = try await client.fullFlow()
+            #expect(token.string("token_type") == "Bearer")
+            let first = try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("client_id", "tv"),
+                                                               ("refresh_token", try #require(token.string("refresh_token")))],
+                                              headers: Self.proof(key, h))
+            #expect(first.status == .ok && first.string("token_type") == "DPoP", "\(first.raw)")
+            let form = [("grant_type", "refresh_token"), ("client_id", "tv"), ("refresh_token", try #require(first.string("refresh_token")))]
+            expectOAuthError(try await client.form("/oauth/token", form), "invalid_dpop_proof", .badRequest)
+            expectOAuthError(try await client.form("/oauth/token", form, headers: Self.proof(DPoPKey.generate(), h)), "invalid_grant", .badRequest)
+            #expect(try await client.form("/oauth/token", form, headers: Self.proof(key, h)).status == .ok)
+        }
+    }
+
     @Test func proofsAreCheckedOnEveryPollAndAcceptedOnce() async throws {
         let h = try await Harness()
         let key = DPoPKey.generate()
@@ -201,7 +220,7 @@ import Testing
         let h = try await Harness()
         try await h.test { client in
             let metadata = try await client.raw("/.well-known/oauth-authorization-server")
-            #expect(metadata["dpop_signing_alg_values_supported"] as? [String] == ["EdDSA", "ES256", "PS256", "RS256"])
+            #expect(metadata["dpop_signing_alg_values_supported"] as? [String] == ["EdDSA", "Ed25519", "ES256", "PS256", "RS256"])
         }
     }
 }

@@ -77,7 +77,7 @@ def test_python_proofs_bind_the_tokens_and_every_forgery_is_refused_everywhere(s
     seen = introspect(server, access)
     assert seen["active"] is True and seen["token_type"] == "DPoP" and seen["cnf"] == {"jkt": jkt}
     metadata = requests.get(server.base + "/.well-known/openid-configuration", timeout=10).json()
-    assert metadata["dpop_signing_alg_values_supported"] == ["EdDSA", "ES256", "PS256", "RS256"]
+    assert metadata["dpop_signing_alg_values_supported"] == ["EdDSA", "Ed25519", "ES256", "PS256", "RS256"]
 
     userinfo_url = server.base + "/oauth/userinfo"
     notes_url = api + "/api/notes"

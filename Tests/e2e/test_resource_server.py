@@ -67,7 +67,7 @@ def test_a_real_token_reads_and_a_missing_scope_is_insufficient(server, api):
     # No credentials: the challenge without an error code (RFC 6750 §3.1).
     bare = notes(api, None)
     assert bare.status_code == 401
-    assert bare.headers["WWW-Authenticate"] == 'Bearer realm="api", DPoP algs="EdDSA ES256 PS256 RS256"'
+    assert bare.headers["WWW-Authenticate"] == 'Bearer realm="api", DPoP algs="EdDSA Ed25519 ES256 PS256 RS256"'
     assert requests.get(api + "/health", timeout=5).text == "ok"
 
 

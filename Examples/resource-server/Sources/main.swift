@@ -11,7 +11,7 @@ import Hummingbird
 /// one with `write`. Tokens are verified against the issuer's published keys, which are fetched
 /// again when a token names a key not seen yet (rotation needs no restart). DPoP-bound tokens
 /// (RFC 9449) come as `Authorization: DPoP …` with a proof for the URL clients call (`--public-url`,
-/// default `http://` and the request's Host); `--require-dpop` refuses bearer tokens.
+/// default `http://` and the `--listen` address); `--require-dpop` refuses bearer tokens.
 struct APIContext: AccessTokenRequestContext {
     var coreContext: CoreRequestContextStorage
     var accessToken: VerifiedAccessToken?
@@ -95,7 +95,8 @@ struct Note: ResponseEncodable {
     var scope: String
 }
 
-let dpop = DPoPOptions(publicBaseURL: options.publicURL, requireDPoP: options.requireDPoP)
+let listenHost = options.host.contains(":") ? "[\(options.host)]" : options.host
+let dpop = DPoPOptions(publicBaseURL: options.publicURL ?? "http://\(listenHost):\(options.port)", requireDPoP: options.requireDPoP)
 let replays = DPoPReplayMemory()
 let router = Router(context: APIContext.self)
 router.get("health") { _, _ in "ok" }

@@ -27,6 +27,14 @@ struct RefreshTokenHandler: TokenGrantHandler {
             guard proof.thumbprint == bound else {
                 throw OAuthError(.invalidGrant, "this refresh token is bound to another DPoP key")
             }
+        } else if request.client.isPublic, let proof = request.dpop {
+            // §5: a public client's refresh token issued in answer to a proof is bound to its key,
+            // from this refresh on (the family was issued without one). A family bound meanwhile
+            // by a concurrent refresh with another key refuses this one.
+            let bound = try await tokens.bindFamily(id: family.id, dpopJKT: proof.thumbprint)
+            if !bound, try await tokens.family(id: family.id)?.dpopJKT != proof.thumbprint {
+                throw OAuthError(.invalidGrant, "this refresh token is bound to another DPoP key")
+            }
         }
         // RFC 6749 §6: the scope may only narrow what was granted.
         let requested = try request.form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
