@@ -45,13 +45,15 @@ public struct DeviceFlowClient: Sendable {
     }
 
     /// RFC 8628 §3.1–3.2.
-    public func authorize(scope: String?) async throws -> DeviceAuthorization {
+    /// `loginHint`: the user who will approve (BCP 247 authenticate-then-initiate); only they can.
+    public func authorize(scope: String?, loginHint: String? = nil) async throws -> DeviceAuthorization {
         let metadata = try await metadata()
         guard let endpoint = metadata.device_authorization_endpoint.flatMap(URL.init(string:)) else {
             throw DeviceFlowError.badResponse("the server does not advertise a device authorization endpoint")
         }
         var form = credentials()
         if let scope { form["scope"] = scope }
+        if let loginHint { form["login_hint"] = loginHint }
         let (status, body) = try await transport.postForm(endpoint, fields: form)
         guard status == 200 else { throw DeviceFlowError.fromErrorBody(status: status, body: body) }
         guard var codes = try? JSONDecoder().decode(DeviceAuthorization.self, from: body) else {

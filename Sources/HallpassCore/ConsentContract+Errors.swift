@@ -16,6 +16,9 @@ extension ConsentAPI {
         public static let alreadyDecided = ErrorCode(rawValue: "already_decided")
         /// No such endpoint.
         public static let notFound = ErrorCode(rawValue: "not_found")
+        /// The client requires approval from the device's network (BCP 247 proximity), and the
+        /// approver is on another: the request is denied.
+        public static let proximityRequired = ErrorCode(rawValue: "proximity_required")
         /// A wrong user name or password (at login).
         public static let accessDenied = ErrorCode(.accessDenied)
         /// A wrong or dead user code; `guessesLeft` says how many more may be tried.

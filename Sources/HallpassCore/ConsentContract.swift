@@ -91,6 +91,9 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     /// Set when the request is a browser signing in to the client (authorization code grant):
     /// `deviceIP` and `userAgent` are then the browser's.
     public var webSignIn: WebSignIn?
+    /// Where the device (or browser) stands relative to the approver's address (BCP 247); nil
+    /// when the client's policy is `off` or an address is unknown.
+    public var proximity: Proximity?
 
     /// Where a browser sign-in returns once decided.
     public struct WebSignIn: Codable, Equatable, Sendable {
@@ -101,8 +104,9 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     }
 
     public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
-                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int, webSignIn: WebSignIn? = nil) {
+                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int, webSignIn: WebSignIn? = nil, proximity: Proximity? = nil) {
         self.webSignIn = webSignIn
+        self.proximity = proximity
         self.userCode = userCode
         self.clientID = clientID
         self.clientName = clientName
@@ -117,6 +121,7 @@ public struct PendingRequest: Codable, Equatable, Sendable {
         case userCode = "user_code", clientID = "client_id", clientName = "client_name", scopes
         case deviceIP = "device_ip", userAgent = "user_agent"
         case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in", webSignIn = "web_sign_in"
+        case proximity
     }
 }
 

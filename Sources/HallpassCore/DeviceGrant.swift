@@ -37,6 +37,9 @@ public struct DeviceGrant: Sendable, Equatable {
     public var authorization: AuthorizationRequest?
     /// A browser sign-in's `AuthorizationCode.storedHash`.
     public var authorizationCodeHash: String?
+    /// BCP 247 authenticate-then-initiate: the `login_hint` the device named (a user name); only
+    /// that user may see or decide the request.
+    public var loginHint: String?
 
     public init(
         deviceCodeHash: String, userCode: UserCode, clientID: String, requestedScopes: ScopeSet,

@@ -40,6 +40,17 @@ public struct OAuthClient: Sendable, Equatable {
     public var redirectURIs: [RedirectURI]
     /// RFC 9449 §5.2 `dpop_bound_access_tokens`: every token request must carry a DPoP proof.
     public var requiresDPoP: Bool
+    /// BCP 247: what consent does when the approver is on another network than the device.
+    public var proximity: ProximityPolicy
+    /// BCP 247 "trusted networks": device authorization only from these (nil: the server's
+    /// `device_networks`, if any).
+    public var deviceNetworks: AddressRanges?
+    /// BCP 247 limited, short-lived results: this client's token lifetimes, each only shorter
+    /// than the server's (`GrantPolicy`); nil is the server's. The refresh lifetime is absolute
+    /// (from the approval); the idle one ends a grant not refreshed for that long.
+    public var accessTokenLifetime: TimeInterval?
+    public var refreshTokenLifetime: TimeInterval?
+    public var refreshIdleLifetime: TimeInterval?
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]
@@ -49,7 +60,9 @@ public struct OAuthClient: Sendable, Equatable {
     public init(
         id: String, name: String, secretHash: String?, scopes: ScopeSet, grantTypes: [GrantType],
         codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil,
-        redirectURIs: [RedirectURI] = [], requiresDPoP: Bool = false
+        redirectURIs: [RedirectURI] = [], requiresDPoP: Bool = false, proximity: ProximityPolicy = .warn,
+        deviceNetworks: AddressRanges? = nil, accessTokenLifetime: TimeInterval? = nil, refreshTokenLifetime: TimeInterval? = nil,
+        refreshIdleLifetime: TimeInterval? = nil
     ) {
         self.id = id
         self.name = name
@@ -62,6 +75,32 @@ public struct OAuthClient: Sendable, Equatable {
         self.idTokenSigningAlgorithm = idTokenSigningAlgorithm
         self.redirectURIs = redirectURIs
         self.requiresDPoP = requiresDPoP
+        self.proximity = proximity
+        self.deviceNetworks = deviceNetworks
+        self.accessTokenLifetime = accessTokenLifetime
+        self.refreshTokenLifetime = refreshTokenLifetime
+        self.refreshIdleLifetime = refreshIdleLifetime
+    }
+
+    /// The access token's lifetime for this client: its own when shorter than the server's.
+    public func accessLifetime(_ policy: GrantPolicy) -> TimeInterval {
+        min(accessTokenLifetime ?? policy.accessTokenLifetime, policy.accessTokenLifetime)
+    }
+
+    /// When a refresh token issued `now` in a family that began `familyStart` expires: the
+    /// absolute lifetime from the start (this client's when shorter than the server's), and no
+    /// later than the idle lifetime from now.
+    public func refreshExpiry(familyStart: Date, now: Date, _ policy: GrantPolicy) -> Date {
+        let absolute = familyStart.addingTimeInterval(min(refreshTokenLifetime ?? policy.refreshTokenLifetime, policy.refreshTokenLifetime))
+        guard let idle = refreshIdleLifetime else { return absolute }
+        return min(absolute, now.addingTimeInterval(idle))
+    }
+
+    /// `device_networks` as stored: nil for none; a stored list that no longer parses is empty
+    /// (refuses every device) rather than open.
+    public static func deviceNetworks(stored: String?) -> AddressRanges? {
+        guard let stored, !stored.isEmpty else { return nil }
+        return (try? AddressRanges(parsing: stored)) ?? AddressRanges(ranges: [])
     }
 
     /// The registered redirect URIs as stored: space-separated (a valid one holds no space).
@@ -144,7 +183,7 @@ public struct User: Sendable, Equatable {
 public enum DurationText {
     public static func parse(_ text: String) -> TimeInterval? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {
             guard let value = Double(trimmed.dropLast(suffix.count)), value >= 0, value.isFinite else { return nil }
             return value * factor

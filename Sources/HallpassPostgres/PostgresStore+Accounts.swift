@@ -4,16 +4,20 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
-        let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP) =
-            try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool).self)
+        let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP, proximity,
+             networks, access, refresh, idle) =
+            try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool, String, String?,
+                            Double?, Double?, Double?).self)
         return OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                            codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
                            idTokenSigningAlgorithm: idTokenAlgorithm, redirectURIs: OAuthClient.redirectURIs(stored: redirectURIs),
-                           requiresDPoP: requiresDPoP)
+                           requiresDPoP: requiresDPoP, proximity: ProximityPolicy(rawValue: proximity) ?? .warn,
+                           deviceNetworks: OAuthClient.deviceNetworks(stored: networks), accessTokenLifetime: access,
+                           refreshTokenLifetime: refresh, refreshIdleLifetime: idle)
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -29,10 +33,12 @@ extension PostgresStore: ClientStore {
         do {
             try await count("""
                 INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
-                                     id_token_signed_response_alg, redirect_uris, require_dpop)
+                                     id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
+                                     access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
                         \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
-                        \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP))
+                        \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP), \(c.proximity.rawValue),
+                        \(c.deviceNetworks?.description), \(c.accessTokenLifetime), \(c.refreshTokenLifetime), \(c.refreshIdleLifetime))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")

@@ -9,11 +9,11 @@ extension PostgresStore: GrantStore {
         let id = try await first("""
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint)
             VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
                     \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
                     \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
-                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash))
+                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint))
             ON CONFLICT DO NOTHING RETURNING id
             """) { try $0.decode(Int64.self) }
         return id.map { .inserted(id: $0) } ?? .userCodeTaken
@@ -22,7 +22,7 @@ extension PostgresStore: GrantStore {
     static let grantColumns = """
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
         "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash
+        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint
         """
 
     static func grant(from row: PostgresRow) throws -> DeviceGrant {
@@ -51,6 +51,7 @@ extension PostgresStore: GrantStore {
                 state: try r["state"].decode(String?.self), codeChallenge: challenge, nonce: try r["nonce"].decode(String?.self))
             grant.authorizationCodeHash = try r["code_hash"].decode(String?.self)
         }
+        grant.loginHint = try r["login_hint"].decode(String?.self)
         return grant
     }
 

@@ -150,6 +150,16 @@ extension PostgresStore {
             "CREATE TABLE dpop_proofs (key TEXT PRIMARY KEY, expires_at DOUBLE PRECISION NOT NULL)",
             "CREATE INDEX dpop_proofs_expires_at ON dpop_proofs(expires_at)",
         ]),
+        // Issue 17: cross-device defences (BCP 247) per client.
+        ("v6-cross-device", [
+            "ALTER TABLE clients ADD COLUMN proximity TEXT NOT NULL DEFAULT 'warn'",
+            "ALTER TABLE clients ADD COLUMN device_networks TEXT",
+            "ALTER TABLE device_grants ADD COLUMN login_hint TEXT",
+            """
+            ALTER TABLE clients ADD COLUMN access_token_lifetime DOUBLE PRECISION, ADD COLUMN refresh_token_lifetime DOUBLE PRECISION,
+                ADD COLUMN refresh_idle_lifetime DOUBLE PRECISION
+            """,
+        ]),
     ]
 
     /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).

@@ -10,7 +10,8 @@ extension SQLiteStore: ClientStore {
         return try hot.withConnection { connection in
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg,
-                       redirect_uris, require_dpop
+                       redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime,
+                       refresh_idle_lifetime
                 FROM clients WHERE id = ?
                 """, id) { row in
                 OAuthClient(
@@ -18,7 +19,9 @@ extension SQLiteStore: ClientStore {
                     grantTypes: (row.text(4) ?? "").split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                     codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0,
                     idTokenSigningAlgorithm: row.text(8), redirectURIs: OAuthClient.redirectURIs(stored: row.text(9)),
-                    requiresDPoP: (row.int(10) ?? 0) != 0)
+                    requiresDPoP: (row.int(10) ?? 0) != 0, proximity: ProximityPolicy(rawValue: row.text(11) ?? "") ?? .warn,
+                    deviceNetworks: OAuthClient.deviceNetworks(stored: row.text(12)), accessTokenLifetime: row.double(13),
+                    refreshTokenLifetime: row.double(14), refreshIdleLifetime: row.double(15))
             }
         }
     }
@@ -34,12 +37,14 @@ extension SQLiteStore: ClientStore {
             try await pool.write { db in
                 try db.execute(sql: """
                     INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
-                                         id_token_signed_response_alg, redirect_uris, require_dpop)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
+                                         access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
                                      c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs,
-                                     c.requiresDPoP])
+                                     c.requiresDPoP, c.proximity.rawValue, c.deviceNetworks?.description,
+                                     c.accessTokenLifetime, c.refreshTokenLifetime, c.refreshIdleLifetime])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -60,7 +65,11 @@ extension SQLiteStore: ClientStore {
             grantTypes: (row["grant_types"] as String).split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
             codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"],
             idTokenSigningAlgorithm: row["id_token_signed_response_alg"],
-            redirectURIs: OAuthClient.redirectURIs(stored: row["redirect_uris"]), requiresDPoP: row["require_dpop"])
+            redirectURIs: OAuthClient.redirectURIs(stored: row["redirect_uris"]), requiresDPoP: row["require_dpop"],
+            proximity: ProximityPolicy(rawValue: row["proximity"] ?? "") ?? .warn,
+            deviceNetworks: OAuthClient.deviceNetworks(stored: row["device_networks"]),
+            accessTokenLifetime: row["access_token_lifetime"], refreshTokenLifetime: row["refresh_token_lifetime"],
+            refreshIdleLifetime: row["refresh_idle_lifetime"])
     }
 }
 

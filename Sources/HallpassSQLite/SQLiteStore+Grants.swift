@@ -12,13 +12,13 @@ extension SQLiteStore: GrantStore {
         try db.cachedStatement(sql: """
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, interval, device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash)
-            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
                              g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget,
                              g.authorization?.redirectURI, g.authorization?.redirectURISent, g.authorization?.state,
-                             g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash])
+                             g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash, g.loginHint])
         guard db.changesCount == 1 else { return .userCodeTaken }
         return .inserted(id: db.lastInsertedRowID)
     }
@@ -58,7 +58,7 @@ extension SQLiteStore: GrantStore {
     static let grantQuery = """
         SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
                created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash
+               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint
         FROM device_grants WHERE
         """
 
@@ -85,6 +85,7 @@ extension SQLiteStore: GrantStore {
                                                        state: row.text(18), codeChallenge: challenge, nonce: row.text(20))
             grant.authorizationCodeHash = row.text(21)
         }
+        grant.loginHint = row.text(22)
         return grant
     }
 
@@ -210,6 +211,7 @@ extension SQLiteStore: GrantStore {
                                                        state: row["state"], codeChallenge: challenge, nonce: row["nonce"])
             grant.authorizationCodeHash = row["code_hash"]
         }
+        grant.loginHint = row["login_hint"]
         return grant
     }
 }

@@ -190,6 +190,17 @@ public final class SQLiteStore: Sendable {
                 CREATE INDEX dpop_proofs_expires_at ON dpop_proofs(expires_at);
                 """)
         }
+        // Issue 17: cross-device defences (BCP 247) per client.
+        migrator.registerMigration("v7-cross-device") { db in
+            try db.execute(sql: """
+                ALTER TABLE clients ADD COLUMN proximity TEXT NOT NULL DEFAULT 'warn';
+                ALTER TABLE clients ADD COLUMN device_networks TEXT;
+                ALTER TABLE device_grants ADD COLUMN login_hint TEXT;
+                ALTER TABLE clients ADD COLUMN access_token_lifetime REAL;
+                ALTER TABLE clients ADD COLUMN refresh_token_lifetime REAL;
+                ALTER TABLE clients ADD COLUMN refresh_idle_lifetime REAL;
+                """)
+        }
         return migrator
     }
 }

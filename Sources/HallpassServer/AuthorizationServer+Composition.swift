@@ -32,8 +32,10 @@ extension AuthorizationServer {
     }
 
     var consentDesk: ConsentDesk {
-        ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
+        var desk = ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
                     events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics)
+        desk.sites = configuration.sites
+        return desk
     }
 
     /// The SSH front's logins, under the consent API's rules and budgets.
@@ -41,7 +43,7 @@ extension AuthorizationServer {
 
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,
-                                    issued: metrics.deviceAuthorizations)
+                                    issued: metrics.deviceAuthorizations, deviceNetworks: configuration.deviceNetworks)
     }
 
     var authorizationEndpoint: AuthorizationEndpoint {

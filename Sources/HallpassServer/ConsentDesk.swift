@@ -16,6 +16,8 @@ struct ConsentDesk: Sendable {
     let random: any RandomSource
     let sessionLifetime: TimeInterval
     let metrics: ServerMetrics
+    /// The operator's `sites`: networks that count as one for proximity (BCP 247).
+    var sites: [AddressRanges] = []
 
     struct Session {
         var record: ConsentSession
@@ -81,7 +83,10 @@ struct ConsentDesk: Sendable {
             throw ConsentAPI.Failure(.tooManyAttempts, "too many wrong codes; try again in \(blocked) seconds",
                                      guessesLeft: 0, retryAfter: blocked)
         }
-        if let grant = try await grants.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending {
+        // A request bound to another user (`login_hint`) is, for this one, a code that does not
+        // exist: the same answer and the same charge as a wrong guess, so it is no oracle.
+        if let grant = try await grants.pendingGrant(userCode: userCode), grant.effectiveStatus(at: now) == .pending,
+           grant.loginHint == nil || grant.loginHint == session.user.name {
             return grant
         }
         // Wrong or dead code: one failure for the session, user and address, and one for every
@@ -93,9 +98,15 @@ struct ConsentDesk: Sendable {
                                  guessesLeft: left)
     }
 
+    /// Where the device stands relative to `session`'s address (the SSH client's for an SSH
+    /// session, the caller's otherwise, the real one behind trusted proxies).
+    func proximity(of grant: DeviceGrant, to session: Session) -> Proximity? {
+        Proximity.between(device: grant.deviceIP, approver: session.record.source, sites: sites.map(\.ranges))
+    }
+
     /// What a person sees about a pending grant. Client- and device-supplied strings are raw
     /// here; every terminal front passes them through `TerminalText.sanitize`.
-    func view(of grant: DeviceGrant) async throws -> PendingRequest {
+    func view(of grant: DeviceGrant, for session: Session) async throws -> PendingRequest {
         let now = clock.now
         let client = try await clients.client(id: grant.clientID)
         let descriptions = try await scopes.scopeDescriptions()
@@ -104,13 +115,18 @@ struct ConsentDesk: Sendable {
             scopes: grant.requestedScopes.map { .init(name: $0, description: descriptions[$0] ?? "(no description registered)") },
             deviceIP: grant.deviceIP, userAgent: grant.userAgent,
             requestedSecondsAgo: max(0, Int(now.timeIntervalSince(grant.createdAt))), expiresIn: grant.secondsLeft(at: now),
-            webSignIn: grant.authorization.map { PendingRequest.WebSignIn(redirectHost: $0.redirectHost) })
+            webSignIn: grant.authorization.map { PendingRequest.WebSignIn(redirectHost: $0.redirectHost) },
+            proximity: client?.proximity == .off ? nil : proximity(of: grant, to: session))
     }
 
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
     func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session) async throws -> DeviceGrant {
         var grant = try await pendingGrant(code: code, session: session)
         let now = clock.now
+        if approve, try await clients.client(id: grant.clientID)?.proximity == .require,
+           proximity(of: grant, to: session) != .sameAddress, proximity(of: grant, to: session) != .sameNetwork {
+            return try await refuseForProximity(grant, session: session, at: now)
+        }
         do {
             if approve {
                 try grant.approve(by: session.user.id, scopes: requested ?? grant.requestedScopes, at: now)
@@ -126,5 +142,19 @@ struct ConsentDesk: Sendable {
         metrics.decisions.increment()
         if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
         return grant
+    }
+
+    /// BCP 247 with `--proximity require`: an approval from another network is refused, and the
+    /// request is denied (recorded; the device gets `access_denied`), since a code approved from
+    /// afar is the phishing pattern.
+    private func refuseForProximity(_ grant: DeviceGrant, session: Session, at now: Date) async throws -> DeviceGrant {
+        var denied = grant
+        try? denied.deny(by: session.user.id, at: now)
+        if try await grants.recordDecision(denied, at: now), let id = denied.id {
+            metrics.decisions.increment()
+            events.publish(GrantEvent(grantID: id, outcome: .denied))
+        }
+        throw ConsentAPI.Failure(.proximityRequired, "this client must be approved from the network the device is on "
+                                 + "(it asked from \(grant.deviceIP), you are elsewhere); the request is denied")
     }
 }

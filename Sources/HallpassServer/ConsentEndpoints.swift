@@ -32,7 +32,7 @@ struct ConsentEndpoints {
             let session = try await self.desk.session(bearer: request.bearerToken)
             let body = try await request.json(ConsentAPI.CodeRequest.self, context: context)
             let grant = try await self.desk.pendingGrant(code: body.userCode, session: session)
-            return try JSONResponse.make(try await self.desk.view(of: grant))
+            return try JSONResponse.make(try await self.desk.view(of: grant, for: session))
         }
         group.post("consent/approve") { request, context in
             try await self.decide(request, context: context, approve: true)

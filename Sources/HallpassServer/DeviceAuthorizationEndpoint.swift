@@ -13,6 +13,8 @@ struct DeviceAuthorizationEndpoint {
     let random: any RandomSource
     /// `hallpass_device_authorizations_total`.
     let issued: Counter
+    /// The server's `device_networks`, for clients without their own.
+    var deviceNetworks: AddressRanges?
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/device_authorization") { request, context in
@@ -27,20 +29,34 @@ struct DeviceAuthorizationEndpoint {
         guard client.grantTypes.contains(.deviceCode) else {
             throw OAuthError(.unauthorizedClient, "this client may not use the device authorization grant")
         }
+        // BCP 247 trusted networks: a device of this client asks only from its networks.
+        if let networks = client.deviceNetworks ?? deviceNetworks, !networks.contains(context.clientIP) {
+            throw OAuthError(.accessDenied, "device authorization for this client is allowed only from its networks; "
+                             + "this request came from \(context.clientIP)")
+        }
         let requested = try form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
         let scopes = try ScopeSet.resolve(requested: requested, ceiling: client.scopes)
         guard !scopes.isEmpty else { throw OAuthError(.invalidScope, "no scope to request") }
 
+        // BCP 247 authenticate-then-initiate (CIBA §7.1's parameter, here on RFC 8628 §3.1): the
+        // device names who will approve. Any name is taken (nothing says whether it exists).
+        let loginHint = form["login_hint"]
+        if let loginHint {
+            guard !loginHint.isEmpty, loginHint.utf8.count <= 255, TerminalText.sanitize(loginHint) == loginHint else {
+                throw OAuthError(.invalidRequest, "login_hint must be a user name of at most 255 bytes without control characters")
+            }
+        }
         let now = clock.now
         let deviceCode = SecretToken.generate(using: random)
         let deviceCodeHash = SecretToken.hash(deviceCode)
         let userAgent = String((request.headers[.userAgent] ?? "").prefix(200))
         for _ in 0..<8 {
             let userCode = UserCode.generate(using: random)
-            let grant = DeviceGrant(
+            var grant = DeviceGrant(
                 deviceCodeHash: deviceCodeHash, userCode: userCode, clientID: client.id,
                 requestedScopes: scopes, createdAt: now, lifetime: client.codeLifetime,
                 interval: client.interval, deviceIP: context.clientIP, userAgent: userAgent)
+            grant.loginHint = loginHint
             if case .inserted = try await grants.insertGrant(grant) {
                 issued.increment()
                 return try response(deviceCode: deviceCode, userCode: userCode, client: client)

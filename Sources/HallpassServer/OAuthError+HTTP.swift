@@ -53,7 +53,7 @@ struct ErrorAnswer: Error, HTTPResponseError, Equatable {
     /// endpoint's `access_denied` (the person said no) is 400. Every other code is 400.
     static let consentStatuses: [ConsentAPI.ErrorCode: HTTPResponse.Status] = [
         .loginRequired: .unauthorized, .accessDenied: .unauthorized, .notFound: .notFound,
-        .alreadyDecided: .conflict, .tooManyAttempts: .tooManyRequests,
+        .alreadyDecided: .conflict, .tooManyAttempts: .tooManyRequests, .proximityRequired: .forbidden,
     ]
 
     static func status(of code: OAuthError.Code) -> HTTPResponse.Status { oauthStatuses[code] ?? .badRequest }

@@ -19,6 +19,12 @@ public struct ServerSettings: Sendable, Equatable {
     /// RFC 9449 §8: every DPoP proof at the token endpoint and userinfo must carry a nonce this
     /// server issued (`dpop_nonces`, `serve --dpop-nonces`). Off by default: `iat` then decides.
     public var dpopNonces = false
+    /// BCP 247 proximity: networks that count as one (`sites`, each a `CIDR,CIDR` list; a TOML
+    /// array of such strings, or `;`-separated in the environment).
+    public var sites: [AddressRanges] = []
+    /// BCP 247 trusted networks: where devices may ask from, for clients without their own
+    /// `--device-networks` (`device_networks`). Nil: anywhere.
+    public var deviceNetworks: AddressRanges?
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"

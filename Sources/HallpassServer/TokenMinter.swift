@@ -23,7 +23,8 @@ struct TokenMinter: Sendable {
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date,
               nonce: String? = nil, dpopKey: String? = nil) async throws -> Minted {
         let iat = Int(now.timeIntervalSince1970)
-        let accessExpires = now.addingTimeInterval(policy.accessTokenLifetime)
+        let accessLifetime = client.accessLifetime(policy)
+        let accessExpires = now.addingTimeInterval(accessLifetime)
         let jti = SecretToken.generate(using: random, prefix: "at_")
         let claims = AccessTokenClaims(
             iss: issuer, sub: String(user.id), aud: issuer, client_id: client.id,
@@ -31,7 +32,7 @@ struct TokenMinter: Sendable {
             auth_time: Int(family.authTime.timeIntervalSince1970), cnf: dpopKey.map(AccessTokenClaims.Confirmation.init(jkt:)))
         let accessToken = try await keys.sign(claims, type: "at+jwt")
 
-        var body = TokenResponse(accessToken: accessToken, expiresIn: Int(policy.accessTokenLifetime),
+        var body = TokenResponse(accessToken: accessToken, expiresIn: Int(accessLifetime),
                                  scope: scopes.description)
         if dpopKey != nil { body.tokenType = "DPoP" }
         var refreshHash: String?
@@ -39,7 +40,7 @@ struct TokenMinter: Sendable {
         if client.grantTypes.contains(.refreshToken) {
             let refresh = SecretToken.generate(using: random, prefix: "rt_")
             refreshHash = SecretToken.hash(refresh)
-            refreshExpires = now.addingTimeInterval(policy.refreshTokenLifetime)
+            refreshExpires = client.refreshExpiry(familyStart: family.createdAt, now: now, policy)
             body.refreshToken = refresh
         }
         if scopes.contains("openid") {

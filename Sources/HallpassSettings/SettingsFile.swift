@@ -31,13 +31,14 @@ enum SettingsFile {
             guard keys.contains(key) else {
                 throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): unknown setting '\(key)' (known: \(keys.joined(separator: ", ")))")
             }
-            // A list may be a TOML array of strings: trusted_proxies = ["10.0.0.5", "fd00::/8"].
-            if key == "trusted_proxies", let array = table[key]?.array {
+            // A list may be a TOML array of strings: trusted_proxies = ["10.0.0.5", "fd00::/8"];
+            // sites = ["10.1.0.0/16,10.2.0.0/16", "192.168.7.0/24"] is a list of lists (`;` joins them).
+            if ["trusted_proxies", "sites", "device_networks"].contains(key), let array = table[key]?.array {
                 let items = array.map { $0.string }
                 guard items.allSatisfy({ $0 != nil }) else {
                     throw ConfigurationError.invalid("\(path):\(line(of: key, in: text)): '\(key)' must be a list of strings")
                 }
-                settings.append(Setting(key, items.compactMap { $0 }.joined(separator: ","), from: .file(path)))
+                settings.append(Setting(key, items.compactMap { $0 }.joined(separator: key == "sites" ? ";" : ","), from: .file(path)))
                 continue
             }
             // Timeouts and limits may be TOML integers: http_head_timeout = 10.

@@ -11,7 +11,9 @@ extension Frame {
         let labelWidth = labelColumn()
         let buttonRow = bottom
         let web = request.webSignIn
-        let warning = web == nil ? strings.phishingWarning : strings.webSignInWarning
+        let warning = request.proximity == .differentNetwork
+            ? (compact ? strings.differentNetworkWarningShort : strings.differentNetworkWarning)
+            : web == nil ? strings.phishingWarning : strings.webSignInWarning
         let warningRows = DisplayWidth.wrap(warning, to: contentWidth).count
         let warningRow = buttonRow - (compact ? 0 : 1) - warningRows - (review.needsScope ? 1 : 0)
 
@@ -24,8 +26,18 @@ extension Frame {
             labelledField(strings.returnsToLabel, web.redirectHost, row: row, labelWidth: labelWidth)
             row += 1
         }
+        // With proximity to say, the field is as wide as the address, so the words fit beside it.
+        let fullWidth = min(39, contentWidth - labelWidth - 2)
+        let ipWidth = request.proximity == nil ? fullWidth
+            : max(1, min(fullWidth, DisplayWidth.of(TerminalText.sanitize(request.deviceIP))))
         labelledField(web == nil ? strings.deviceIPLabel : strings.browserIPLabel, request.deviceIP, row: row, labelWidth: labelWidth,
-                      fieldWidth: min(39, contentWidth - labelWidth - 2))
+                      fieldWidth: ipWidth)
+        // BCP 247: where the device stands relative to the approver, right after its address.
+        if let proximity = request.proximity {
+            let x = margin + labelWidth + ipWidth + 3
+            buffer.text(strings.proximityText(proximity), x: x, y: row, maxWidth: max(0, margin + contentWidth - x),
+                        role: proximity == .differentNetwork ? .danger : .success)
+        }
         labelledField(strings.userAgentLabel, request.userAgent, row: row + 1, labelWidth: labelWidth)
         row += 2
         let asked = strings.secondsAgo(request.requestedSecondsAgo + Int(state.now.timeIntervalSince(review.receivedAt)))

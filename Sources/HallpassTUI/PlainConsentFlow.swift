@@ -89,7 +89,8 @@ public struct PlainConsentFlow {
         io.say("\(s.clientNameLabel): \(TerminalText.sanitize(request.clientName))")
         io.say("\(s.clientIDLabel): \(TerminalText.sanitize(request.clientID))")
         if let web = request.webSignIn { io.say("\(s.returnsToLabel): \(TerminalText.sanitize(web.redirectHost))") }
-        io.say("\(request.webSignIn == nil ? s.deviceIPLabel : s.browserIPLabel): \(TerminalText.sanitize(request.deviceIP))")
+        io.say("\(request.webSignIn == nil ? s.deviceIPLabel : s.browserIPLabel): \(TerminalText.sanitize(request.deviceIP))"
+               + (request.proximity.map { " (\(s.proximityText($0)))" } ?? ""))
         io.say("\(s.userAgentLabel): \(TerminalText.sanitize(request.userAgent))")
         io.say("\(s.askedLabel): \(s.secondsAgo(request.requestedSecondsAgo))")
         io.say("\(s.expiresLabel): \(Strings.clock(request.expiresIn))")
@@ -97,7 +98,8 @@ public struct PlainConsentFlow {
         for scope in request.scopes {
             io.say("  - \(TerminalText.sanitize(scope.name)): \(TerminalText.sanitize(scope.description))")
         }
-        io.say(request.webSignIn == nil ? s.phishingWarning : s.webSignInWarning)
+        io.say(request.proximity == .differentNetwork ? s.differentNetworkWarning
+               : request.webSignIn == nil ? s.phishingWarning : s.webSignInWarning)
     }
 
     /// Asks until the answer is clear; true when a decision was recorded.

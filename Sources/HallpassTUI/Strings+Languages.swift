@@ -32,6 +32,16 @@ extension Strings {
         browserIPLabel: "Browser IP",
         returnsToLabel: "Returns to",
         webSignInWarning: "If you did not just start this sign-in in your own browser, choose Deny.",
+        proximityText: { proximity in
+            switch proximity {
+            case .sameAddress: "same address as you"
+            case .sameNetwork: "same network as you"
+            case .differentNetwork: "! another network than yours"
+            }
+        },
+        differentNetworkWarning: "This request comes from another network than yours. If someone sent you this code, "
+            + "or you did not start it yourself on that device, choose Deny.",
+        differentNetworkWarningShort: "Another network: if someone sent you this code, choose Deny.",
         deny: "Deny",
         approve: "Approve",
         selectOneScope: "Select at least one permission, or choose Deny.",
@@ -110,6 +120,15 @@ extension Strings {
         browserIPLabel: "浏览器 IP",
         returnsToLabel: "返回到",
         webSignInWarning: "如果这不是您刚刚在自己的浏览器中发起的登录，请选择“拒绝”。",
+        proximityText: { proximity in
+            switch proximity {
+            case .sameAddress: "与您的地址相同"
+            case .sameNetwork: "与您在同一网络"
+            case .differentNetwork: "！与您不在同一网络"
+            }
+        },
+        differentNetworkWarning: "此请求来自与您不同的网络。如果这个代码是别人发给您的，或者不是您亲自在该设备上发起的，请选择“拒绝”。",
+        differentNetworkWarningShort: "来自其他网络：如果代码是别人发给您的，请选择“拒绝”。",
         deny: "拒绝",
         approve: "批准",
         selectOneScope: "请至少选择一项权限，或选择“拒绝”。",

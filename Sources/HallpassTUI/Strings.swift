@@ -1,3 +1,4 @@
+import HallpassCore
 import Foundation
 
 /// The languages the consent front speaks.
@@ -73,6 +74,12 @@ public struct Strings: Sendable {
     /// Where the browser is sent once decided: the redirect URI's host.
     public var returnsToLabel: String
     public var webSignInWarning: String
+    /// BCP 247 proximity, said next to the device's IP.
+    public var proximityText: @Sendable (Proximity) -> String
+    /// The warning when the device is on another network than the approver.
+    public var differentNetworkWarning: String
+    /// The same for a small window, short enough to leave a row for the scopes.
+    public var differentNetworkWarningShort: String
     public var deny: String
     public var approve: String
     public var selectOneScope: String

@@ -56,6 +56,10 @@ struct Approve: AsyncParsableCommand {
             let decided: (result: ConsentAPI.DecisionAnswer, name: String)
             do {
                 let details = try await api.lookup(code: code, session: session.session)
+                if details.proximity == .differentNetwork {
+                    FileHandle.standardError.write(Data(("hallpass: warning: the device asked from "
+                        + "\(TerminalText.sanitize(details.deviceIP)), another network than yours\n").utf8))
+                }
                 decided = (decision == "approve"
                     ? try await api.approve(code: code, scope: scope, session: session.session)
                     : try await api.deny(code: code, session: session.session), TerminalText.sanitize(details.clientName))

@@ -33,6 +33,16 @@ struct Clients: AsyncParsableCommand {
         @Flag(name: .customLong("require-dpop"),
               help: "Every token request must carry a DPoP proof; its tokens are always key-bound (RFC 9449 §5.2).")
         var requireDPoP = false
+        @Option(help: "Approver on another network than the device (BCP 247): off, warn (default: said on the consent screen) or require (refused, the request denied).")
+        var proximity: String = "warn"
+        @Option(name: .customLong("device-networks"), help: "Devices may ask only from these networks: CIDR[,CIDR…] (default: the server's device_networks, else anywhere).")
+        var deviceNetworks: String?
+        @Option(name: .customLong("access-token-lifetime"), help: "Shorter access tokens than the server's 1 h, e.g. 10m.")
+        var accessTokenLifetime: String?
+        @Option(name: .customLong("refresh-token-lifetime"), help: "A grant ends this long after its approval, e.g. 7d (the server's: 30d).")
+        var refreshTokenLifetime: String?
+        @Option(name: .customLong("refresh-idle-lifetime"), help: "A grant not refreshed for this long ends, e.g. 1d.")
+        var refreshIdleLifetime: String?
         @Option(name: .customLong("id-token-alg"),
                 help: "id_token_signed_response_alg (OpenID Connect Registration §2): RS256 (default), EdDSA or ES256.")
         var idTokenAlgorithm: String?
@@ -64,6 +74,20 @@ struct Clients: AsyncParsableCommand {
                 if let idTokenAlgorithm, !OAuthClient.idTokenAlgorithms.contains(idTokenAlgorithm) {
                     throw CLIError("--id-token-alg must be one of \(OAuthClient.idTokenAlgorithms.joined(separator: ", "))")
                 }
+                guard let proximityPolicy = ProximityPolicy(rawValue: proximity) else { throw CLIError("--proximity is off, warn or require") }
+                var networks: AddressRanges?
+                if let deviceNetworks {
+                    do { networks = try AddressRanges(parsing: deviceNetworks) } catch { throw CLIError("--device-networks: \(error)") }
+                    if networks?.isEmpty == true { throw CLIError("--device-networks needs at least one CIDR block") }
+                }
+                func tokenLifetime(_ text: String?, _ flag: String) throws -> TimeInterval? {
+                    guard let text else { return nil }
+                    guard let seconds = DurationText.parse(text), seconds >= 60 else { throw CLIError("\(flag): a duration of at least 60s, like 10m or 7d") }
+                    return seconds
+                }
+                let accessLifetime = try tokenLifetime(accessTokenLifetime, "--access-token-lifetime")
+                let refreshLifetime = try tokenLifetime(refreshTokenLifetime, "--refresh-token-lifetime")
+                let idleLifetime = try tokenLifetime(refreshIdleLifetime, "--refresh-idle-lifetime")
                 guard let lifetime = DurationText.parse(codeLifetime) else { throw CLIError("--code-lifetime: not a duration") }
                 guard let intervalSeconds = DurationText.parse(interval), intervalSeconds == intervalSeconds.rounded() else {
                     throw CLIError("--interval: a whole number of seconds, like 5s")
@@ -84,7 +108,9 @@ struct Clients: AsyncParsableCommand {
                 let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm,
-                                         redirectURIs: registered, requiresDPoP: requireDPoP)
+                                         redirectURIs: registered, requiresDPoP: requireDPoP, proximity: proximityPolicy,
+                                         deviceNetworks: networks, accessTokenLifetime: accessLifetime,
+                                         refreshTokenLifetime: refreshLifetime, refreshIdleLifetime: idleLifetime)
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)
@@ -122,6 +148,11 @@ struct Clients: AsyncParsableCommand {
                 + "\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")"
                 + (c.canIntrospect ? "\tintrospect" : "")
                 + (c.requiresDPoP ? "\trequire_dpop" : "")
+                + (c.proximity == .warn ? "" : "\tproximity=\(c.proximity.rawValue)")
+                + (c.deviceNetworks.map { "\tdevice_networks=\($0)" } ?? "")
+                + (c.accessTokenLifetime.map { "\taccess_token_lifetime=\(Int($0))s" } ?? "")
+                + (c.refreshTokenLifetime.map { "\trefresh_token_lifetime=\(Int($0))s" } ?? "")
+                + (c.refreshIdleLifetime.map { "\trefresh_idle_lifetime=\(Int($0))s" } ?? "")
                 + (c.redirectURIs.isEmpty ? "" : "\tredirect_uris=" + c.redirectURIs.map(\.value).joined(separator: ","))
         }
     }

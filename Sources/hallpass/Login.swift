@@ -20,6 +20,7 @@ struct Login: AsyncParsableCommand {
     @Flag(name: .customLong("no-push"), help: "Only poll; do not wait on the push channel.") var noPush = false
     @Flag(help: "Print the token response instead of saving it.") var print = false
     @Option(name: .customLong("token-file"), help: "Save the token response here (mode 0600).") var tokenFile: String?
+    @Option(help: "Only this user may approve the request (login_hint; others are told the code does not exist).") var user: String?
     @Flag(help: "Bind the tokens to a new key kept beside the token file (mode 0600), with DPoP (RFC 9449).") var dpop = false
     @Option(name: .customLong("dpop-alg"), help: "The DPoP key's algorithm: EdDSA (default) or ES256.") var dpopAlg: String = "EdDSA"
 
@@ -50,7 +51,7 @@ struct Login: AsyncParsableCommand {
             }
             let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID, dpopKey: key)
             do {
-                let codes = try await client.authorize(scope: scope)
+                let codes = try await client.authorize(scope: scope, loginHint: user)
                 let screen = DeviceScreen(codes: codes, server: server, terminal: terminal, showQR: !noQR)
                 if json { announceJSON(codes) } else { screen.announce() }
                 let countdown = terminal ? screen.startCountdown() : nil

@@ -19,7 +19,8 @@ struct Harness {
     let server: AuthorizationServer
     let aliceID: Int64
 
-    init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none, dpopNonces: Bool = false) async throws {
+    init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none, dpopNonces: Bool = false,
+         configure: (inout ServerSettings) -> Void = { _ in }) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-http-\(UUID().uuidString)")
         store = try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
         var configuration = ServerSettings()
@@ -27,6 +28,7 @@ struct Harness {
         configuration.issuer = issuer.flatMap(URL.init(string:)) ?? URL(string: "http://127.0.0.1:8080")
         configuration.trustedProxies = trustedProxies
         configuration.dpopNonces = dpopNonces
+        configure(&configuration)
         server = AuthorizationServer(store: store, configuration: configuration, clock: clock, random: SeededRandomSource(seed: seed))
         for (name, text) in [("openid", "Confirm who you are"), ("profile", "See your user name"), ("read", "Read your data"), ("write", "Change your data")] {
             try await store.setScope(name: name, description: text)

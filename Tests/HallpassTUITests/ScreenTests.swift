@@ -34,6 +34,13 @@ import Testing
         web.deviceIP = "198.51.100.23"
         web.userAgent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
         list.append(("consent-web-sign-in", Fixture.onConsent(web)))
+        // BCP 247: the device asked from another network than the approver's (danger) or the same.
+        var far = Fixture.request
+        far.proximity = .differentNetwork
+        list.append(("consent-different-network", Fixture.onConsent(far)))
+        var near = Fixture.request
+        near.proximity = .sameNetwork
+        list.append(("consent-same-network", Fixture.onConsent(near)))
         var toggled = Fixture.onConsent()
         _ = toggled.update(.key(.up))
         _ = toggled.update(.key(.character(" ")))

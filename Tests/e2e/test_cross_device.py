@@ -1,0 +1,88 @@
+"""Issue 17: the cross-device BCP's (RFC 10027 / BCP 247) phishing scenario end to end. Two
+loopback networks stand for two places: the "attacker" starts a device grant from 127.0.1.5,
+the "victim" approves from 127.0.0.1 (another /24). With `warn` the consent screen in tmux says
+"another network"; with `require` the approval is refused and the device gets access_denied;
+from the victim's own network it goes through. Plus trusted networks and bound requests."""
+import http.client
+import json
+import time
+import urllib.parse
+
+from conftest import ALICE_PASSWORD, approve, start_login
+from tui import Tmux
+
+ATTACKER = "127.0.1.5"
+VICTIMS_DEVICE = "127.0.0.9"
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+def post_from(source, server, path, fields):
+    """A form POST to the server from the loopback address `source` (127.0.0.0/8 is all local)."""
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30, source_address=(source, 0))
+    try:
+        conn.request("POST", path, body=urllib.parse.urlencode(fields),
+                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
+        return r.status, json.loads(r.read() or b"{}")
+    finally:
+        conn.close()
+
+
+def add_client(server, client_id, *extra):
+    r = server.cli("clients", "add", client_id, "--name", client_id.title(), "--public", "--scopes", "read",
+                   "--grant", "device_code", "--interval", "1s", *extra)
+    assert r.returncode == 0, r.stderr
+
+
+def test_the_phishing_scenario_is_warned_refused_or_allowed_by_policy(server, tmpdir_path):
+    add_client(server, "pi", "--proximity", "require")
+    assert "proximity=require" in server.cli("clients", "list").stdout
+
+    # warn (tv's default): the victim's consent screen says where the device is.
+    status, started = post_from(ATTACKER, server, "/oauth/device_authorization", {"client_id": "tv", "scope": "read"})
+    assert status == 200, started
+    t = Tmux(tmpdir_path, ["approve", "--server", server.base])
+    try:
+        t.log_in("alice", ALICE_PASSWORD)
+        t.enter_code(started["user_code"])
+        screen = t.wait_for("another network than yours")
+        assert ATTACKER in screen and "If someone sent you this" in screen, screen
+        assert "[>Deny<]" in screen                                          # Deny still has the focus
+    finally:
+        t.close()
+
+    # require: refused, and the device is told access_denied.
+    status, started = post_from(ATTACKER, server, "/oauth/device_authorization", {"client_id": "pi", "scope": "read"})
+    refused = approve(server, started["user_code"])
+    assert refused.returncode != 0 and "network the device is on" in refused.stderr, refused.stdout + refused.stderr
+    status, answer = post_from(ATTACKER, server, "/oauth/token",
+                               {"grant_type": DEVICE_GRANT, "device_code": started["device_code"], "client_id": "pi"})
+    assert status == 400 and answer["error"] == "access_denied", answer
+
+    # From the victim's own network (one /24), the same client goes through.
+    status, started = post_from(VICTIMS_DEVICE, server, "/oauth/device_authorization", {"client_id": "pi", "scope": "read"})
+    assert approve(server, started["user_code"]).returncode == 0
+    time.sleep(1.1)
+    status, answer = post_from(VICTIMS_DEVICE, server, "/oauth/token",
+                               {"grant_type": DEVICE_GRANT, "device_code": started["device_code"], "client_id": "pi"})
+    assert status == 200 and "access_token" in answer, answer
+
+
+def test_trusted_networks_and_bound_requests(server):
+    add_client(server, "lab", "--device-networks", "127.0.0.0/24")
+    status, answer = post_from(ATTACKER, server, "/oauth/device_authorization", {"client_id": "lab", "scope": "read"})
+    assert status == 400 and answer["error"] == "access_denied" and ATTACKER in answer["error_description"], answer
+    status, _ = post_from(VICTIMS_DEVICE, server, "/oauth/device_authorization", {"client_id": "lab", "scope": "read"})
+    assert status == 200
+    bad = server.cli("clients", "add", "x", "--name", "X", "--public", "--scopes", "read", "--device-networks", "10.0.0.1/8")
+    assert bad.returncode != 0 and "10.0.0.1/8" in bad.stderr
+
+    # hallpass login --user bob: alice is told the code does not exist; the device keeps waiting.
+    proc, code = start_login(server, "--user", "bob", "--json")
+    try:
+        as_alice = approve(server, code)
+        assert as_alice.returncode != 0 and "invalid or expired code" in as_alice.stderr, as_alice.stderr
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
