@@ -198,3 +198,27 @@ public struct SSHKeyRecord: Sendable, Equatable {
         self.addedAt = addedAt
     }
 }
+
+/// A grant that still holds tokens: its family, who approved it for which client, the device as
+/// it asked, and when it was last refreshed. Client- and device-supplied text is raw here.
+public struct LiveGrant: Sendable, Equatable {
+    public var familyID: String
+    public var clientID: String
+    public var clientName: String?
+    public var userID: Int64
+    public var userName: String?
+    public var scopes: ScopeSet
+    public var approvedAt: Date
+    public var deviceIP: String?
+    public var userAgent: String?
+    public var lastRefresh: Date?
+    /// The latest expiry of its live tokens.
+    public var liveUntil: Date
+
+    public init(familyID: String, clientID: String, clientName: String?, userID: Int64, userName: String?, scopes: ScopeSet,
+                approvedAt: Date, deviceIP: String?, userAgent: String?, lastRefresh: Date?, liveUntil: Date) {
+        (self.familyID, self.clientID, self.clientName, self.userID, self.userName) = (familyID, clientID, clientName, userID, userName)
+        (self.scopes, self.approvedAt, self.deviceIP, self.userAgent) = (scopes, approvedAt, deviceIP, userAgent)
+        (self.lastRefresh, self.liveUntil) = (lastRefresh, liveUntil)
+    }
+}

@@ -103,9 +103,17 @@ public protocol DPoPReplayStore: Sendable {
     func recordProof(key: String, until: Date, now: Date) async throws -> Bool
 }
 
+/// The grants people approved that still hold tokens (BCP 247 "detect and remediate"): for the
+/// "your devices" list and `hallpass grants`.
+public protocol LiveGrantStore: Sendable {
+    /// Unrevoked families with a refresh or access token unexpired at `now`, newest first; only
+    /// `userID`'s or `clientID`'s when given.
+    func liveGrants(userID: Int64?, clientID: String?, at now: Date) async throws -> [LiveGrant]
+}
+
 /// Everything the server needs from a store.
 public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
-    & SSHKeyStore & DPoPReplayStore
+    & SSHKeyStore & DPoPReplayStore & LiveGrantStore
 
 /// No store keeps a key with a NUL byte (PostgreSQL text cannot hold one; SQLite's C-string
 /// binding would cut it short and find "alice" for "alice\0…"). Lookups by such a key answer

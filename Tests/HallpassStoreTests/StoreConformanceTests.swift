@@ -266,4 +266,23 @@ import Testing
         #expect(try await db.store.redeem(grantID: grantID, tokens: tokens(bound), at: clock.now) == .redeemed)
         #expect(try await db.store.family(id: bound.id)?.dpopJKT == bound.dpopJKT)
     }
+
+    /// "Your devices" and `hallpass grants` (issue 17): live families with the device as it asked,
+    /// filtered by user and client; revoked or expired ones are gone.
+    @Test(arguments: StoreKind.allCases) func liveGrantsListWhatStillHoldsTokens(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "grants-alice", passwordHash: "x").id
+        let (grantID, _) = try await approvedGrant(db, user: user)
+        let live = family(user: user)
+        #expect(try await db.store.redeem(grantID: grantID, tokens: tokens(live), at: clock.now) == .redeemed)
+        let listed = try await db.store.liveGrants(userID: user, clientID: nil, at: clock.now)
+        #expect(listed.map(\.familyID) == [live.id])
+        #expect(listed.first?.deviceIP == "127.0.0.1" && listed.first?.userAgent == "ua" && listed.first?.userName == "grants-alice")
+        #expect(listed.first?.lastRefresh == nil && listed.first?.scopes == live.scopes)
+        #expect(try await db.store.liveGrants(userID: nil, clientID: "tv", at: clock.now).map(\.familyID) == [live.id])
+        #expect(try await db.store.liveGrants(userID: nil, clientID: "other", at: clock.now).isEmpty)
+        #expect(try await db.store.liveGrants(userID: user, clientID: nil, at: clock.now.addingTimeInterval(86401)).isEmpty)
+        try await db.store.revokeFamily(live.id, at: clock.now)
+        #expect(try await db.store.liveGrants(userID: user, clientID: nil, at: clock.now).isEmpty)
+    }
 }

@@ -86,3 +86,28 @@ def test_trusted_networks_and_bound_requests(server):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_grants_list_and_revoke_stop_the_device_at_once(server):
+    """Detect and remediate: the admin lists alice's live grant with the device as it asked, and
+    revoking it makes the refresh fail and introspection say inactive within a second."""
+    from conftest import RS_SECRET, approved_login
+    import requests
+    out = approved_login(server, "--json", "--scope", "read")
+    token = json.loads(out.strip().splitlines()[-1])["token"]
+    listed = server.cli("grants", "list", "--user", "alice", "--json")
+    assert listed.returncode == 0, listed.stderr
+    grants = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert len(grants) == 1 and grants[0]["client_id"] == "tv" and grants[0]["device_ip"] == "127.0.0.1", grants
+    assert "Living-room TV" in server.cli("grants", "list").stdout
+    revoked = server.cli("grants", "revoke", grants[0]["id"])
+    assert revoked.returncode == 0 and "revoked 1 grant" in revoked.stdout, revoked.stderr
+    t0 = time.time()
+    seen = requests.post(server.base + "/oauth/introspect", data={"token": token["access_token"]}, auth=("rs", RS_SECRET), timeout=10)
+    assert seen.json() == {"active": False} and time.time() - t0 < 1
+    refreshed = requests.post(server.base + "/oauth/token", timeout=10, data={
+        "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": "tv"})
+    assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
+    assert server.cli("grants", "list", "--user", "alice").stdout.strip() == ""
+    assert server.cli("grants", "revoke", grants[0]["id"]).returncode != 0          # already gone
+    assert server.cli("grants", "revoke").returncode != 0                          # says what to give
