@@ -25,9 +25,9 @@ extension AuthorizationServer {
     var tokenGrants: TokenGrantRegistry {
         TokenGrantRegistry([
             DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: unknownCodes,
-                                   metrics: metrics),
-            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics),
-            AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, metrics: metrics),
+                                   metrics: metrics, audit: audit),
+            RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics, audit: audit),
+            AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, metrics: metrics, audit: audit),
         ])
     }
 
@@ -35,6 +35,7 @@ extension AuthorizationServer {
         var desk = ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
                     events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics)
         desk.sites = configuration.sites
+        desk.audit = audit
         return desk
     }
 
@@ -43,7 +44,7 @@ extension AuthorizationServer {
 
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,
-                                    issued: metrics.deviceAuthorizations, deviceNetworks: configuration.deviceNetworks)
+                                    issued: metrics.deviceAuthorizations, deviceNetworks: configuration.deviceNetworks, audit: audit)
     }
 
     var authorizationEndpoint: AuthorizationEndpoint {
@@ -54,7 +55,7 @@ extension AuthorizationServer {
     var tokenManagementEndpoints: TokenManagementEndpoints {
         TokenManagementEndpoints(authenticator: clientAuthenticator, tokens: store, users: store, keys: keys,
                                  verifiedTokens: verifiedTokens, dpop: dpopGate, userinfoURI: urls.endpoint("/oauth/userinfo"),
-                                 issuer: issuer, clock: clock)
+                                 issuer: issuer, clock: clock, audit: audit)
     }
 
     func discoveryEndpoints(grantTypes: [String]) -> DiscoveryEndpoints {

@@ -15,6 +15,8 @@ public final class AuthorizationServer: Sendable {
     public let random: any RandomSource
     public let policy: GrantPolicy
     public let configuration: ServerSettings
+    /// The audit trail (issue 17; `audit_log`).
+    public let audit: AuditTrail
     public let metrics: ServerMetrics
     /// Decisions fan out through here to push sockets (ARCHITECTURE.md §3c).
     public let events: any GrantEventBus
@@ -35,7 +37,9 @@ public final class AuthorizationServer: Sendable {
 
     public init(store: any HallpassStorage, configuration: ServerSettings, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
-                events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger()) {
+                events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger(),
+                audit: AuditTrail = .disabled) {
+        self.audit = audit
         self.store = store
         self.events = events
         self.failures = failures

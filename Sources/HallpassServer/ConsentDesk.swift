@@ -18,6 +18,7 @@ struct ConsentDesk: Sendable {
     let metrics: ServerMetrics
     /// The operator's `sites`: networks that count as one for proximity (BCP 247).
     var sites: [AddressRanges] = []
+    var audit: AuditTrail = .disabled
 
     struct Session {
         var record: ConsentSession
@@ -34,15 +35,18 @@ struct ConsentDesk: Sendable {
         let budgets = LoginBudgets(name: name, address: source)
         if let refusal = try await budgets.admit(on: failures, at: now) {
             metrics.refusedLogins.increment()
+            audit.record("login", outcome: "refused", actor: name, address: source, detail: refusal.message)
             throw ConsentAPI.Failure(.tooManyAttempts, refusal.message, retryAfter: refusal.retryAfter)
         }
         let record = try await users.user(named: name)
         let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
             metrics.failedLogins.increment()
+            audit.record("login", outcome: "failed", actor: name, address: source)
             throw ConsentAPI.Failure(.accessDenied, "wrong user name or password")
         }
         try await budgets.succeeded(on: failures, admittedAt: now)
+        audit.record("login", outcome: "ok", actor: name, address: source)
         return try await openSession(for: record.user, source: source)
     }
 
@@ -94,6 +98,7 @@ struct ConsentDesk: Sendable {
         let left = try await failures.charge(keys, at: now)
         _ = try await grants.chargeWrongGuess(nearCodes: userCode.neighbours, at: now)
         metrics.failedGuesses.increment()
+        audit.record("wrong_code", outcome: "failed", actor: session.user.name, address: session.record.source)
         throw ConsentAPI.Failure(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)",
                                  guessesLeft: left)
     }
@@ -141,6 +146,9 @@ struct ConsentDesk: Sendable {
         }
         metrics.decisions.increment()
         if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
+        audit.record("decision", outcome: approve ? "approved" : "denied", actor: session.user.name, address: session.record.source,
+                     client: grant.clientID, grant: grant.id.map(String.init),
+                     detail: approve ? "scope \(grant.grantedScopes?.description ?? ""); device \(grant.deviceIP)" : "device \(grant.deviceIP)")
         return grant
     }
 
@@ -154,6 +162,8 @@ struct ConsentDesk: Sendable {
             metrics.decisions.increment()
             events.publish(GrantEvent(grantID: id, outcome: .denied))
         }
+        audit.record("decision", outcome: "refused_proximity", actor: session.user.name, address: session.record.source,
+                     client: grant.clientID, grant: grant.id.map(String.init), detail: "device \(grant.deviceIP)")
         throw ConsentAPI.Failure(.proximityRequired, "this client must be approved from the network the device is on "
                                  + "(it asked from \(grant.deviceIP), you are elsewhere); the request is denied")
     }

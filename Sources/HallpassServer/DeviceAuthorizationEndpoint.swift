@@ -15,6 +15,7 @@ struct DeviceAuthorizationEndpoint {
     let issued: Counter
     /// The server's `device_networks`, for clients without their own.
     var deviceNetworks: AddressRanges?
+    var audit: AuditTrail = .disabled
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/device_authorization") { request, context in
@@ -31,6 +32,7 @@ struct DeviceAuthorizationEndpoint {
         }
         // BCP 247 trusted networks: a device of this client asks only from its networks.
         if let networks = client.deviceNetworks ?? deviceNetworks, !networks.contains(context.clientIP) {
+            audit.record("device_authorization", outcome: "refused_network", address: context.clientIP, client: client.id)
             throw OAuthError(.accessDenied, "device authorization for this client is allowed only from its networks; "
                              + "this request came from \(context.clientIP)")
         }

@@ -25,9 +25,11 @@ public struct SSHLoginDesk: Sendable {
               let owner = try await desk.users.user(id: record.userID), owner.name == name, !owner.disabled
         else {
             desk.metrics.failedLogins.increment()
+            desk.audit.record("login", outcome: "failed", actor: name, address: source, detail: "ssh key \(key.type)")
             return nil
         }
         try await LoginBudgets(name: owner.name, address: source).keyLoginSucceeded(on: desk.failures, at: desk.clock.now)
+        desk.audit.record("login", outcome: "ok", actor: owner.name, address: source, detail: "ssh key \(key.type)")
         let (token, _, user) = try await desk.openSession(for: owner, source: source)
         return HandedOverSession(token: token, userName: user.name)
     }

@@ -6,7 +6,7 @@ import HallpassSettings
 /// the environment and flags and hands over only these keys.
 extension ServerSettings: LayeredSettings {
     public static let keys: Set<String> = Set(["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg",
-                                               "ssh_listen", "trusted_proxies", "demo", "dpop_nonces", "sites", "device_networks"] + HTTPEdgeLimits.keys)
+                                               "ssh_listen", "trusted_proxies", "demo", "dpop_nonces", "sites", "device_networks", "audit_log"] + HTTPEdgeLimits.keys)
 
     /// The settings of `file` (or `HALLPASS_CONFIG`), the environment and `flags`, in that order.
     /// Not validated: `serve` calls `validate()`; the admin commands only need `db`.
@@ -29,6 +29,7 @@ extension ServerSettings: LayeredSettings {
         case "tls_key": tlsKeyPath = value
         case "signing_alg": signingAlgorithm = value
         case "demo": demo = value == "true"
+        case "audit_log": auditLog = value
         case "sites":
             do {
                 sites = try value.split(separator: ";").map { try AddressRanges(parsing: String($0)) }.filter { !$0.isEmpty }

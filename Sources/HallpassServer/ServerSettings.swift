@@ -25,6 +25,15 @@ public struct ServerSettings: Sendable, Equatable {
     /// BCP 247 trusted networks: where devices may ask from, for clients without their own
     /// `--device-networks` (`device_networks`). Nil: anywhere.
     public var deviceNetworks: AddressRanges?
+    /// The audit trail (`audit_log`): a file, `-` for standard output, `off`. Nil: beside the
+    /// database (`DB.audit.jsonl`), or `hallpass-audit.jsonl` in the working directory on PostgreSQL.
+    public var auditLog: String?
+
+    /// Where the audit trail goes, nil when it is off.
+    public var effectiveAuditLog: String? {
+        if let auditLog { return auditLog == "off" ? nil : auditLog }
+        return usesPostgres ? "hallpass-audit.jsonl" : databasePath + ".audit.jsonl"
+    }
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"

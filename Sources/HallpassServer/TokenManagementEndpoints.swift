@@ -15,6 +15,7 @@ struct TokenManagementEndpoints {
     let userinfoURI: String
     let issuer: String
     let clock: any WallClock
+    var audit: AuditTrail = .disabled
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
         group.post("oauth/revoke") { request, context in try await self.revoke(request, context: context) }
@@ -61,8 +62,11 @@ struct TokenManagementEndpoints {
         case .refresh(let record) where record.clientID == client.id:
             // RFC 7009 §2.1: revoking a refresh token also invalidates its access tokens.
             try await tokens.revokeFamily(record.familyID, at: now)
+            audit.record("revocation", outcome: "ok", address: context.clientIP, client: client.id, grant: record.familyID,
+                         detail: "refresh token and its family")
         case .access(let record, _) where record.clientID == client.id:
             try await tokens.revokeAccessToken(jti: record.jti, at: now)
+            audit.record("revocation", outcome: "ok", address: context.clientIP, client: client.id, detail: "access token")
         default:
             break
         }

@@ -69,7 +69,9 @@ struct Serve: AsyncParsableCommand {
                 events = bus
                 failures = postgres
             }
-            let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures)
+            let audit = try configuration.effectiveAuditLog.map { try AuditTrail.open($0) } ?? .disabled
+            let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures,
+                                             audit: audit)
             services.append(server.expirySweeper(logger: logger))
             services.append(HTTPFront(server: server, seedDemo: demo, logger: logger))
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"

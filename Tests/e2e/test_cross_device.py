@@ -111,3 +111,21 @@ def test_grants_list_and_revoke_stop_the_device_at_once(server):
     assert server.cli("grants", "list", "--user", "alice").stdout.strip() == ""
     assert server.cli("grants", "revoke", grants[0]["id"]).returncode != 0          # already gone
     assert server.cli("grants", "revoke").returncode != 0                          # says what to give
+
+
+def test_the_audit_trail_beside_the_database_verifies_and_names_tampering(server):
+    from conftest import approved_login
+    approved_login(server, "--json", "--scope", "read")
+    path = server.db + ".audit.jsonl"
+    lines = open(path).read().splitlines()
+    events = [json.loads(line)["event"] for line in lines]
+    assert "decision" in events and "token_issued" in events and "login" in events, events
+    assert ALICE_PASSWORD not in open(path).read()
+    import subprocess
+    from conftest import BIN
+    ok = subprocess.run([BIN, "audit", "verify", path], capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0 and "the chain is whole" in ok.stdout, ok.stdout + ok.stderr
+    with open(path, "w") as f:
+        f.write("\n".join(lines[:1] + lines[2:]) + "\n")                         # a line removed
+    bad = subprocess.run([BIN, "audit", "verify", path], capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1 and "line 2" in bad.stderr and "removed" in bad.stderr, bad.stderr

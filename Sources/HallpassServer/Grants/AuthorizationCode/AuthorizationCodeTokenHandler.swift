@@ -12,6 +12,7 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
     let users: any UserStore
     let minter: TokenMinter
     let metrics: ServerMetrics
+    var audit: AuditTrail = .disabled
 
     var grantType: OAuthClient.GrantType { .authorizationCode }
 
@@ -59,6 +60,7 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
     private func replayed(grantID: Int64, at now: Date) async throws -> OAuthError {
         try await grants.revokeTokens(grantID: grantID, at: now)
         metrics.codeReplays.increment()
+        audit.record("code_reuse", outcome: "tokens_revoked", grant: String(grantID))
         return OAuthError(.invalidGrant, "the authorization code was already used; the tokens issued from it are revoked")
     }
 
@@ -71,6 +73,8 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             metrics.tokensIssued.increment()
+            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id, grant: String(grantID),
+                         detail: "authorization_code; scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
             throw try await replayed(grantID: grantID, at: now)

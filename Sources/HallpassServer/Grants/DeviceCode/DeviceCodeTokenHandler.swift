@@ -12,6 +12,7 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     let polls: PollLedger
     let unknownCodes: any UnknownDeviceCodeCounter
     let metrics: ServerMetrics
+    var audit: AuditTrail = .disabled
 
     var grantType: OAuthClient.GrantType { .deviceCode }
 
@@ -56,6 +57,8 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
         case .redeemed:
             polls.forget(grantID: grantID)
             metrics.tokensIssued.increment()
+            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id, grant: String(grantID),
+                         detail: "device_code; scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
             throw OAuthError(.invalidGrant, "the device code was already used")

@@ -12,6 +12,7 @@ struct RefreshTokenHandler: TokenGrantHandler {
     let users: any UserStore
     let minter: TokenMinter
     let metrics: ServerMetrics
+    var audit: AuditTrail = .disabled
 
     var grantType: OAuthClient.GrantType { .refreshToken }
 
@@ -50,8 +51,11 @@ struct RefreshTokenHandler: TokenGrantHandler {
         switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: request.now) {
         case .rotated:
             metrics.tokensIssued.increment()
+            audit.record("refresh", outcome: "ok", actor: String(record.userID), client: request.client.id, grant: family.id)
             return try JSONResponse.make(minted.body)
         case .reused:
+            audit.record("refresh_reuse", outcome: "family_revoked", actor: String(record.userID), address: request.peer,
+                         client: request.client.id, grant: family.id)
             throw OAuthError(.invalidGrant, "refresh token was already used; every token of this grant is now revoked")
         case .invalid:
             throw OAuthError(.invalidGrant, "refresh token is expired or revoked")
