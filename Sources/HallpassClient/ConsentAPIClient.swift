@@ -40,6 +40,19 @@ public struct ConsentAPIClient: Sendable {
         try await post("consent/deny", ConsentAPI.CodeRequest(userCode: code), bearer: session)
     }
 
+    /// "Your devices": the user's grants that still hold tokens (`GET /consent/devices`).
+    public func devices(session: String) async throws -> ConsentAPI.DeviceList {
+        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/devices"), bearer: session)
+        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.DeviceList.self, from: response) { return value }
+        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
+        throw ConsentAPI.Failure(error)
+    }
+
+    /// Revokes one of them (`POST /consent/devices/revoke`).
+    public func revokeDevice(id: String, session: String) async throws {
+        let _: [String: String] = try await post("consent/devices/revoke", ConsentAPI.RevokeRequest(id: id), bearer: session)
+    }
+
     public func logout(session: String) async {
         _ = try? await transport.postJSON(server.appendingPathComponent("consent/logout"), body: Data("{}".utf8), bearer: session)
     }

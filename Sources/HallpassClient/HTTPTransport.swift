@@ -8,6 +8,8 @@ public protocol HTTPTransport: Sendable {
     func get(_ url: URL) async throws -> (Int, Data)
     func postForm(_ url: URL, fields: [String: String]) async throws -> (Int, Data)
     func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data)
+    /// A GET with a bearer token (the consent API's session).
+    func getJSON(_ url: URL, bearer: String) async throws -> (Int, Data)
     /// A form POST with request headers (a DPoP proof), answering the response's headers too.
     func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply
 }
@@ -24,6 +26,9 @@ public struct HTTPReply: Sendable {
 }
 
 extension HTTPTransport {
+    /// For transports without it (test doubles): not found.
+    public func getJSON(_ url: URL, bearer: String) async throws -> (Int, Data) { (404, Data()) }
+
     /// For transports that send no extra headers (test doubles): the plain form POST.
     public func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply {
         let (status, body) = try await postForm(url, fields: fields)
@@ -71,6 +76,12 @@ public struct URLSessionTransport: HTTPTransport {
         } catch {
             throw DeviceFlowError.transport(error.localizedDescription)
         }
+    }
+
+    public func getJSON(_ url: URL, bearer: String) async throws -> (Int, Data) {
+        var request = URLRequest(url: url)
+        request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
+        return try await send(request)
     }
 
     public func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data) {

@@ -56,6 +56,43 @@ public enum ConsentAPI {
         enum CodingKeys: String, CodingKey { case status, userCode = "user_code", clientID = "client_id", scope }
     }
 
+    /// `GET /consent/devices` (BCP 247 "detect and remediate"): the logged-in user's approved
+    /// grants that still hold tokens, newest first. Client- and device-supplied text is raw.
+    public struct DeviceList: Codable, Equatable, Sendable {
+        public var devices: [Device]
+        public init(devices: [Device]) { self.devices = devices }
+
+        public struct Device: Codable, Equatable, Sendable {
+            /// The grant (its token family), what `POST /consent/devices/revoke` takes.
+            public var id: String
+            public var clientID: String
+            public var clientName: String
+            public var deviceIP: String?
+            public var userAgent: String?
+            /// Unix seconds.
+            public var approvedAt: Int
+            public var lastRefresh: Int?
+            public var scope: String
+
+            public init(id: String, clientID: String, clientName: String, deviceIP: String?, userAgent: String?, approvedAt: Int,
+                        lastRefresh: Int?, scope: String) {
+                (self.id, self.clientID, self.clientName, self.deviceIP, self.userAgent) = (id, clientID, clientName, deviceIP, userAgent)
+                (self.approvedAt, self.lastRefresh, self.scope) = (approvedAt, lastRefresh, scope)
+            }
+
+            enum CodingKeys: String, CodingKey {
+                case id, clientID = "client_id", clientName = "client_name", deviceIP = "device_ip", userAgent = "user_agent"
+                case approvedAt = "approved_at", lastRefresh = "last_refresh", scope
+            }
+        }
+    }
+
+    /// `POST /consent/devices/revoke`: one of the user's own grants.
+    public struct RevokeRequest: Codable, Equatable, Sendable {
+        public var id: String
+        public init(id: String) { self.id = id }
+    }
+
     /// The first frame on `/consent/events`: which pending request to follow, as whom.
     public struct EventSubscription: Codable, Equatable, Sendable {
         public var session: String

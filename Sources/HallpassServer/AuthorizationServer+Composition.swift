@@ -33,7 +33,8 @@ extension AuthorizationServer {
 
     var consentDesk: ConsentDesk {
         var desk = ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
-                    events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics)
+                    events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics,
+                    held: store)
         desk.sites = configuration.sites
         desk.audit = audit
         return desk

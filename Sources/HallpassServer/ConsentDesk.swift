@@ -16,6 +16,8 @@ struct ConsentDesk: Sendable {
     let random: any RandomSource
     let sessionLifetime: TimeInterval
     let metrics: ServerMetrics
+    /// "Your devices": the grants a user holds, and their revocation.
+    let held: any LiveGrantStore & TokenStore
     /// The operator's `sites`: networks that count as one for proximity (BCP 247).
     var sites: [AddressRanges] = []
     var audit: AuditTrail = .disabled
@@ -101,6 +103,29 @@ struct ConsentDesk: Sendable {
         audit.record("wrong_code", outcome: "failed", actor: session.user.name, address: session.record.source)
         throw ConsentAPI.Failure(.invalidGrant, "invalid or expired code (\(left) \(left == 1 ? "guess" : "guesses") left)",
                                  guessesLeft: left)
+    }
+
+    /// "Your devices": the session user's grants that still hold tokens.
+    func devices(for session: Session) async throws -> ConsentAPI.DeviceList {
+        let live = try await held.liveGrants(userID: session.user.id, clientID: nil, at: clock.now)
+        return ConsentAPI.DeviceList(devices: live.map { grant in
+            ConsentAPI.DeviceList.Device(
+                id: grant.familyID, clientID: grant.clientID, clientName: grant.clientName ?? grant.clientID, deviceIP: grant.deviceIP,
+                userAgent: grant.userAgent, approvedAt: Int(grant.approvedAt.timeIntervalSince1970),
+                lastRefresh: grant.lastRefresh.map { Int($0.timeIntervalSince1970) }, scope: grant.scopes.description)
+        })
+    }
+
+    /// Revokes one of the session user's own grants: its refresh family and access tokens at once.
+    /// Anyone else's, or one already gone, is `not_found` (no oracle for other people's grants).
+    func revokeDevice(id: String, session: Session) async throws {
+        let live = try await held.liveGrants(userID: session.user.id, clientID: nil, at: clock.now)
+        guard let grant = live.first(where: { $0.familyID == id }) else {
+            throw ConsentAPI.Failure(.notFound, "no such device among yours (already revoked or expired?)")
+        }
+        try await held.revokeFamily(id, at: clock.now)
+        audit.record("revocation", outcome: "ok", actor: session.user.name, address: session.record.source, client: grant.clientID,
+                     grant: id, detail: "from the consent screen")
     }
 
     /// Where the device stands relative to `session`'s address (the SSH client's for an SSH

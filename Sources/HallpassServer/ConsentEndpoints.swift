@@ -40,6 +40,17 @@ struct ConsentEndpoints {
         group.post("consent/deny") { request, context in
             try await self.decide(request, context: context, approve: false)
         }
+        group.get("consent/devices") { request, _ in
+            let session = try await self.desk.session(bearer: request.bearerToken)
+            return try JSONResponse.make(try await self.desk.devices(for: session))
+        }
+        group.post("consent/devices/revoke") { request, context in
+            var request = request
+            let session = try await self.desk.session(bearer: request.bearerToken)
+            let body = try await request.json(ConsentAPI.RevokeRequest.self, context: context)
+            try await self.desk.revokeDevice(id: body.id, session: session)
+            return try JSONResponse.make(["revoked": body.id])
+        }
     }
 
     func decide(_ request: Request, context: HallpassRequestContext, approve: Bool) async throws -> Response {

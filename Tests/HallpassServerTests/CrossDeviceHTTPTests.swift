@@ -143,4 +143,30 @@ import Testing
         }
         #expect(DurationText.parse("7d") == TimeInterval(7 * 86400))
     }
+
+    /// "Your devices": the approver sees their own live grants and revokes one; nobody else can.
+    @Test func yourDevicesListsAndRevokesOnlyYourOwn() async throws {
+        let h = try await Harness()
+        try await h.test { client in
+            let token = try await client.fullFlow(scope: "read")
+            let alice = try await client.login()
+            let listed = try await client.raw("/consent/devices", headers: [.authorization: "Bearer \(alice)"])
+            let devices = try #require(listed["devices"] as? [[String: Any]])
+            #expect(devices.count == 1 && devices[0]["client_id"] as? String == "tv" && devices[0]["client_name"] as? String == "Living-room TV")
+            let id = try #require(devices[0]["id"] as? String)
+            let bob = try await client.login("bob", "bob's password")
+            let stranger = try await client.json("/consent/devices/revoke", ["id": id], bearer: bob)
+            #expect(stranger.status == .notFound && stranger.error == "not_found")
+            #expect(try await client.raw("/consent/devices", headers: [.authorization: "Bearer \(bob)"])["devices"] as? [Any] != nil)
+            #expect(try await client.json("/consent/devices/revoke", ["id": id], bearer: alice).status == .ok)
+            let seen = try await client.form("/oauth/introspect", [("token", try #require(token.string("access_token")))],
+                                             headers: .basic("rs", Harness.confidentialSecret))
+            #expect(seen.body.count == 1 && seen["active"] as? Bool == false)
+            expectOAuthError(try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("client_id", "tv"),
+                                                                    ("refresh_token", try #require(token.string("refresh_token")))]),
+                             "invalid_grant", .badRequest)
+            #expect((try await client.raw("/consent/devices", headers: [.authorization: "Bearer \(alice)"])["devices"] as? [Any])?.isEmpty == true)
+            #expect(try await client.raw("/consent/devices").status == .unauthorized)
+        }
+    }
 }
