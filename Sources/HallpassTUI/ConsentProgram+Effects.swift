@@ -61,6 +61,13 @@ extension ConsentProgram {
         case .logout(let session):
             await service.logout(session: session)
             return nil
+        case .listDevices(let session):
+            do { return .devicesListed(try await service.devices(session: session)) } catch { return .devicesFailed(error) }
+        case .revokeDevice(let id, let session):
+            do {
+                try await service.revokeDevice(id: id, session: session)
+                return .deviceRevoked(id: id)
+            } catch { return .devicesFailed(error) }
         case .wipeScreen, .quit, .watch, .unwatch:
             return nil
         }

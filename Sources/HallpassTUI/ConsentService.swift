@@ -12,6 +12,20 @@ public protocol ConsentService: Sendable {
     /// Waits until the pending request behind `code` is decided elsewhere or expires (ARCHITECTURE.md
     /// §3c, the approver's side of push). Returns nil if the watch ended without news.
     func watch(code: String, session: String) async -> GrantOutcome?
+    /// "Your devices": the session user's grants that still hold tokens, newest first.
+    func devices(session: String) async throws(ConsentFailure) -> [ConsentAPI.DeviceList.Device]
+    /// Revokes one of them (its refresh and access tokens, at once).
+    func revokeDevice(id: String, session: String) async throws(ConsentFailure)
+}
+
+extension ConsentService {
+    public func devices(session: String) async throws(ConsentFailure) -> [ConsentAPI.DeviceList.Device] {
+        throw .refused("this consent service cannot list devices")
+    }
+
+    public func revokeDevice(id: String, session: String) async throws(ConsentFailure) {
+        throw .refused("this consent service cannot revoke devices")
+    }
 }
 
 /// A consent session: an opaque token and whose it is.

@@ -28,6 +28,7 @@ extension ConsentState {
         case .result:
             if key == .enter || key == .escape || key == .character(" ") { return finishResult() }
             return []
+        case .devices: return devicesKey(key)
         }
     }
 
@@ -42,6 +43,8 @@ extension ConsentState {
         case .login: busy = .loggingIn
         case .lookup: busy = .lookingUp
         case .approve, .deny: busy = .deciding
+        case .listDevices: busy = .loadingDevices
+        case .revokeDevice: busy = .revoking
         default: break
         }
         return [effect]
@@ -108,6 +111,62 @@ extension ConsentState {
         case .escape:
             if kiosk { return resetKiosk(notice: nil) }
             return backToLogin(nil)
+        case .tab, .function(2):
+            return openDevices()
+        default:
+            break
+        }
+        return []
+    }
+
+    // MARK: your devices
+
+    /// Tab on code entry: the logged-in user's live grants.
+    mutating func openDevices() -> [ConsentEffect] {
+        guard let session else { return backToLogin(.sessionExpired) }
+        deviceList = DeviceList()
+        let effect = ConsentEffect.listDevices(session: session.session)
+        busy = .loadingDevices
+        retry = effect
+        return [effect]
+    }
+
+    private mutating func devicesKey(_ key: Key) -> [ConsentEffect] {
+        if deviceList.confirming {
+            switch key {
+            case .tab, .backTab, .left, .right, .up, .down:
+                deviceList.confirmFocusRevoke.toggle()
+            case .enter:
+                guard deviceList.confirmFocusRevoke else {
+                    deviceList.confirming = false
+                    return []
+                }
+                guard let session else { return backToLogin(.sessionExpired) }
+                let device = deviceList.devices[deviceList.focus]
+                let effect = ConsentEffect.revokeDevice(id: device.id, session: session.session)
+                busy = .revoking
+                retry = effect
+                return [effect]
+            case .escape:
+                deviceList.confirming = false
+            default:
+                break
+            }
+            return []
+        }
+        switch key {
+        case .down, .tab:
+            if !deviceList.devices.isEmpty { deviceList.focus = (deviceList.focus + 1) % deviceList.devices.count }
+        case .up, .backTab:
+            if !deviceList.devices.isEmpty { deviceList.focus = (deviceList.focus + deviceList.devices.count - 1) % deviceList.devices.count }
+        case .enter, .character("r"), .delete:
+            guard !deviceList.devices.isEmpty else { return [] }
+            deviceList.confirming = true
+            deviceList.confirmFocusRevoke = false     // Keep has the focus first
+            deviceList.revoked = nil
+        case .escape:
+            screen = .codeEntry
+            deviceList = DeviceList()
         default:
             break
         }

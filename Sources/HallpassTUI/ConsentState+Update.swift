@@ -37,6 +37,25 @@ extension ConsentState {
             screen = .consent
             guard let session else { return [] }
             return [.watch(code: request.userCode, session: session.session)]
+        case .devicesListed(let devices):
+            busy = nil
+            unreachable = false
+            deviceList.devices = devices
+            deviceList.focus = min(deviceList.focus, max(0, devices.count - 1))
+            deviceList.confirming = false
+            screen = .devices
+            return []
+        case .deviceRevoked:
+            busy = nil
+            let name = deviceList.devices.indices.contains(deviceList.focus) ? deviceList.devices[deviceList.focus].clientName : nil
+            deviceList.revoked = name
+            guard let session else { return backToLogin(.sessionExpired) }
+            busy = .loadingDevices
+            return [.listDevices(session: session.session)]
+        case .devicesFailed(let failure):
+            busy = nil
+            deviceList.confirming = false
+            return failed(failure, retrying: retry)
         case .requestUpdated(let code, let update):
             // Another screen or a script decided, or time ran out: this screen must not go stale.
             guard let review, review.request.userCode == code, screen == .consent || screen == .denyConfirm,
@@ -81,7 +100,7 @@ extension ConsentState {
             if let outcomeAt, now.timeIntervalSince(outcomeAt) >= resultDisplay { return finishResult() }
         case .login:
             if case .locked(let until) = login.notice, until <= now { login.notice = nil }
-        case .codeEntry:
+        case .codeEntry, .devices:
             break
         }
         return []

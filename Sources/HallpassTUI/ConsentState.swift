@@ -5,11 +5,24 @@ import HallpassCore
 public struct ConsentState: Equatable, Sendable {
     public enum Screen: Equatable, Sendable {
         case login, codeEntry, consent, denyConfirm, result
+        /// "Your devices" (BCP 247 detect and remediate): the user's live grants, to revoke.
+        case devices
     }
 
     /// What the person is waiting for, shown instead of the key hints.
     public enum Busy: Equatable, Sendable {
-        case loggingIn, lookingUp, deciding
+        case loggingIn, lookingUp, deciding, loadingDevices, revoking
+    }
+
+    /// The "your devices" list: the grants, the focused one, and the revoke confirmation (which
+    /// opens on Keep, as Deny does on the consent screen).
+    public struct DeviceList: Equatable, Sendable {
+        public var devices: [ConsentAPI.DeviceList.Device] = []
+        public var focus = 0
+        public var confirming = false
+        public var confirmFocusRevoke = false
+        /// The client of the grant just revoked, said once above the list.
+        public var revoked: String?
     }
 
     public struct LoginForm: Equatable, Sendable {
@@ -67,6 +80,7 @@ public struct ConsentState: Equatable, Sendable {
     public var login = LoginForm()
     public var code = CodeEntry()
     public var review: Review?
+    public var deviceList = DeviceList()
     public var outcome: Outcome?
     public var outcomeAt: Date?
     public var busy: Busy?
@@ -108,6 +122,8 @@ public enum ConsentEffect: Equatable, Sendable {
     case approve(code: String, scopes: [String], session: String)
     case deny(code: String, session: String)
     case logout(session: String)
+    case listDevices(session: String)
+    case revokeDevice(id: String, session: String)
     /// Follow the request on screen; its news comes back as `.requestUpdated`.
     case watch(code: String, session: String)
     /// Stop following (the screen left the request).
@@ -127,6 +143,9 @@ public enum ConsentMessage: Equatable, Sendable {
     case lookupFailed(ConsentFailure)
     case decided(ConsentDecision)
     case decisionFailed(ConsentFailure)
+    case devicesListed([ConsentAPI.DeviceList.Device])
+    case devicesFailed(ConsentFailure)
+    case deviceRevoked(id: String)
     /// Push news about the request being watched (`code` says which).
     case requestUpdated(code: String, GrantOutcome)
 }

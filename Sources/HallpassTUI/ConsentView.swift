@@ -21,6 +21,7 @@ public enum ConsentView {
         case .consent: frame.drawConsent()
         case .denyConfirm: frame.drawDenyConfirm()
         case .result: frame.drawResult()
+        case .devices: frame.drawDevices()
         }
         if state.showHelp { frame.drawHelp() }
         return frame.buffer
@@ -82,6 +83,8 @@ struct Frame {
         case .loggingIn: hints = strings.loggingIn
         case .lookingUp: hints = strings.lookingUp
         case .deciding: hints = strings.deciding
+        case .loadingDevices: hints = strings.loadingDevices
+        case .revoking: hints = strings.revoking
         case nil: hints = hintLine()
         }
         buffer.text(" " + hints, x: 0, y: height - 1, role: state.busy == nil ? .muted : .accent)
@@ -95,7 +98,9 @@ struct Frame {
         var parts: [String]
         switch state.screen {
         case .login: parts = [s.hintSubmit, s.hintNextField, state.kiosk ? nil : s.hintQuit, s.hintKeysF1].compactMap { $0 }
-        case .codeEntry: parts = [s.hintSubmit, s.hintLogOut, s.hintKeys]
+        case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.hintLogOut, s.hintKeys]
+        case .devices: parts = state.deviceList.confirming ? [s.hintChoose, s.hintBack, s.hintKeys]
+            : [s.hintRevoke, s.hintMove, s.hintBack, s.hintKeys]
         case .consent: parts = [s.hintChoose, s.hintMove, s.hintToggle, s.hintBack, s.hintKeys]
         case .denyConfirm: parts = [s.hintChoose, s.hintBack, s.hintKeys]
         case .result: parts = [state.kiosk ? s.kioskNext : s.nextDevice, s.hintKeys]

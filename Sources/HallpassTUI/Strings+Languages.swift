@@ -85,7 +85,22 @@ extension Strings {
         hintToggle: "Space: toggle",
         hintMove: "Tab/←→: move",
         hintChoose: "Enter: choose",
-        kioskIdle: "Logged out after inactivity.")
+        kioskIdle: "Logged out after inactivity.",
+        hintDevices: "Tab: your devices",
+        devicesTitle: "Your devices",
+        devicesHelp: "Everything you approved that still holds tokens. Revoke what you do not recognise.",
+        devicesEmpty: "Nothing you approved holds tokens now.",
+        deviceApproved: { "approved \($0)" },
+        deviceRefreshed: { "last refreshed \($0)" },
+        deviceNeverRefreshed: "never refreshed",
+        revokeTitle: { "Revoke \($0)?" },
+        revokeBody: "Its tokens stop working at once; the device has to ask again, and someone has to approve it.",
+        keep: "Keep",
+        revoke: "Revoke",
+        revokedNotice: { "✓ Revoked: \($0)" },
+        loadingDevices: "Loading your devices…",
+        revoking: "Revoking…",
+        hintRevoke: "Enter: revoke")
 
     public static let simplifiedChinese = Strings(
         appName: "Hallpass",
@@ -172,5 +187,20 @@ extension Strings {
         hintToggle: "空格：切换",
         hintMove: "Tab/←→：移动",
         hintChoose: "Enter：选择",
-        kioskIdle: "因长时间无操作已退出登录。")
+        kioskIdle: "因长时间无操作已退出登录。",
+        hintDevices: "Tab：您的设备",
+        devicesTitle: "您的设备",
+        devicesHelp: "您批准过且仍持有令牌的一切。撤销您不认识的。",
+        devicesEmpty: "您批准过的设备现在都没有令牌。",
+        deviceApproved: { "\($0)批准" },
+        deviceRefreshed: { "\($0)刷新" },
+        deviceNeverRefreshed: "从未刷新",
+        revokeTitle: { "撤销 \($0)？" },
+        revokeBody: "它的令牌会立即失效；设备需要重新请求，并由某人再次批准。",
+        keep: "保留",
+        revoke: "撤销",
+        revokedNotice: { "✓ 已撤销：\($0)" },
+        loadingDevices: "正在加载您的设备…",
+        revoking: "正在撤销…",
+        hintRevoke: "Enter：撤销")
 }

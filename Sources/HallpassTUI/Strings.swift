@@ -129,6 +129,23 @@ public struct Strings: Sendable {
     public var hintMove: String
     public var hintChoose: String
     public var kioskIdle: String
+    /// "Your devices" (BCP 247 detect and remediate).
+    public var hintDevices: String
+    public var devicesTitle: String
+    public var devicesHelp: String
+    public var devicesEmpty: String
+    /// "approved 5 min ago", with `secondsAgo`'s words.
+    public var deviceApproved: @Sendable (String) -> String
+    public var deviceRefreshed: @Sendable (String) -> String
+    public var deviceNeverRefreshed: String
+    public var revokeTitle: @Sendable (String) -> String
+    public var revokeBody: String
+    public var keep: String
+    public var revoke: String
+    public var revokedNotice: @Sendable (String) -> String
+    public var loadingDevices: String
+    public var revoking: String
+    public var hintRevoke: String
 
     /// "4:05", "0:09": minutes and seconds left.
     public static func clock(_ seconds: Int) -> String {

@@ -36,6 +36,14 @@ struct HTTPConsentService: ConsentService {
         await api.watch(code: code, session: session)
     }
 
+    func devices(session: String) async throws(ConsentFailure) -> [ConsentAPI.DeviceList.Device] {
+        try await call { try await api.devices(session: session).devices }
+    }
+
+    func revokeDevice(id: String, session: String) async throws(ConsentFailure) {
+        try await call { try await api.revokeDevice(id: id, session: session) }
+    }
+
     private func call<T>(login: Bool = false, _ body: () async throws -> T) async throws(ConsentFailure) -> T {
         do {
             return try await body()

@@ -20,6 +20,16 @@ enum Fixture {
         ConsentState(now: t0, serverName: "http://127.0.0.1:8080", kiosk: kiosk)
     }
 
+    /// Two live grants as `GET /consent/devices` lists them (the fixture clock is 1,800,000,000).
+    static let devices = [
+        ConsentAPI.DeviceList.Device(id: "fam_1", clientID: "living-room-tv", clientName: "Living-room TV", deviceIP: "192.0.2.7",
+                                     userAgent: "tv-app/2.1 (Linux; armv7)", approvedAt: 1_800_000_000 - 300, lastRefresh: nil,
+                                     scope: "openid read"),
+        ConsentAPI.DeviceList.Device(id: "fam_2", clientID: "pi", clientName: "Garage \u{1B}[31mPi", deviceIP: "203.0.113.7",
+                                     userAgent: nil, approvedAt: 1_800_000_000 - 7200, lastRefresh: 1_800_000_000 - 90,
+                                     scope: "read write"),
+    ]
+
     static func loggedIn() -> ConsentState {
         var s = state()
         _ = s.update(.loggedIn(login))

@@ -34,6 +34,19 @@ import Testing
         web.deviceIP = "198.51.100.23"
         web.userAgent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/156.0"
         list.append(("consent-web-sign-in", Fixture.onConsent(web)))
+        // "Your devices": a list (the second focused), the revoke confirmation, nothing at all.
+        var devices = Fixture.loggedIn()
+        _ = devices.update(.key(.tab))
+        _ = devices.update(.devicesListed(Fixture.devices))
+        _ = devices.update(.key(.down))
+        list.append(("devices", devices))
+        var confirmRevoke = devices
+        _ = confirmRevoke.update(.key(.enter))
+        list.append(("devices-revoke-confirm", confirmRevoke))
+        var none = Fixture.loggedIn()
+        _ = none.update(.key(.tab))
+        _ = none.update(.devicesListed([]))
+        list.append(("devices-empty", none))
         // BCP 247: the device asked from another network than the approver's (danger) or the same.
         var far = Fixture.request
         far.proximity = .differentNetwork

@@ -129,3 +129,33 @@ def test_the_audit_trail_beside_the_database_verifies_and_names_tampering(server
         f.write("\n".join(lines[:1] + lines[2:]) + "\n")                         # a line removed
     bad = subprocess.run([BIN, "audit", "verify", path], capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and "line 2" in bad.stderr and "removed" in bad.stderr, bad.stderr
+
+
+def test_revoking_from_your_devices_in_the_tui_stops_the_device_at_once(server, tmpdir_path):
+    """Tab on code entry lists alice's devices; Enter asks with Keep focused; Revoke ends the
+    grant: introspection says inactive and the device's refresh fails within a second."""
+    from conftest import RS_SECRET, approved_login
+    import requests
+    token = json.loads(approved_login(server, "--json", "--scope", "read").strip().splitlines()[-1])["token"]
+    t = Tmux(tmpdir_path, ["approve", "--server", server.base])
+    try:
+        t.log_in("alice", ALICE_PASSWORD)
+        t.wait_for("Tab: your devices")
+        t.keys("Tab")
+        screen = t.wait_for("Your devices")
+        assert "Living-room TV (tv)" in screen and "127.0.0.1" in screen, screen
+        t.keys("Enter")
+        screen = t.wait_for("Revoke Living-room TV?")
+        assert "[>Keep<]" in screen                                            # the safe choice first
+        t.keys("Right", "Enter")
+        t.wait_for("Revoked: Living-room TV")
+        revoked_at = time.time()
+        seen = requests.post(server.base + "/oauth/introspect", data={"token": token["access_token"]},
+                             auth=("rs", RS_SECRET), timeout=10).json()
+        refreshed = requests.post(server.base + "/oauth/token", timeout=10, data={
+            "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": "tv"})
+        assert seen == {"active": False} and refreshed.json()["error"] == "invalid_grant"
+        assert time.time() - revoked_at < 1
+        t.wait_for("Nothing you approved holds tokens now.")
+    finally:
+        t.close()
