@@ -51,6 +51,9 @@ public struct OAuthClient: Sendable, Equatable {
     public var accessTokenLifetime: TimeInterval?
     public var refreshTokenLifetime: TimeInterval?
     public var refreshIdleLifetime: TimeInterval?
+    /// BCP 247 limited scopes: the most a device grant (the cross-device grant: someone
+    /// else's screen approves what this device gets) may ask for; nil is the client's `scopes`.
+    public var crossDeviceScopes: ScopeSet?
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]
@@ -62,7 +65,7 @@ public struct OAuthClient: Sendable, Equatable {
         codeLifetime: TimeInterval = 600, interval: Int = 5, canIntrospect: Bool = false, idTokenSigningAlgorithm: String? = nil,
         redirectURIs: [RedirectURI] = [], requiresDPoP: Bool = false, proximity: ProximityPolicy = .warn,
         deviceNetworks: AddressRanges? = nil, accessTokenLifetime: TimeInterval? = nil, refreshTokenLifetime: TimeInterval? = nil,
-        refreshIdleLifetime: TimeInterval? = nil
+        refreshIdleLifetime: TimeInterval? = nil, crossDeviceScopes: ScopeSet? = nil
     ) {
         self.id = id
         self.name = name
@@ -80,6 +83,13 @@ public struct OAuthClient: Sendable, Equatable {
         self.accessTokenLifetime = accessTokenLifetime
         self.refreshTokenLifetime = refreshTokenLifetime
         self.refreshIdleLifetime = refreshIdleLifetime
+        self.crossDeviceScopes = crossDeviceScopes
+    }
+
+    /// What a device authorization may ask for: the client's scopes, within the cross-device
+    /// ceiling when there is one.
+    public var deviceGrantCeiling: ScopeSet {
+        crossDeviceScopes.map { ceiling in ScopeSet(scopes.filter { ceiling.contains($0) }) } ?? scopes
     }
 
     /// The access token's lifetime for this client: its own when shorter than the server's.

@@ -4,20 +4,21 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
         let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP, proximity,
-             networks, access, refresh, idle) =
+             networks, access, refresh, idle, crossDevice) =
             try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool, String, String?,
-                            Double?, Double?, Double?).self)
+                            Double?, Double?, Double?, String?).self)
         return OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                            codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
                            idTokenSigningAlgorithm: idTokenAlgorithm, redirectURIs: OAuthClient.redirectURIs(stored: redirectURIs),
                            requiresDPoP: requiresDPoP, proximity: ProximityPolicy(rawValue: proximity) ?? .warn,
                            deviceNetworks: OAuthClient.deviceNetworks(stored: networks), accessTokenLifetime: access,
-                           refreshTokenLifetime: refresh, refreshIdleLifetime: idle)
+                           refreshTokenLifetime: refresh, refreshIdleLifetime: idle,
+                           crossDeviceScopes: crossDevice.map { ScopeSet(words: $0) })
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -34,11 +35,12 @@ extension PostgresStore: ClientStore {
             try await count("""
                 INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
                                      id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
-                                     access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime)
+                                     access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
                         \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
                         \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP), \(c.proximity.rawValue),
-                        \(c.deviceNetworks?.description), \(c.accessTokenLifetime), \(c.refreshTokenLifetime), \(c.refreshIdleLifetime))
+                        \(c.deviceNetworks?.description), \(c.accessTokenLifetime), \(c.refreshTokenLifetime), \(c.refreshIdleLifetime),
+                        \(c.crossDeviceScopes?.description))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")

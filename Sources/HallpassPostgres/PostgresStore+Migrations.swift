@@ -157,7 +157,7 @@ extension PostgresStore {
             "ALTER TABLE device_grants ADD COLUMN login_hint TEXT",
             """
             ALTER TABLE clients ADD COLUMN access_token_lifetime DOUBLE PRECISION, ADD COLUMN refresh_token_lifetime DOUBLE PRECISION,
-                ADD COLUMN refresh_idle_lifetime DOUBLE PRECISION
+                ADD COLUMN refresh_idle_lifetime DOUBLE PRECISION, ADD COLUMN cross_device_scopes TEXT
             """,
         ]),
     ]

@@ -11,7 +11,7 @@ extension SQLiteStore: ClientStore {
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg,
                        redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime,
-                       refresh_idle_lifetime
+                       refresh_idle_lifetime, cross_device_scopes
                 FROM clients WHERE id = ?
                 """, id) { row in
                 OAuthClient(
@@ -21,7 +21,8 @@ extension SQLiteStore: ClientStore {
                     idTokenSigningAlgorithm: row.text(8), redirectURIs: OAuthClient.redirectURIs(stored: row.text(9)),
                     requiresDPoP: (row.int(10) ?? 0) != 0, proximity: ProximityPolicy(rawValue: row.text(11) ?? "") ?? .warn,
                     deviceNetworks: OAuthClient.deviceNetworks(stored: row.text(12)), accessTokenLifetime: row.double(13),
-                    refreshTokenLifetime: row.double(14), refreshIdleLifetime: row.double(15))
+                    refreshTokenLifetime: row.double(14), refreshIdleLifetime: row.double(15),
+                    crossDeviceScopes: row.text(16).map { ScopeSet(words: $0) })
             }
         }
     }
@@ -38,13 +39,14 @@ extension SQLiteStore: ClientStore {
                 try db.execute(sql: """
                     INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
                                          id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
-                                         access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
                                      c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs,
                                      c.requiresDPoP, c.proximity.rawValue, c.deviceNetworks?.description,
-                                     c.accessTokenLifetime, c.refreshTokenLifetime, c.refreshIdleLifetime])
+                                     c.accessTokenLifetime, c.refreshTokenLifetime, c.refreshIdleLifetime,
+                                     c.crossDeviceScopes?.description])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -69,7 +71,8 @@ extension SQLiteStore: ClientStore {
             proximity: ProximityPolicy(rawValue: row["proximity"] ?? "") ?? .warn,
             deviceNetworks: OAuthClient.deviceNetworks(stored: row["device_networks"]),
             accessTokenLifetime: row["access_token_lifetime"], refreshTokenLifetime: row["refresh_token_lifetime"],
-            refreshIdleLifetime: row["refresh_idle_lifetime"])
+            refreshIdleLifetime: row["refresh_idle_lifetime"],
+            crossDeviceScopes: (row["cross_device_scopes"] as String?).map { ScopeSet(words: $0) })
     }
 }
 

@@ -199,6 +199,7 @@ public final class SQLiteStore: Sendable {
                 ALTER TABLE clients ADD COLUMN access_token_lifetime REAL;
                 ALTER TABLE clients ADD COLUMN refresh_token_lifetime REAL;
                 ALTER TABLE clients ADD COLUMN refresh_idle_lifetime REAL;
+                ALTER TABLE clients ADD COLUMN cross_device_scopes TEXT;
                 """)
         }
         return migrator

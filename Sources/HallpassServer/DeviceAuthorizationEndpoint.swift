@@ -37,7 +37,7 @@ struct DeviceAuthorizationEndpoint {
                              + "this request came from \(context.clientIP)")
         }
         let requested = try form["scope"].map { (text: String) throws(OAuthError) in try ScopeSet(parsing: text) }
-        let scopes = try ScopeSet.resolve(requested: requested, ceiling: client.scopes)
+        let scopes = try ScopeSet.resolve(requested: requested, ceiling: client.deviceGrantCeiling)
         guard !scopes.isEmpty else { throw OAuthError(.invalidScope, "no scope to request") }
 
         // BCP 247 authenticate-then-initiate (CIBA §7.1's parameter, here on RFC 8628 §3.1): the

@@ -43,6 +43,8 @@ struct Clients: AsyncParsableCommand {
         var refreshTokenLifetime: String?
         @Option(name: .customLong("refresh-idle-lifetime"), help: "A grant not refreshed for this long ends, e.g. 1d.")
         var refreshIdleLifetime: String?
+        @Option(name: .customLong("cross-device-scopes"), help: "The most a device grant may ask for, within --scopes, e.g. \"read\" (BCP 247 limited scopes).")
+        var crossDeviceScopes: String?
         @Option(name: .customLong("id-token-alg"),
                 help: "id_token_signed_response_alg (OpenID Connect Registration §2): RS256 (default), EdDSA or ES256.")
         var idTokenAlgorithm: String?
@@ -88,6 +90,15 @@ struct Clients: AsyncParsableCommand {
                 let accessLifetime = try tokenLifetime(accessTokenLifetime, "--access-token-lifetime")
                 let refreshLifetime = try tokenLifetime(refreshTokenLifetime, "--refresh-token-lifetime")
                 let idleLifetime = try tokenLifetime(refreshIdleLifetime, "--refresh-idle-lifetime")
+                var crossDevice: ScopeSet?
+                if let crossDeviceScopes {
+                    do throws(OAuthError) { crossDevice = try ScopeSet(parsing: crossDeviceScopes) } catch {
+                        throw CLIError("--cross-device-scopes: \(error.errorDescription ?? "invalid")")
+                    }
+                    guard let crossDevice, !crossDevice.isEmpty, crossDevice.isSubset(of: scopeSet) else {
+                        throw CLIError("--cross-device-scopes must name some of the client's --scopes")
+                    }
+                }
                 guard let lifetime = DurationText.parse(codeLifetime) else { throw CLIError("--code-lifetime: not a duration") }
                 guard let intervalSeconds = DurationText.parse(interval), intervalSeconds == intervalSeconds.rounded() else {
                     throw CLIError("--interval: a whole number of seconds, like 5s")
@@ -110,7 +121,8 @@ struct Clients: AsyncParsableCommand {
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm,
                                          redirectURIs: registered, requiresDPoP: requireDPoP, proximity: proximityPolicy,
                                          deviceNetworks: networks, accessTokenLifetime: accessLifetime,
-                                         refreshTokenLifetime: refreshLifetime, refreshIdleLifetime: idleLifetime)
+                                         refreshTokenLifetime: refreshLifetime, refreshIdleLifetime: idleLifetime,
+                                         crossDeviceScopes: crossDevice)
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)
@@ -153,6 +165,7 @@ struct Clients: AsyncParsableCommand {
                 + (c.accessTokenLifetime.map { "\taccess_token_lifetime=\(Int($0))s" } ?? "")
                 + (c.refreshTokenLifetime.map { "\trefresh_token_lifetime=\(Int($0))s" } ?? "")
                 + (c.refreshIdleLifetime.map { "\trefresh_idle_lifetime=\(Int($0))s" } ?? "")
+                + (c.crossDeviceScopes.map { "\tcross_device_scopes=\($0)" } ?? "")
                 + (c.redirectURIs.isEmpty ? "" : "\tredirect_uris=" + c.redirectURIs.map(\.value).joined(separator: ","))
         }
     }

@@ -169,4 +169,20 @@ import Testing
             #expect(try await client.raw("/consent/devices").status == .unauthorized)
         }
     }
+
+    /// BCP 247 limited scopes: a device grant of this client asks for no more than its
+    /// cross-device ceiling, whatever the client may have otherwise.
+    @Test func aCrossDeviceCeilingLimitsDeviceGrants() async throws {
+        let h = try await Harness()
+        try await h.store.addClient(OAuthClient(id: "limited", name: "Limited", secretHash: nil, scopes: ScopeSet(["openid", "read", "write"]),
+                                                grantTypes: [.deviceCode], crossDeviceScopes: ScopeSet(["read"])))
+        try await h.test { client in
+            expectOAuthError(try await client.form("/oauth/device_authorization", [("client_id", "limited"), ("scope", "read write")]),
+                             "invalid_scope", .badRequest)
+            let asked = try await client.form("/oauth/device_authorization", [("client_id", "limited")])
+            let code = try #require(asked.string("user_code"))
+            let view = try await client.json("/consent/lookup", ["user_code": code], bearer: try await client.login())
+            #expect((view["scopes"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["read"])
+        }
+    }
 }
