@@ -22,8 +22,10 @@ public struct ConsentAPIClient: Sendable {
     }
 
     /// A new session: its bearer token and whose it is.
-    public func login(user: String, password: String) async throws -> (session: String, user: String) {
-        let answer: ConsentAPI.SessionAnswer = try await post("consent/login", ConsentAPI.LoginRequest(username: user, password: password), bearer: nil)
+    /// `front`: which front logs in (`ConsentFront`), recorded with the decisions it makes.
+    public func login(user: String, password: String, front: String? = nil) async throws -> (session: String, user: String) {
+        let answer: ConsentAPI.SessionAnswer = try await post("consent/login", ConsentAPI.LoginRequest(username: user, password: password, front: front),
+                                                              bearer: nil)
         guard let session = answer.session else { throw UnexpectedAnswer(status: 200, detail: "to a login without a session") }
         return (session, answer.user)
     }

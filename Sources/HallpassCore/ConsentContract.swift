@@ -7,9 +7,12 @@ public enum ConsentAPI {
     public struct LoginRequest: Codable, Equatable, Sendable {
         public var username: String
         public var password: String
-        public init(username: String, password: String) {
+        /// The front logging in (`ConsentFront`), recorded with the decisions it makes.
+        public var front: String?
+        public init(username: String, password: String, front: String? = nil) {
             self.username = username
             self.password = password
+            self.front = front
         }
     }
 
@@ -73,16 +76,18 @@ public enum ConsentAPI {
             public var approvedAt: Int
             public var lastRefresh: Int?
             public var scope: String
+            /// The front that approved it (`ConsentFront`), when recorded.
+            public var approvedVia: String?
 
             public init(id: String, clientID: String, clientName: String, deviceIP: String?, userAgent: String?, approvedAt: Int,
-                        lastRefresh: Int?, scope: String) {
+                        lastRefresh: Int?, scope: String, approvedVia: String? = nil) {
                 (self.id, self.clientID, self.clientName, self.deviceIP, self.userAgent) = (id, clientID, clientName, deviceIP, userAgent)
-                (self.approvedAt, self.lastRefresh, self.scope) = (approvedAt, lastRefresh, scope)
+                (self.approvedAt, self.lastRefresh, self.scope, self.approvedVia) = (approvedAt, lastRefresh, scope, approvedVia)
             }
 
             enum CodingKeys: String, CodingKey {
                 case id, clientID = "client_id", clientName = "client_name", deviceIP = "device_ip", userAgent = "user_agent"
-                case approvedAt = "approved_at", lastRefresh = "last_refresh", scope
+                case approvedAt = "approved_at", lastRefresh = "last_refresh", scope, approvedVia = "approved_via"
             }
         }
     }
@@ -163,3 +168,17 @@ public struct PendingRequest: Codable, Equatable, Sendable {
 }
 
 extension GrantOutcome: Codable {}
+
+/// The fronts a decision is made through, as recorded with it ("your devices", `grants list`):
+/// the consent screen (`tui`), a kiosk, the SSH front, `approve --decision` (`cli`). A login
+/// names its front; anything else is recorded as `terminal`.
+public enum ConsentFront {
+    public static let tui = "tui", kiosk = "kiosk", ssh = "ssh", cli = "cli", terminal = "terminal"
+    public static let named: Set<String> = [tui, kiosk, ssh, cli]
+
+    /// A front a client named at login, or `terminal` (never `ssh`: only the SSH front makes those).
+    public static func claimed(_ text: String?) -> String {
+        guard let text, named.contains(text), text != ssh else { return terminal }
+        return text
+    }
+}

@@ -40,6 +40,8 @@ public struct DeviceGrant: Sendable, Equatable {
     /// BCP 247 authenticate-then-initiate: the `login_hint` the device named (a user name); only
     /// that user may see or decide the request.
     public var loginHint: String?
+    /// The front the decision was made through (`ConsentFront`).
+    public var decidedVia: String?
 
     public init(
         deviceCodeHash: String, userCode: UserCode, clientID: String, requestedScopes: ScopeSet,

@@ -161,18 +161,19 @@ extension PostgresStore: KeyStore {
 extension PostgresStore: ConsentSessionStore {
     public func createSession(_ s: ConsentSession) async throws {
         try await count("""
-            INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source)
-            VALUES (\(s.tokenHash), \(s.userID), \(s.createdAt.unix), \(s.expiresAt.unix), \(s.source))
+            INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front)
+            VALUES (\(s.tokenHash), \(s.userID), \(s.createdAt.unix), \(s.expiresAt.unix), \(s.source), \(s.front))
             """)
     }
 
     public func session(tokenHash: String) async throws -> ConsentSession? {
         guard isStorable(tokenHash) else { return nil }
         return try await first("""
-            SELECT token_hash, user_id, created_at, expires_at, source FROM consent_sessions WHERE token_hash = \(tokenHash)
+            SELECT token_hash, user_id, created_at, expires_at, source, front FROM consent_sessions WHERE token_hash = \(tokenHash)
             """) { row in
-            let (hash, user, created, expires, source) = try row.decode((String, Int64, Double, Double, String).self)
-            return ConsentSession(tokenHash: hash, userID: user, createdAt: Date(unix: created), expiresAt: Date(unix: expires), source: source)
+            let (hash, user, created, expires, source, front) = try row.decode((String, Int64, Double, Double, String, String?).self)
+            return ConsentSession(tokenHash: hash, userID: user, createdAt: Date(unix: created), expiresAt: Date(unix: expires), source: source,
+                                  front: front ?? ConsentFront.terminal)
         }
     }
 

@@ -90,7 +90,8 @@ extension PostgresStore: GrantStore {
         guard let id = grant.id, grant.status == .approved || grant.status == .denied else { return false }
         return try await count("""
             UPDATE device_grants SET status = \(grant.status.rawValue), granted_scopes = \(grant.grantedScopes?.description),
-                user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix), expires_at = \(grant.expiresAt.unix)
+                user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix), expires_at = \(grant.expiresAt.unix),
+                decided_via = \(grant.decidedVia)
             WHERE id = \(id) AND status = 'pending' AND expires_at > \(now.unix) RETURNING 1
             """) == 1
     }

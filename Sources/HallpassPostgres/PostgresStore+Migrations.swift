@@ -154,7 +154,8 @@ extension PostgresStore {
         ("v6-cross-device", [
             "ALTER TABLE clients ADD COLUMN proximity TEXT NOT NULL DEFAULT 'warn'",
             "ALTER TABLE clients ADD COLUMN device_networks TEXT",
-            "ALTER TABLE device_grants ADD COLUMN login_hint TEXT",
+            "ALTER TABLE device_grants ADD COLUMN login_hint TEXT, ADD COLUMN decided_via TEXT",
+            "ALTER TABLE consent_sessions ADD COLUMN front TEXT",
             """
             ALTER TABLE clients ADD COLUMN access_token_lifetime DOUBLE PRECISION, ADD COLUMN refresh_token_lifetime DOUBLE PRECISION,
                 ADD COLUMN refresh_idle_lifetime DOUBLE PRECISION, ADD COLUMN cross_device_scopes TEXT

@@ -195,8 +195,8 @@ extension SQLiteStore: ConsentSessionStore {
     public func createSession(_ s: ConsentSession) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?)
-                """, arguments: [s.tokenHash, s.userID, s.createdAt.unix, s.expiresAt.unix, s.source])
+                INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front) VALUES (?, ?, ?, ?, ?, ?)
+                """, arguments: [s.tokenHash, s.userID, s.createdAt.unix, s.expiresAt.unix, s.source, s.front])
         }
     }
 
@@ -205,11 +205,12 @@ extension SQLiteStore: ConsentSessionStore {
         guard isStorable(tokenHash) else { return nil }
         return try hot.withConnection { connection in
             try connection.queryOne("""
-                SELECT token_hash, user_id, created_at, expires_at, source FROM consent_sessions WHERE token_hash = ?
+                SELECT token_hash, user_id, created_at, expires_at, source, front FROM consent_sessions WHERE token_hash = ?
                 """, tokenHash) { row in
                 ConsentSession(tokenHash: row.text(0) ?? "", userID: row.int(1) ?? -1,
                                createdAt: row.double(2).map(Date.init(unix:)) ?? .distantPast,
-                               expiresAt: row.double(3).map(Date.init(unix:)) ?? .distantPast, source: row.text(4) ?? "")
+                               expiresAt: row.double(3).map(Date.init(unix:)) ?? .distantPast, source: row.text(4) ?? "",
+                               front: row.text(5) ?? ConsentFront.terminal)
             }
         }
     }

@@ -105,10 +105,10 @@ extension SQLiteStore: GrantStore {
     static func record(_ decision: Decision, in db: Database) throws -> Bool {
         let grant = decision.grant
         try db.cachedStatement(sql: """
-            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?, expires_at = ?
+            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?, expires_at = ?, decided_via = ?
             WHERE id = ? AND status = 'pending' AND expires_at > ?
             """).execute(arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
-                                     grant.decidedAt?.unix, grant.expiresAt.unix, grant.id, decision.at.unix])
+                                     grant.decidedAt?.unix, grant.expiresAt.unix, grant.decidedVia, grant.id, decision.at.unix])
         return db.changesCount == 1
     }
 

@@ -196,6 +196,8 @@ public final class SQLiteStore: Sendable {
                 ALTER TABLE clients ADD COLUMN proximity TEXT NOT NULL DEFAULT 'warn';
                 ALTER TABLE clients ADD COLUMN device_networks TEXT;
                 ALTER TABLE device_grants ADD COLUMN login_hint TEXT;
+                ALTER TABLE device_grants ADD COLUMN decided_via TEXT;
+                ALTER TABLE consent_sessions ADD COLUMN front TEXT;
                 ALTER TABLE clients ADD COLUMN access_token_lifetime REAL;
                 ALTER TABLE clients ADD COLUMN refresh_token_lifetime REAL;
                 ALTER TABLE clients ADD COLUMN refresh_idle_lifetime REAL;

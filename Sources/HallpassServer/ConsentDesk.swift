@@ -32,7 +32,9 @@ struct ConsentDesk: Sendable {
     /// A password login under the login budgets (`LoginBudgets`): the (name, address) pair locks
     /// after five failures; the name and the address throttle. The attempt is charged before the
     /// password is checked and forgiven when it was right.
-    func login(name: String, password: String, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
+    func login(name: String, password: String, source: String, front: String = ConsentFront.terminal) async throws
+        -> (token: String, session: ConsentSession, user: User)
+    {
         let now = clock.now
         let budgets = LoginBudgets(name: name, address: source)
         if let refusal = try await budgets.admit(on: failures, at: now) {
@@ -49,15 +51,17 @@ struct ConsentDesk: Sendable {
         }
         try await budgets.succeeded(on: failures, admittedAt: now)
         audit.record("login", outcome: "ok", actor: name, address: source)
-        return try await openSession(for: record.user, source: source)
+        return try await openSession(for: record.user, source: source, front: front)
     }
 
     /// A session for an already-authenticated user (also used by the SSH front's tickets).
-    func openSession(for user: User, source: String) async throws -> (token: String, session: ConsentSession, user: User) {
+    func openSession(for user: User, source: String, front: String = ConsentFront.terminal) async throws
+        -> (token: String, session: ConsentSession, user: User)
+    {
         let now = clock.now
         let token = SecretToken.generate(using: random, prefix: "cs_")
         let session = ConsentSession(tokenHash: SecretToken.hash(token), userID: user.id, createdAt: now,
-                                     expiresAt: now.addingTimeInterval(sessionLifetime), source: source)
+                                     expiresAt: now.addingTimeInterval(sessionLifetime), source: source, front: front)
         try await sessions.createSession(session)
         return (token, session, user)
     }
@@ -112,7 +116,8 @@ struct ConsentDesk: Sendable {
             ConsentAPI.DeviceList.Device(
                 id: grant.familyID, clientID: grant.clientID, clientName: grant.clientName ?? grant.clientID, deviceIP: grant.deviceIP,
                 userAgent: grant.userAgent, approvedAt: Int(grant.approvedAt.timeIntervalSince1970),
-                lastRefresh: grant.lastRefresh.map { Int($0.timeIntervalSince1970) }, scope: grant.scopes.description)
+                lastRefresh: grant.lastRefresh.map { Int($0.timeIntervalSince1970) }, scope: grant.scopes.description,
+                approvedVia: grant.approvedVia)
         })
     }
 
@@ -157,6 +162,7 @@ struct ConsentDesk: Sendable {
            proximity(of: grant, to: session) != .sameAddress, proximity(of: grant, to: session) != .sameNetwork {
             return try await refuseForProximity(grant, session: session, at: now)
         }
+        grant.decidedVia = session.record.front
         do {
             if approve {
                 try grant.approve(by: session.user.id, scopes: requested ?? grant.requestedScopes, at: now)
@@ -182,6 +188,7 @@ struct ConsentDesk: Sendable {
     /// afar is the phishing pattern.
     private func refuseForProximity(_ grant: DeviceGrant, session: Session, at now: Date) async throws -> DeviceGrant {
         var denied = grant
+        denied.decidedVia = session.record.front
         try? denied.deny(by: session.user.id, at: now)
         if try await grants.recordDecision(denied, at: now), let id = denied.id {
             metrics.decisions.increment()

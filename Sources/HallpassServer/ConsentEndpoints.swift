@@ -12,7 +12,8 @@ struct ConsentEndpoints {
         group.post("consent/login") { request, context in
             var request = request
             let body = try await request.json(ConsentAPI.LoginRequest.self, context: context)
-            let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.clientIP)
+            let (token, session, user) = try await self.desk.login(name: body.username, password: body.password, source: context.clientIP,
+                                                                   front: ConsentFront.claimed(body.front))
             return try JSONResponse.make(ConsentAPI.SessionAnswer(
                 session: token, user: user.name, expiresIn: Int(session.expiresAt.timeIntervalSince(self.desk.clock.now))))
         }

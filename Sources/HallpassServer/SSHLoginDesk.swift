@@ -11,7 +11,7 @@ public struct SSHLoginDesk: Sendable {
 
     /// Password authentication: the consent API's login, under the same login budgets.
     public func passwordLogin(name: String, password: String, source: String) async throws -> HandedOverSession {
-        let (token, _, user) = try await desk.login(name: name, password: password, source: source)
+        let (token, _, user) = try await desk.login(name: name, password: password, source: source, front: ConsentFront.ssh)
         return HandedOverSession(token: token, userName: user.name)
     }
 
@@ -30,7 +30,7 @@ public struct SSHLoginDesk: Sendable {
         }
         try await LoginBudgets(name: owner.name, address: source).keyLoginSucceeded(on: desk.failures, at: desk.clock.now)
         desk.audit.record("login", outcome: "ok", actor: owner.name, address: source, detail: "ssh key \(key.type)")
-        let (token, _, user) = try await desk.openSession(for: owner, source: source)
+        let (token, _, user) = try await desk.openSession(for: owner, source: source, front: ConsentFront.ssh)
         return HandedOverSession(token: token, userName: user.name)
     }
 

@@ -169,13 +169,16 @@ public struct ConsentSession: Sendable, Equatable {
     public var createdAt: Date
     public var expiresAt: Date
     public var source: String
+    /// Which front the person uses (`ConsentFront`): what the grants they decide record.
+    public var front: String
 
-    public init(tokenHash: String, userID: Int64, createdAt: Date, expiresAt: Date, source: String) {
+    public init(tokenHash: String, userID: Int64, createdAt: Date, expiresAt: Date, source: String, front: String = ConsentFront.terminal) {
         self.tokenHash = tokenHash
         self.userID = userID
         self.createdAt = createdAt
         self.expiresAt = expiresAt
         self.source = source
+        self.front = front
     }
 }
 
@@ -212,6 +215,8 @@ public struct LiveGrant: Sendable, Equatable {
     public var deviceIP: String?
     public var userAgent: String?
     public var lastRefresh: Date?
+    /// The front that approved it (`ConsentFront`), when recorded.
+    public var approvedVia: String?
     /// The latest expiry of its live tokens.
     public var liveUntil: Date
 
@@ -220,5 +225,6 @@ public struct LiveGrant: Sendable, Equatable {
         (self.familyID, self.clientID, self.clientName, self.userID, self.userName) = (familyID, clientID, clientName, userID, userName)
         (self.scopes, self.approvedAt, self.deviceIP, self.userAgent) = (scopes, approvedAt, deviceIP, userAgent)
         (self.lastRefresh, self.liveUntil) = (lastRefresh, liveUntil)
+        approvedVia = nil
     }
 }

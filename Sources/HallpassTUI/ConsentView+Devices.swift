@@ -41,6 +41,7 @@ extension Frame {
             let address = TerminalText.sanitize(device.deviceIP ?? "?")
             buffer.text("  " + address, x: margin + 1 + nameWidth, y: y, maxWidth: max(0, contentWidth - 1 - nameWidth), role: .muted)
             let approved = strings.deviceApproved(strings.secondsAgo(ago(device.approvedAt)))
+                + (device.approvedVia.map { " (\(TerminalText.sanitize($0)))" } ?? "")
             let refreshed = device.lastRefresh.map { strings.deviceRefreshed(strings.secondsAgo(ago($0))) } ?? strings.deviceNeverRefreshed
             let details = [approved, refreshed, TerminalText.sanitize(device.scope), TerminalText.sanitize(device.userAgent ?? "")]
                 .filter { !$0.isEmpty }.joined(separator: " · ")

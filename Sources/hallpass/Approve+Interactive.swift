@@ -61,7 +61,7 @@ extension Approve {
         }
         let strings = language.strings
         let url = URL(string: server)!
-        let service = HTTPConsentService(api: ConsentAPIClient(server: url))
+        let service = HTTPConsentService(api: ConsentAPIClient(server: url), front: settings.kiosk ? ConsentFront.kiosk : ConsentFront.tui)
 
         let dumb = (environment["TERM"] ?? "dumb") == "dumb"
         if plain || dumb || isatty(STDIN_FILENO) != 1 || isatty(STDOUT_FILENO) != 1 {

@@ -52,7 +52,7 @@ struct Approve: AsyncParsableCommand {
         let password = try readSecretFromStdin(what: "password")
         let api = ConsentAPIClient(server: URL(string: server)!)
         do {
-            let session = try await api.login(user: user, password: password)
+            let session = try await api.login(user: user, password: password, front: ConsentFront.cli)
             let decided: (result: ConsentAPI.DecisionAnswer, name: String)
             do {
                 let details = try await api.lookup(code: code, session: session.session)

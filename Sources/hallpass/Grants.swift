@@ -44,7 +44,7 @@ struct Grants: AsyncParsableCommand {
             let approved = g.approvedAt.formatted(.iso8601)
             let refreshed = g.lastRefresh.map { "refreshed \($0.formatted(.iso8601))" } ?? "never refreshed"
             return [g.familyID, "client \(g.clientID) (“\(g.clientName ?? "")”, supplied by the client)", "user \(g.userName ?? String(g.userID))",
-                    "approved \(approved)", refreshed, "device \(g.deviceIP ?? "?") \(g.userAgent ?? "")", "scope \(g.scopes)"]
+                    "approved \(approved)" + (g.approvedVia.map { " via \($0)" } ?? ""), refreshed, "device \(g.deviceIP ?? "?") \(g.userAgent ?? "")", "scope \(g.scopes)"]
                 .map { TerminalText.sanitize($0) }.joined(separator: "\t")
         }
 
@@ -57,6 +57,7 @@ struct Grants: AsyncParsableCommand {
             object["device_ip"] = g.deviceIP
             object["user_agent"] = g.userAgent
             object["last_refresh"] = g.lastRefresh.map { Int($0.timeIntervalSince1970) }
+            object["approved_via"] = g.approvedVia
             let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
             return String(decoding: data, as: UTF8.self)
         }

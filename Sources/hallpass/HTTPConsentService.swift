@@ -7,9 +7,11 @@ import HallpassTUI
 /// failures the screens understand.
 struct HTTPConsentService: ConsentService {
     let api: ConsentAPIClient
+    /// `tui` or `kiosk` (`ConsentFront`).
+    var front = ConsentFront.tui
 
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin {
-        let answer = try await call(login: true) { try await api.login(user: user, password: password) }
+        let answer = try await call(login: true) { try await api.login(user: user, password: password, front: front) }
         return ConsentLogin(session: answer.session, user: answer.user)
     }
 

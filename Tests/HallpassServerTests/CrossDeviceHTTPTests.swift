@@ -185,4 +185,24 @@ import Testing
             #expect((view["scopes"] as? [[String: Any]])?.compactMap { $0["name"] as? String } == ["read"])
         }
     }
+
+    /// "Approved … through which front": a login names its front (never ssh, which only the SSH
+    /// front makes), and the decision records it for "your devices".
+    @Test func theFrontThatApprovedIsRecorded() async throws {
+        let h = try await Harness()
+        try await h.test { client in
+            for (claimed, recorded) in [("cli", "cli"), ("ssh", "terminal"), ("kiosk", "kiosk")] {
+                let (deviceCode, userCode) = try await client.deviceAuthorization(scope: "read")
+                let data = try JSONSerialization.data(withJSONObject: ["username": "alice", "password": Harness.alicePassword, "front": claimed])
+                let login = try await client.raw("/consent/login", method: .post, body: String(decoding: data, as: UTF8.self),
+                                                 contentType: "application/json")
+                let session = try #require(login.string("session"))
+                #expect(try await client.approve(userCode, session: session).status == .ok)
+                #expect(try await client.poll(deviceCode).status == .ok)
+                let devices = try #require(try await client.raw("/consent/devices", headers: [.authorization: "Bearer \(session)"])["devices"]
+                                           as? [[String: Any]])
+                #expect(devices.first?["approved_via"] as? String == recorded, "\(claimed)")
+            }
+        }
+    }
 }

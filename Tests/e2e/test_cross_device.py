@@ -99,6 +99,7 @@ def test_grants_list_and_revoke_stop_the_device_at_once(server):
     assert listed.returncode == 0, listed.stderr
     grants = [json.loads(line) for line in listed.stdout.splitlines()]
     assert len(grants) == 1 and grants[0]["client_id"] == "tv" and grants[0]["device_ip"] == "127.0.0.1", grants
+    assert grants[0]["approved_via"] == "cli"
     assert "Living-room TV" in server.cli("grants", "list").stdout
     revoked = server.cli("grants", "revoke", grants[0]["id"])
     assert revoked.returncode == 0 and "revoked 1 grant" in revoked.stdout, revoked.stderr
@@ -143,7 +144,7 @@ def test_revoking_from_your_devices_in_the_tui_stops_the_device_at_once(server, 
         t.wait_for("Tab: your devices")
         t.keys("Tab")
         screen = t.wait_for("Your devices")
-        assert "Living-room TV (tv)" in screen and "127.0.0.1" in screen, screen
+        assert "Living-room TV (tv)" in screen and "127.0.0.1" in screen and "(cli)" in screen, screen
         t.keys("Enter")
         screen = t.wait_for("Revoke Living-room TV?")
         assert "[>Keep<]" in screen                                            # the safe choice first
