@@ -14,7 +14,7 @@ extension AuthorizationServer {
 
     /// DPoP proofs at the token endpoint and userinfo, remembered in the shared store.
     var dpopGate: DPoPGate {
-        DPoPGate(replays: store, keys: keys, clock: clock, requireNonces: configuration.dpopNonces)
+        DPoPGate(replays: store, keys: keys, clock: clock, requireNonces: configuration.dpopNonces, audit: audit)
     }
 
     var tokenMinter: TokenMinter {

@@ -13,6 +13,7 @@ struct DPoPGate: Sendable {
     let clock: any WallClock
     /// `dpop_nonces`: every proof must carry a nonce from here.
     let requireNonces: Bool
+    var audit: AuditTrail = .disabled
     let nonces = DPoPNonce()
     let freshness = DPoPProof.Freshness()
 
@@ -60,6 +61,7 @@ struct DPoPGate: Sendable {
             return proof
         case nil:
             guard !client.requiresDPoP else {
+                audit.record("token_request", outcome: "refused_no_dpop", client: client.id)
                 throw ErrorAnswer(OAuthError(.invalidDPoPProof, "this client must send a DPoP proof with every token request"))
             }
             return nil

@@ -36,12 +36,12 @@ extension Strings {
             switch proximity {
             case .sameAddress: "same address as you"
             case .sameNetwork: "same network as you"
-            case .differentNetwork: "! another network than yours"
+            case .differentNetwork: "! a different network from yours"
             }
         },
-        differentNetworkWarning: "This request comes from another network than yours. If someone sent you this code, "
+        differentNetworkWarning: "This request comes from a different network than yours. If someone sent you this code, "
             + "or you did not start it yourself on that device, choose Deny.",
-        differentNetworkWarningShort: "Another network: if someone sent you this code, choose Deny.",
+        differentNetworkWarningShort: "Different network: if someone sent you this code, choose Deny.",
         deny: "Deny",
         approve: "Approve",
         selectOneScope: "Select at least one permission, or choose Deny.",

@@ -58,7 +58,7 @@ struct Approve: AsyncParsableCommand {
                 let details = try await api.lookup(code: code, session: session.session)
                 if details.proximity == .differentNetwork {
                     FileHandle.standardError.write(Data(("hallpass: warning: the device asked from "
-                        + "\(TerminalText.sanitize(details.deviceIP)), another network than yours\n").utf8))
+                        + "\(TerminalText.sanitize(details.deviceIP)), a different network from yours\n").utf8))
                 }
                 decided = (decision == "approve"
                     ? try await api.approve(code: code, scope: scope, session: session.session)

@@ -1,7 +1,7 @@
 """Issue 17: the cross-device BCP's (RFC 10027 / BCP 247) phishing scenario end to end. Two
 loopback networks stand for two places: the "attacker" starts a device grant from 127.0.1.5,
 the "victim" approves from 127.0.0.1 (another /24). With `warn` the consent screen in tmux says
-"another network"; with `require` the approval is refused and the device gets access_denied;
+"a different network"; with `require` the approval is refused and the device gets access_denied;
 from the victim's own network it goes through. Plus trusted networks and bound requests."""
 import http.client
 import json
@@ -45,8 +45,8 @@ def test_the_phishing_scenario_is_warned_refused_or_allowed_by_policy(server, tm
     try:
         t.log_in("alice", ALICE_PASSWORD)
         t.enter_code(started["user_code"])
-        screen = t.wait_for("another network than yours")
-        assert ATTACKER in screen and "If someone sent you this" in screen, screen
+        screen = t.wait_for("a different network from yours")
+        assert ATTACKER in screen and "If someone sent you" in screen, screen
         assert "[>Deny<]" in screen                                          # Deny still has the focus
     finally:
         t.close()
