@@ -6,9 +6,9 @@ import Foundation
 ///     {"hash":"<SHA-256 of prev and the rest>","event":…,"prev":"<hash of the line before>","seq":N,…}
 ///
 /// where the rest is the object without `hash`, keys sorted. `verify` reports the first line that
-/// was changed, removed, inserted or moved. The chain proves order and completeness against an
-/// editor of the file, not against one who rewrites every hash after the change; ship lines off
-/// the host (`audit_log = "-"` to a collector) for that.
+/// was changed, removed, inserted or moved. It cannot see lines cut from the end or the start (a
+/// rotated file begins anywhere), nor an editor who rewrites every hash after a change; ship
+/// lines off the host as they are written (`audit_log = "-"` to a collector) for those.
 public enum AuditChain {
     /// The `prev` of the first line.
     public static let origin = String(repeating: "0", count: 64)

@@ -98,12 +98,18 @@ public struct OAuthClient: Sendable, Equatable {
     }
 
     /// When a refresh token issued `now` in a family that began `familyStart` expires: the
-    /// absolute lifetime from the start (this client's when shorter than the server's), and no
-    /// later than the idle lifetime from now.
+    /// server's lifetime from now (each refresh extends it, as it always has), no later than this
+    /// client's absolute lifetime from the start when it has one, nor its idle lifetime from now.
     public func refreshExpiry(familyStart: Date, now: Date, _ policy: GrantPolicy) -> Date {
-        let absolute = familyStart.addingTimeInterval(min(refreshTokenLifetime ?? policy.refreshTokenLifetime, policy.refreshTokenLifetime))
-        guard let idle = refreshIdleLifetime else { return absolute }
-        return min(absolute, now.addingTimeInterval(idle))
+        var expiry = now.addingTimeInterval(policy.refreshTokenLifetime)
+        if let end = grantEnd(familyStart: familyStart) { expiry = min(expiry, end) }
+        if let idle = refreshIdleLifetime { expiry = min(expiry, now.addingTimeInterval(idle)) }
+        return expiry
+    }
+
+    /// When a grant of this client ends whatever is refreshed (its absolute lifetime), if it has one.
+    public func grantEnd(familyStart: Date) -> Date? {
+        refreshTokenLifetime.map { familyStart.addingTimeInterval($0) }
     }
 
     /// `device_networks` as stored: nil for none; a stored list that no longer parses is empty

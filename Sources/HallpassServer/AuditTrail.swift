@@ -24,18 +24,35 @@ public final class AuditTrail: @unchecked Sendable {
         public let description: String
     }
 
-    /// Opens `path` for appending (creating it 0600), continuing the chain of its last line;
-    /// `-` writes to standard output.
+    /// Opens `path` for appending (creating it 0600), continuing the chain of its last line. A
+    /// last line that is not an audit line (a torn write, an edit) stops the start with a clear
+    /// error rather than silently beginning a new chain. `-` takes standard output for the trail
+    /// alone: everything else the process prints there goes to standard error from then on.
     public static func open(_ path: String, clock: any WallClock = SystemClock()) throws -> AuditTrail {
-        if path == "-" { return AuditTrail(fd: STDOUT_FILENO, seq: 1, prev: AuditChain.origin, clock: clock) }
-        let fd = Foundation.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        if path == "-" {
+            let fd = dup(STDOUT_FILENO)
+            guard fd >= 0, dup2(STDERR_FILENO, STDOUT_FILENO) >= 0 else { throw OpenFailure(description: "cannot take standard output for the audit log") }
+            return AuditTrail(fd: fd, seq: 1, prev: AuditChain.origin, clock: clock)
+        }
+        let fd = Foundation.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw OpenFailure(description: "cannot open the audit log \(path): \(String(cString: strerror(errno)))") }
+        // The last 64 KiB hold the last line (a line is far shorter); the rest is not read.
+        let size = lseek(fd, 0, SEEK_END)
         var (seq, prev) = (1, AuditChain.origin)
-        if let text = try? String(contentsOfFile: path, encoding: .utf8),
-           let last = text.split(separator: "\n").last,
-           let object = (try? JSONSerialization.jsonObject(with: Data(last.utf8))) as? [String: Any],
-           let hash = object["hash"] as? String, let lastSeq = object["seq"] as? Int {
+        if size > 0 {
+            let start = max(0, size - 65_536)
+            var tail = [UInt8](repeating: 0, count: Int(size - start))
+            let read = pread(fd, &tail, tail.count, start)
+            let lines = tail.prefix(max(0, read)).split(separator: UInt8(ascii: "\n"))
+            guard let last = lines.last, let object = (try? JSONSerialization.jsonObject(with: Data(last))) as? [String: Any],
+                  let hash = object["hash"] as? String, let lastSeq = object["seq"] as? Int
+            else {
+                close(fd)
+                throw OpenFailure(description: "the audit log \(path) does not end with an audit line; check it with "
+                                  + "hallpass audit verify, then move it aside")
+            }
             (seq, prev) = (lastSeq + 1, hash)
+            if tail.last != UInt8(ascii: "\n") { _ = write(fd, "\n", 1) }
         }
         return AuditTrail(fd: fd, seq: seq, prev: prev, clock: clock)
     }

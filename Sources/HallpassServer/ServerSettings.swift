@@ -26,13 +26,14 @@ public struct ServerSettings: Sendable, Equatable {
     /// `--device-networks` (`device_networks`). Nil: anywhere.
     public var deviceNetworks: AddressRanges?
     /// The audit trail (`audit_log`): a file, `-` for standard output, `off`. Nil: beside the
-    /// database (`DB.audit.jsonl`), or `hallpass-audit.jsonl` in the working directory on PostgreSQL.
+    /// database (`DB.audit.jsonl`), or `hallpass-audit-PORT.jsonl` in the working directory on PostgreSQL.
     public var auditLog: String?
 
     /// Where the audit trail goes, nil when it is off.
     public var effectiveAuditLog: String? {
         if let auditLog { return auditLog == "off" ? nil : auditLog }
-        return usesPostgres ? "hallpass-audit.jsonl" : databasePath + ".audit.jsonl"
+        // On PostgreSQL each replica has its own chain: its port tells replicas on one host apart.
+        return usesPostgres ? "hallpass-audit-\(port).jsonl" : databasePath + ".audit.jsonl"
     }
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).

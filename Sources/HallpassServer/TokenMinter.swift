@@ -23,7 +23,10 @@ struct TokenMinter: Sendable {
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date,
               nonce: String? = nil, dpopKey: String? = nil) async throws -> Minted {
         let iat = Int(now.timeIntervalSince1970)
-        let accessLifetime = client.accessLifetime(policy)
+        // A grant at its absolute end yields nothing more; an access token never outlives it.
+        let grantEnd = client.grantEnd(familyStart: family.createdAt)
+        if let grantEnd, grantEnd <= now { throw OAuthError(.invalidGrant, "this grant has reached its lifetime; sign in again") }
+        let accessLifetime = min(client.accessLifetime(policy), grantEnd.map { $0.timeIntervalSince(now) } ?? .infinity)
         let accessExpires = now.addingTimeInterval(accessLifetime)
         let jti = SecretToken.generate(using: random, prefix: "at_")
         let claims = AccessTokenClaims(

@@ -15,7 +15,14 @@ struct Audit: AsyncParsableCommand {
         func run() async throws {
             try await runReporting {
                 guard let data = FileManager.default.contents(atPath: file) else { throw CLIError("cannot read \(file)") }
-                let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                // Strict UTF-8 per line: bytes swapped for U+FFFD would otherwise pass as text.
+                var lines: [Substring] = []
+                for (index, bytes) in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+                    guard let text = String(validating: bytes, as: UTF8.self) else {
+                        throw CLIError("\(file): \(AuditChain.Break.malformed(line: index + 1)) (not UTF-8)")
+                    }
+                    lines.append(Substring(text))
+                }
                 let count = lines.filter { !$0.isEmpty }.count
                 if let problem = AuditChain.verify(lines) { throw CLIError("\(file): \(problem)") }
                 writeOut("\(file): \(count) line\(count == 1 ? "" : "s"), the chain is whole")

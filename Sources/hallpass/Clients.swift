@@ -84,7 +84,9 @@ struct Clients: AsyncParsableCommand {
                 }
                 func tokenLifetime(_ text: String?, _ flag: String) throws -> TimeInterval? {
                     guard let text else { return nil }
-                    guard let seconds = DurationText.parse(text), seconds >= 60 else { throw CLIError("\(flag): a duration of at least 60s, like 10m or 7d") }
+                    guard let seconds = DurationText.parse(text), seconds >= 60, seconds <= 3650 * 86400 else {
+                        throw CLIError("\(flag): a duration from 60s to 3650d, like 10m or 7d")
+                    }
                     return seconds
                 }
                 let accessLifetime = try tokenLifetime(accessTokenLifetime, "--access-token-lifetime")

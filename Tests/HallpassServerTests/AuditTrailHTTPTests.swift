@@ -50,3 +50,20 @@ final class SecretsSeen: @unchecked Sendable {
     func add(_ more: [String]) { lock.withLock { values += more } }
     var all: [String] { lock.withLock { values } }
 }
+
+/// Opening a trail that is not whole: a torn last line stops the start; a last line without its
+/// newline is ended before the next line.
+@Suite struct AuditTrailFileTests {
+    @Test func aTornLastLineStopsTheStartAndAMissingNewlineIsMended() throws {
+        let dir = FileManager.default.temporaryDirectory
+        let torn = dir.appendingPathComponent("audit-torn-\(UUID().uuidString).jsonl").path
+        let first = AuditChain.line(["event": "login", "outcome": "ok"], seq: 1, prev: AuditChain.origin)
+        try (first.line + "\n" + "{\"hash\":\"ab").write(toFile: torn, atomically: true, encoding: .utf8)
+        #expect(throws: AuditTrail.OpenFailure.self) { try AuditTrail.open(torn) }
+        let unended = dir.appendingPathComponent("audit-unended-\(UUID().uuidString).jsonl").path
+        try first.line.write(toFile: unended, atomically: true, encoding: .utf8)
+        try AuditTrail.open(unended, clock: ManualClock()).record("login", outcome: "failed", actor: "bob")
+        let lines = try String(contentsOfFile: unended, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 2 && AuditChain.verify(lines) == nil)
+    }
+}

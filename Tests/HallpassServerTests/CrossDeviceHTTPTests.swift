@@ -142,6 +142,17 @@ import Testing
             expectOAuthError(try await refresh(idle.string("refresh_token")), "invalid_grant", .badRequest)
         }
         #expect(DurationText.parse("7d") == TimeInterval(7 * 86400))
+        // A client without lifetimes of its own keeps the server's sliding 30 days.
+        try await h.test { client in
+            var refresh = try await client.fullFlow(client: "tv", scope: "read").string("refresh_token")
+            for _ in 0..<3 {
+                h.clock.advance(by: 29 * 86400)
+                let next = try await client.form("/oauth/token", [("grant_type", "refresh_token"), ("client_id", "tv"),
+                                                                  ("refresh_token", refresh ?? "")])
+                #expect(next.status == .ok, "\(next.raw)")
+                refresh = next.string("refresh_token")
+            }
+        }
     }
 
     /// "Your devices": the approver sees their own live grants and revokes one; nobody else can.

@@ -160,3 +160,40 @@ def test_revoking_from_your_devices_in_the_tui_stops_the_device_at_once(server, 
         t.wait_for("Nothing you approved holds tokens now.")
     finally:
         t.close()
+
+
+def test_audit_to_standard_output_carries_audit_lines_only(tmpdir_path):
+    """`audit_log = "-"`: standard output is the trail alone (for a collector); the banner and the
+    --demo password go to standard error, never into the audit stream."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    from conftest import BIN, free_ports
+    port, = free_ports(1)
+    proc = subprocess.Popen([BIN, "serve", "--db", os.path.join(tmpdir_path, "h.db"), "--listen", f"127.0.0.1:{port}", "--no-ssh",
+                             "--demo"], env={**os.environ, "HALLPASS_AUDIT_LOG": "-"}, cwd=tmpdir_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        import urllib.request
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/consent/login", headers={"Content-Type": "application/json"},
+                                         data=json.dumps({"username": "alice", "password": "not her password"}).encode())
+        try:
+            urllib.request.urlopen(request, timeout=10)
+        except urllib.error.HTTPError as e:
+            assert e.code == 401
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert "demo user 'alice', password" in err and "hallpass: issuer" in err
+    lines = [line for line in out.splitlines() if line]
+    assert lines and all(json.loads(line)["hash"] for line in lines), out
+    assert json.loads(lines[-1])["event"] == "login" and json.loads(lines[-1])["outcome"] == "failed"
+    assert "password" not in out

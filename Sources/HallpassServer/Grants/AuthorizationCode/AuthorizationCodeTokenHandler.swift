@@ -73,8 +73,9 @@ struct AuthorizationCodeTokenHandler: TokenGrantHandler {
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             metrics.tokensIssued.increment()
-            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id, grant: String(grantID),
-                         detail: "authorization_code; scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
+            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id,
+                         grant: minted.record.family.id,
+                         detail: "authorization_code grant \(grantID); scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
             throw try await replayed(grantID: grantID, at: now)

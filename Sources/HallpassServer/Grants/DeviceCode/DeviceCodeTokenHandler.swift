@@ -45,20 +45,23 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
         case .alreadyRedeemed:
             throw OAuthError(.invalidGrant, "the device code was already used")
         case .approved:
-            return try await redeem(grant, grantID: grantID, client: client, dpop: request.dpop, now: now)
+            return try await redeem(grant, grantID: grantID, client: client, dpop: request.dpop, peer: request.peer, now: now)
         }
     }
 
     /// The account is re-checked, the tokens minted, and the grant consumed with them in one
     /// transaction (ARCHITECTURE.md §3a); only then is the body sent.
-    private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, dpop: DPoPProof?, now: Date) async throws -> Response {
+    private func redeem(_ grant: DeviceGrant, grantID: Int64, client: OAuthClient, dpop: DPoPProof?, peer: String, now: Date)
+        async throws -> Response
+    {
         let minted = try await minter.mint(approved: grant, client: client, users: users, at: now, dpop: dpop)
         switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
         case .redeemed:
             polls.forget(grantID: grantID)
             metrics.tokensIssued.increment()
-            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id, grant: String(grantID),
-                         detail: "device_code; scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
+            audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), address: peer, client: client.id,
+                         grant: minted.record.family.id,
+                         detail: "device_code grant \(grantID); scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
             throw OAuthError(.invalidGrant, "the device code was already used")

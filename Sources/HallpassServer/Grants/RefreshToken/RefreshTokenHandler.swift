@@ -51,7 +51,8 @@ struct RefreshTokenHandler: TokenGrantHandler {
         switch try await tokens.rotate(oldHash: hash, successor: minted.record, at: request.now) {
         case .rotated:
             metrics.tokensIssued.increment()
-            audit.record("refresh", outcome: "ok", actor: String(record.userID), client: request.client.id, grant: family.id)
+            audit.record("refresh", outcome: "ok", actor: String(record.userID), address: request.peer, client: request.client.id,
+                         grant: family.id)
             return try JSONResponse.make(minted.body)
         case .reused:
             audit.record("refresh_reuse", outcome: "family_revoked", actor: String(record.userID), address: request.peer,
