@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HallpassCore
+import HallpassServer
 import HallpassStore
 
 /// `hallpass grants` (BCP 247 "detect and remediate", issue 17): the approved grants that still
@@ -89,7 +90,15 @@ struct Grants: AsyncParsableCommand {
                         targets = try await filter.grants(in: store).map(\.familyID)
                     }
                     let now = Date()
-                    for family in targets { try await store.revokeFamily(family, at: now) }
+                    // The server's audit trail, shared with it (each line under the file's lock).
+                    let settings = try self.store.serverSettings()
+                    let audit = try settings.effectiveAuditLog.flatMap { $0 == "-" ? nil : try AuditTrail.open($0) } ?? .disabled
+                    let who = ProcessInfo.processInfo.environment["SUDO_USER"] ?? ProcessInfo.processInfo.environment["USER"] ?? "admin"
+                    for family in targets {
+                        try await store.revokeFamily(family, at: now)
+                        audit.record("revocation", outcome: "ok", actor: who, client: try await store.family(id: family)?.clientID,
+                                     grant: family, detail: "hallpass grants revoke")
+                    }
                     print("revoked \(targets.count) grant\(targets.count == 1 ? "" : "s"): their refresh and access tokens no longer work")
                 }
             }

@@ -67,3 +67,19 @@ final class SecretsSeen: @unchecked Sendable {
         #expect(lines.count == 2 && AuditChain.verify(lines) == nil)
     }
 }
+
+/// Two writers on one file (the server and `hallpass grants revoke`): one chain, in order.
+@Suite struct AuditTrailSharedTests {
+    @Test func twoWritersKeepOneChain() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("audit-shared-\(UUID().uuidString).jsonl").path
+        let server = try AuditTrail.open(path, clock: ManualClock())
+        server.record("login", outcome: "ok", actor: "alice")
+        let admin = try AuditTrail.open(path, clock: ManualClock())
+        for n in 0..<20 {
+            (n % 3 == 0 ? admin : server).record("revocation", outcome: "ok", actor: n % 3 == 0 ? "root" : "alice", grant: "fam_\(n)")
+        }
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 21)
+        #expect(AuditChain.verify(lines) == nil)
+    }
+}

@@ -110,6 +110,14 @@ def test_grants_list_and_revoke_stop_the_device_at_once(server):
         "grant_type": "refresh_token", "refresh_token": token["refresh_token"], "client_id": "tv"})
     assert refreshed.status_code == 400 and refreshed.json()["error"] == "invalid_grant"
     assert server.cli("grants", "list", "--user", "alice").stdout.strip() == ""
+    # The CLI's revocation is in the server's audit trail, on the same chain.
+    audit = server.db + ".audit.jsonl"
+    events = [json.loads(line) for line in open(audit).read().splitlines()]
+    assert any(e["event"] == "revocation" and e.get("detail") == "hallpass grants revoke" and e.get("grant") == grants[0]["id"]
+               for e in events), events[-3:]
+    import subprocess
+    from conftest import BIN
+    assert subprocess.run([BIN, "audit", "verify", audit], capture_output=True, timeout=30).returncode == 0
     assert server.cli("grants", "revoke", grants[0]["id"]).returncode != 0          # already gone
     assert server.cli("grants", "revoke").returncode != 0                          # says what to give
 
