@@ -30,7 +30,9 @@ struct DPoPGate: Sendable {
         let headers = Self.proofHeaders(request)
         if headers.isEmpty, accessToken == nil { return nil }
         let now = clock.now
-        let keys = try await keys.dpopNonceKeys()
+        // Nonce keys only when nonces are on: otherwise a nonce is never honoured and `iat`
+        // decides, so the key ring (an actor) is not asked on every proof.
+        let keys = requireNonces ? try await keys.dpopNonceKeys() : []
         let context = DPoPProof.Context(method: request.method.rawValue, uri: uri, accessToken: accessToken,
                                         boundThumbprint: boundThumbprint)
         let proof: DPoPProof
