@@ -4,7 +4,7 @@
 # test suite needs (the browsers of the sign-in tests: Debian's Chromium and its driver, w3m).
 set -euo pipefail
 needed=(libsodium-dev libsqlite3-dev libncurses-dev libqrencode-dev pkg-config openssl openssh-client postgresql nginx iproute2 python3-venv tmux)
-if [ "${1:-}" = "--tests" ]; then needed+=(chromium chromium-driver w3m); fi
+if [ "${1:-}" = "--tests" ]; then needed+=(chromium chromium-driver w3m oathtool); fi
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

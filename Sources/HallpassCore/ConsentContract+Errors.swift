@@ -1,5 +1,5 @@
 extension ConsentAPI {
-    /// The codes the consent API answers with: four of its own (not RFC 6749 codes), and the RFC
+    /// The codes the consent API answers with: its own (not RFC 6749 codes), and the RFC
     /// 6749 codes it shares with the token endpoint. A front tells failures apart by these,
     /// never by the HTTP status. Open: a code this build does not know still decodes.
     public struct ErrorCode: RawRepresentable, Hashable, Codable, Sendable, CustomStringConvertible {
@@ -19,6 +19,11 @@ extension ConsentAPI {
         /// The client requires approval from the device's network (BCP 247 proximity), and the
         /// approver is on another: the request is denied.
         public static let proximityRequired = ErrorCode(rawValue: "proximity_required")
+        /// A code from the user's authenticator is needed first: the login's second factor, or a
+        /// step-up for what is being approved. The message says which.
+        public static let otpRequired = ErrorCode(rawValue: "otp_required")
+        /// A wrong, reused or malformed authenticator or recovery code.
+        public static let invalidOTP = ErrorCode(rawValue: "invalid_otp")
         /// A wrong user name or password (at login).
         public static let accessDenied = ErrorCode(.accessDenied)
         /// A wrong or dead user code; `guessesLeft` says how many more may be tried.

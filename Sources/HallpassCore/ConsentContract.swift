@@ -21,11 +21,40 @@ public enum ConsentAPI {
     public struct CodeRequest: Codable, Equatable, Sendable {
         public var userCode: String
         public var scope: String?
-        public init(userCode: String, scope: String? = nil) {
+        /// A code from the approver's authenticator, when the approval needs one (step-up).
+        public var otp: String?
+        public init(userCode: String, scope: String? = nil, otp: String? = nil) {
             self.userCode = userCode
             self.scope = scope
+            self.otp = otp
         }
-        enum CodingKeys: String, CodingKey { case userCode = "user_code", scope }
+        enum CodingKeys: String, CodingKey { case userCode = "user_code", scope, otp }
+    }
+
+    /// `POST /consent/otp` (a code that completes a login or refreshes the session's second
+    /// factor) and `POST /consent/totp/confirm` (the first code of a new authenticator).
+    public struct OTPRequest: Codable, Equatable, Sendable {
+        public var code: String
+        public init(code: String) { self.code = code }
+    }
+
+    /// `POST /consent/totp/enroll`: the new secret, shown once, as base32 for typing and as an
+    /// otpauth URI for a QR code. It counts once confirmed.
+    public struct TOTPEnrolment: Codable, Equatable, Sendable {
+        public var secret: String
+        public var uri: String
+        public init(secret: String, uri: String) {
+            self.secret = secret
+            self.uri = uri
+        }
+        enum CodingKeys: String, CodingKey { case secret, uri = "otpauth_uri" }
+    }
+
+    /// `POST /consent/totp/confirm`: the recovery codes, shown once.
+    public struct RecoveryCodes: Codable, Equatable, Sendable {
+        public var recoveryCodes: [String]
+        public init(recoveryCodes: [String]) { self.recoveryCodes = recoveryCodes }
+        enum CodingKeys: String, CodingKey { case recoveryCodes = "recovery_codes" }
     }
 
     /// A session: whose it is and for how long. The answer to `POST /consent/login` carries the
@@ -34,12 +63,19 @@ public enum ConsentAPI {
         public var session: String?
         public var user: String
         public var expiresIn: Int
-        public init(session: String? = nil, user: String, expiresIn: Int) {
+        /// True while the session waits for a code from the user's authenticator
+        /// (`POST /consent/otp`); nothing else works until then.
+        public var otpRequired: Bool?
+        /// RFC 8176 values: how the session was authenticated so far.
+        public var amr: [String]?
+        public init(session: String? = nil, user: String, expiresIn: Int, otpRequired: Bool? = nil, amr: [String]? = nil) {
             self.session = session
             self.user = user
             self.expiresIn = expiresIn
+            self.otpRequired = otpRequired
+            self.amr = amr
         }
-        enum CodingKeys: String, CodingKey { case session, user, expiresIn = "expires_in" }
+        enum CodingKeys: String, CodingKey { case session, user, expiresIn = "expires_in", otpRequired = "otp_required", amr }
     }
 
     /// What the server recorded for an approval or a denial.
@@ -136,6 +172,9 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     /// Where the device (or browser) stands relative to the approver's address (BCP 247); nil
     /// when the client's policy is `off` or an address is unknown.
     public var proximity: Proximity?
+    /// Set when approving what was requested needs a code from the approver's authenticator now
+    /// (a step-up scope, or a client that requires one): the words to show.
+    public var secondFactor: String?
 
     /// Where a browser sign-in returns once decided.
     public struct WebSignIn: Codable, Equatable, Sendable {
@@ -146,7 +185,9 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     }
 
     public init(userCode: String, clientID: String, clientName: String, scopes: [Scope], deviceIP: String,
-                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int, webSignIn: WebSignIn? = nil, proximity: Proximity? = nil) {
+                userAgent: String, requestedSecondsAgo: Int, expiresIn: Int, webSignIn: WebSignIn? = nil, proximity: Proximity? = nil,
+                secondFactor: String? = nil) {
+        self.secondFactor = secondFactor
         self.webSignIn = webSignIn
         self.proximity = proximity
         self.userCode = userCode
@@ -163,7 +204,7 @@ public struct PendingRequest: Codable, Equatable, Sendable {
         case userCode = "user_code", clientID = "client_id", clientName = "client_name", scopes
         case deviceIP = "device_ip", userAgent = "user_agent"
         case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in", webSignIn = "web_sign_in"
-        case proximity
+        case proximity, secondFactor = "second_factor"
     }
 }
 

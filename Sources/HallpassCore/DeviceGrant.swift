@@ -42,6 +42,9 @@ public struct DeviceGrant: Sendable, Equatable {
     public var loginHint: String?
     /// The front the decision was made through (`ConsentFront`).
     public var decidedVia: String?
+    /// How the approver authenticated for the approval (`amr`, `auth_time`, `acr`), which its
+    /// tokens carry (ARCHITECTURE.md §4.8).
+    public var authentication: AuthenticationContext?
 
     public init(
         deviceCodeHash: String, userCode: UserCode, clientID: String, requestedScopes: ScopeSet,

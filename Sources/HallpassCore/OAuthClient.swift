@@ -54,6 +54,9 @@ public struct OAuthClient: Sendable, Equatable {
     /// BCP 247 limited scopes: the most a device grant (the cross-device grant: someone
     /// else's screen approves what this device gets) may ask for; nil is the client's `scopes`.
     public var crossDeviceScopes: ScopeSet?
+    /// Issue 18: approving this client's requests needs a consent session opened with a second
+    /// factor (`clients add --require-totp`; `SecondFactorDemand.client`).
+    public var requiresTOTP = false
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]

@@ -4,14 +4,14 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes, require_totp"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
         let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP, proximity,
-             networks, access, refresh, idle, crossDevice) =
+             networks, access, refresh, idle, crossDevice, requiresTOTP) =
             try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool, String, String?,
-                            Double?, Double?, Double?, String?).self)
-        return OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
+                            Double?, Double?, Double?, String?, Bool).self)
+        var client = OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                            codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
                            idTokenSigningAlgorithm: idTokenAlgorithm, redirectURIs: OAuthClient.redirectURIs(stored: redirectURIs),
@@ -19,6 +19,8 @@ extension PostgresStore: ClientStore {
                            deviceNetworks: OAuthClient.deviceNetworks(stored: networks), accessTokenLifetime: access,
                            refreshTokenLifetime: refresh, refreshIdleLifetime: idle,
                            crossDeviceScopes: crossDevice.map { ScopeSet(words: $0) })
+        client.requiresTOTP = requiresTOTP
+        return client
     }
 
     public func client(id: String) async throws -> OAuthClient? {
@@ -35,12 +37,13 @@ extension PostgresStore: ClientStore {
             try await count("""
                 INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
                                      id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
-                                     access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes)
+                                     access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes,
+                                     require_totp)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
                         \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
                         \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP), \(c.proximity.rawValue),
                         \(c.deviceNetworks?.description), \(c.accessTokenLifetime), \(c.refreshTokenLifetime), \(c.refreshIdleLifetime),
-                        \(c.crossDeviceScopes?.description))
+                        \(c.crossDeviceScopes?.description), \(c.requiresTOTP))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -109,11 +112,15 @@ extension PostgresStore: ScopeStore {
         return Dictionary(pairs, uniquingKeysWith: { first, _ in first })
     }
 
-    public func setScope(name: String, description: String) async throws {
+    public func setScope(name: String, description: String, stepUp: Bool) async throws {
         try await count("""
-            INSERT INTO scopes (name, description) VALUES (\(name), \(description))
-            ON CONFLICT (name) DO UPDATE SET description = excluded.description
+            INSERT INTO scopes (name, description, step_up) VALUES (\(name), \(description), \(stepUp))
+            ON CONFLICT (name) DO UPDATE SET description = excluded.description, step_up = excluded.step_up
             """)
+    }
+
+    public func stepUpScopes() async throws -> Set<String> {
+        Set(try await all("SELECT name FROM scopes WHERE step_up") { try $0.decode(String.self) })
     }
 }
 
@@ -161,20 +168,36 @@ extension PostgresStore: KeyStore {
 extension PostgresStore: ConsentSessionStore {
     public func createSession(_ s: ConsentSession) async throws {
         try await count("""
-            INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front)
-            VALUES (\(s.tokenHash), \(s.userID), \(s.createdAt.unix), \(s.expiresAt.unix), \(s.source), \(s.front))
+            INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front, amr, otp_at, otp_pending)
+            VALUES (\(s.tokenHash), \(s.userID), \(s.createdAt.unix), \(s.expiresAt.unix), \(s.source), \(s.front),
+                    \(s.methods.joined(separator: " ")), \(s.otpAt?.unix), \(s.secondFactorPending))
             """)
     }
 
     public func session(tokenHash: String) async throws -> ConsentSession? {
         guard isStorable(tokenHash) else { return nil }
         return try await first("""
-            SELECT token_hash, user_id, created_at, expires_at, source, front FROM consent_sessions WHERE token_hash = \(tokenHash)
+            SELECT token_hash, user_id, created_at, expires_at, source, front, amr, otp_at, otp_pending
+            FROM consent_sessions WHERE token_hash = \(tokenHash)
             """) { row in
-            let (hash, user, created, expires, source, front) = try row.decode((String, Int64, Double, Double, String, String?).self)
-            return ConsentSession(tokenHash: hash, userID: user, createdAt: Date(unix: created), expiresAt: Date(unix: expires), source: source,
-                                  front: front ?? ConsentFront.terminal)
+            let (hash, user, created, expires, source, front, amr, otpAt, pending) =
+                try row.decode((String, Int64, Double, Double, String, String?, String?, Double?, Bool).self)
+            var session = ConsentSession(tokenHash: hash, userID: user, createdAt: Date(unix: created), expiresAt: Date(unix: expires),
+                                         source: source, front: front ?? ConsentFront.terminal)
+            session.methods = AuthenticationContext.methods(stored: amr)
+            session.otpAt = otpAt.map(Date.init(unix:))
+            session.secondFactorPending = pending
+            return session
         }
+    }
+
+    public func recordSecondFactor(tokenHash: String, methods: [String], at: Date, expiresAt: Date) async throws -> Bool {
+        guard isStorable(tokenHash) else { return false }
+        return try await count("""
+            UPDATE consent_sessions SET amr = \(methods.joined(separator: " ")), otp_at = \(at.unix), otp_pending = FALSE,
+                expires_at = \(expiresAt.unix)
+            WHERE token_hash = \(tokenHash) RETURNING 1
+            """) == 1
     }
 
     public func deleteSession(tokenHash: String) async throws {

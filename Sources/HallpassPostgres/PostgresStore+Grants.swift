@@ -22,7 +22,7 @@ extension PostgresStore: GrantStore {
     static let grantColumns = """
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
         "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint
+        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time
         """
 
     static func grant(from row: PostgresRow) throws -> DeviceGrant {
@@ -52,6 +52,10 @@ extension PostgresStore: GrantStore {
             grant.authorizationCodeHash = try r["code_hash"].decode(String?.self)
         }
         grant.loginHint = try r["login_hint"].decode(String?.self)
+        if let authTime = try r["auth_time"].decode(Double?.self) {
+            grant.authentication = AuthenticationContext(methods: AuthenticationContext.methods(stored: try r["amr"].decode(String?.self)),
+                                                         time: Date(unix: authTime), acr: try r["acr"].decode(String?.self))
+        }
         return grant
     }
 
@@ -91,7 +95,8 @@ extension PostgresStore: GrantStore {
         return try await count("""
             UPDATE device_grants SET status = \(grant.status.rawValue), granted_scopes = \(grant.grantedScopes?.description),
                 user_id = \(grant.userID), decided_at = \(grant.decidedAt?.unix), expires_at = \(grant.expiresAt.unix),
-                decided_via = \(grant.decidedVia)
+                decided_via = \(grant.decidedVia), amr = \(grant.authentication?.storedMethods), acr = \(grant.authentication?.acr),
+                auth_time = \(grant.authentication?.time.unix)
             WHERE id = \(id) AND status = 'pending' AND expires_at > \(now.unix) RETURNING 1
             """) == 1
     }

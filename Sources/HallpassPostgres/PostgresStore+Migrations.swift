@@ -161,6 +161,32 @@ extension PostgresStore {
                 ADD COLUMN refresh_idle_lifetime DOUBLE PRECISION, ADD COLUMN cross_device_scopes TEXT
             """,
         ]),
+        // Issue 18: the second factor. Authenticators and recovery codes, what a session and a
+        // decision were authenticated with, step-up scopes and clients that require a code.
+        ("v7-second-factor", [
+            """
+            CREATE TABLE totp_authenticators (
+                user_id BIGINT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                secret BYTEA NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL,
+                confirmed_at DOUBLE PRECISION,
+                last_step BIGINT
+            )
+            """,
+            """
+            CREATE TABLE recovery_codes (
+                user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                code_hash TEXT NOT NULL,
+                used_at DOUBLE PRECISION,
+                PRIMARY KEY (user_id, code_hash)
+            )
+            """,
+            "ALTER TABLE consent_sessions ADD COLUMN amr TEXT, ADD COLUMN otp_at DOUBLE PRECISION, ADD COLUMN otp_pending BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE device_grants ADD COLUMN amr TEXT, ADD COLUMN acr TEXT, ADD COLUMN auth_time DOUBLE PRECISION",
+            "ALTER TABLE token_families ADD COLUMN amr TEXT, ADD COLUMN acr TEXT",
+            "ALTER TABLE scopes ADD COLUMN step_up BOOLEAN NOT NULL DEFAULT FALSE",
+            "ALTER TABLE clients ADD COLUMN require_totp BOOLEAN NOT NULL DEFAULT FALSE",
+        ]),
     ]
 
     /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).

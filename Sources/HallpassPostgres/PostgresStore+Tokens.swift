@@ -6,9 +6,10 @@ import PostgresNIO
 extension PostgresStore: TokenStore {
     static func insertFamily(_ family: TokenFamily, grantID: Int64?, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query("""
-            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt)
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt, amr, acr)
             VALUES (\(family.id), \(family.clientID), \(family.userID), \(family.scopes.description),
-                    \(family.createdAt.unix), \(family.authTime.unix), NULL, \(grantID), \(family.dpopJKT))
+                    \(family.createdAt.unix), \(family.authTime.unix), NULL, \(grantID), \(family.dpopJKT),
+                    \(family.methods.joined(separator: " ")), \(family.acr))
             """, logger: logger)
     }
 
@@ -118,12 +119,15 @@ extension PostgresStore: TokenStore {
     public func family(id: String) async throws -> TokenFamily? {
         guard isStorable(id) else { return nil }
         return try await first("""
-            SELECT id, client_id, user_id, scopes, created_at, revoked_at, auth_time, dpop_jkt FROM token_families WHERE id = \(id)
+            SELECT id, client_id, user_id, scopes, created_at, revoked_at, auth_time, dpop_jkt, amr, acr FROM token_families WHERE id = \(id)
             """) { row in
-            let (id, client, user, scopes, created, revoked, auth, jkt) =
-                try row.decode((String, String, Int64, String, Double, Double?, Double, String?).self)
-            return TokenFamily(id: id, clientID: client, userID: user, scopes: ScopeSet(words: scopes), createdAt: Date(unix: created),
-                               revokedAt: revoked.map(Date.init(unix:)), authTime: Date(unix: auth), dpopJKT: jkt)
+            let (id, client, user, scopes, created, revoked, auth, jkt, amr, acr) =
+                try row.decode((String, String, Int64, String, Double, Double?, Double, String?, String?, String?).self)
+            var family = TokenFamily(id: id, clientID: client, userID: user, scopes: ScopeSet(words: scopes), createdAt: Date(unix: created),
+                                     revokedAt: revoked.map(Date.init(unix:)), authTime: Date(unix: auth), dpopJKT: jkt)
+            family.methods = AuthenticationContext.methods(stored: amr)
+            family.acr = acr
+            return family
         }
     }
 }

@@ -11,10 +11,10 @@ extension SQLiteStore: ClientStore {
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg,
                        redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime,
-                       refresh_idle_lifetime, cross_device_scopes
+                       refresh_idle_lifetime, cross_device_scopes, require_totp
                 FROM clients WHERE id = ?
                 """, id) { row in
-                OAuthClient(
+                var client = OAuthClient(
                     id: row.text(0) ?? "", name: row.text(1) ?? "", secretHash: row.text(2), scopes: ScopeSet(words: row.text(3)),
                     grantTypes: (row.text(4) ?? "").split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                     codeLifetime: row.double(5) ?? 600, interval: Int(row.int(6) ?? 5), canIntrospect: (row.int(7) ?? 0) != 0,
@@ -23,6 +23,8 @@ extension SQLiteStore: ClientStore {
                     deviceNetworks: OAuthClient.deviceNetworks(stored: row.text(12)), accessTokenLifetime: row.double(13),
                     refreshTokenLifetime: row.double(14), refreshIdleLifetime: row.double(15),
                     crossDeviceScopes: row.text(16).map { ScopeSet(words: $0) })
+                client.requiresTOTP = (row.int(17) ?? 0) != 0
+                return client
             }
         }
     }
@@ -39,14 +41,15 @@ extension SQLiteStore: ClientStore {
                 try db.execute(sql: """
                     INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
                                          id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
-                                         access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes,
+                                         require_totp)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
                                      c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs,
                                      c.requiresDPoP, c.proximity.rawValue, c.deviceNetworks?.description,
                                      c.accessTokenLifetime, c.refreshTokenLifetime, c.refreshIdleLifetime,
-                                     c.crossDeviceScopes?.description])
+                                     c.crossDeviceScopes?.description, c.requiresTOTP])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -62,7 +65,7 @@ extension SQLiteStore: ClientStore {
     }
 
     static func client(from row: Row) -> OAuthClient {
-        OAuthClient(
+        var client = OAuthClient(
             id: row["id"], name: row["name"], secretHash: row["secret_hash"], scopes: row.scopes("scopes"),
             grantTypes: (row["grant_types"] as String).split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
             codeLifetime: row["code_lifetime"], interval: row["interval"], canIntrospect: row["can_introspect"],
@@ -73,6 +76,8 @@ extension SQLiteStore: ClientStore {
             accessTokenLifetime: row["access_token_lifetime"], refreshTokenLifetime: row["refresh_token_lifetime"],
             refreshIdleLifetime: row["refresh_idle_lifetime"],
             crossDeviceScopes: (row["cross_device_scopes"] as String?).map { ScopeSet(words: $0) })
+        client.requiresTOTP = row["require_totp"] ?? false
+        return client
     }
 }
 
@@ -143,13 +148,17 @@ extension SQLiteStore: ScopeStore {
         }
     }
 
-    public func setScope(name: String, description: String) async throws {
+    public func setScope(name: String, description: String, stepUp: Bool) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                INSERT INTO scopes (name, description) VALUES (?, ?)
-                ON CONFLICT(name) DO UPDATE SET description = excluded.description
-                """, arguments: [name, description])
+                INSERT INTO scopes (name, description, step_up) VALUES (?, ?, ?)
+                ON CONFLICT(name) DO UPDATE SET description = excluded.description, step_up = excluded.step_up
+                """, arguments: [name, description, stepUp])
         }
+    }
+
+    public func stepUpScopes() async throws -> Set<String> {
+        try await pool.read { db in Set(try String.fetchAll(db, sql: "SELECT name FROM scopes WHERE step_up = 1")) }
     }
 }
 
@@ -195,8 +204,10 @@ extension SQLiteStore: ConsentSessionStore {
     public func createSession(_ s: ConsentSession) async throws {
         try await pool.write { db in
             try db.execute(sql: """
-                INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front) VALUES (?, ?, ?, ?, ?, ?)
-                """, arguments: [s.tokenHash, s.userID, s.createdAt.unix, s.expiresAt.unix, s.source, s.front])
+                INSERT INTO consent_sessions (token_hash, user_id, created_at, expires_at, source, front, amr, otp_at, otp_pending)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [s.tokenHash, s.userID, s.createdAt.unix, s.expiresAt.unix, s.source, s.front,
+                                 s.methods.joined(separator: " "), s.otpAt?.unix, s.secondFactorPending])
         }
     }
 
@@ -205,12 +216,17 @@ extension SQLiteStore: ConsentSessionStore {
         guard isStorable(tokenHash) else { return nil }
         return try hot.withConnection { connection in
             try connection.queryOne("""
-                SELECT token_hash, user_id, created_at, expires_at, source, front FROM consent_sessions WHERE token_hash = ?
+                SELECT token_hash, user_id, created_at, expires_at, source, front, amr, otp_at, otp_pending
+                FROM consent_sessions WHERE token_hash = ?
                 """, tokenHash) { row in
-                ConsentSession(tokenHash: row.text(0) ?? "", userID: row.int(1) ?? -1,
-                               createdAt: row.double(2).map(Date.init(unix:)) ?? .distantPast,
-                               expiresAt: row.double(3).map(Date.init(unix:)) ?? .distantPast, source: row.text(4) ?? "",
-                               front: row.text(5) ?? ConsentFront.terminal)
+                var session = ConsentSession(tokenHash: row.text(0) ?? "", userID: row.int(1) ?? -1,
+                                             createdAt: row.double(2).map(Date.init(unix:)) ?? .distantPast,
+                                             expiresAt: row.double(3).map(Date.init(unix:)) ?? .distantPast, source: row.text(4) ?? "",
+                                             front: row.text(5) ?? ConsentFront.terminal)
+                session.methods = AuthenticationContext.methods(stored: row.text(6))
+                session.otpAt = row.double(7).map(Date.init(unix:))
+                session.secondFactorPending = (row.int(8) ?? 0) != 0
+                return session
             }
         }
     }
@@ -218,6 +234,16 @@ extension SQLiteStore: ConsentSessionStore {
     public func deleteSession(tokenHash: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM consent_sessions WHERE token_hash = ?", arguments: [tokenHash])
+        }
+    }
+
+    public func recordSecondFactor(tokenHash: String, methods: [String], at: Date, expiresAt: Date) async throws -> Bool {
+        guard isStorable(tokenHash) else { return false }
+        return try await pool.write { db in
+            try db.execute(sql: """
+                UPDATE consent_sessions SET amr = ?, otp_at = ?, otp_pending = 0, expires_at = ? WHERE token_hash = ?
+                """, arguments: [methods.joined(separator: " "), at.unix, expiresAt.unix, tokenHash])
+            return db.changesCount == 1
         }
     }
 }

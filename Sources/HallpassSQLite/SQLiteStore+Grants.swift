@@ -58,7 +58,7 @@ extension SQLiteStore: GrantStore {
     static let grantQuery = """
         SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
                created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint
+               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time
         FROM device_grants WHERE
         """
 
@@ -86,6 +86,10 @@ extension SQLiteStore: GrantStore {
             grant.authorizationCodeHash = row.text(21)
         }
         grant.loginHint = row.text(22)
+        if let authTime = row.double(25) {
+            grant.authentication = AuthenticationContext(methods: AuthenticationContext.methods(stored: row.text(23)),
+                                                         time: Date(unix: authTime), acr: row.text(24))
+        }
         return grant
     }
 
@@ -105,10 +109,13 @@ extension SQLiteStore: GrantStore {
     static func record(_ decision: Decision, in db: Database) throws -> Bool {
         let grant = decision.grant
         try db.cachedStatement(sql: """
-            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?, expires_at = ?, decided_via = ?
+            UPDATE device_grants SET status = ?, granted_scopes = ?, user_id = ?, decided_at = ?, expires_at = ?, decided_via = ?,
+                amr = ?, acr = ?, auth_time = ?
             WHERE id = ? AND status = 'pending' AND expires_at > ?
             """).execute(arguments: [grant.status.rawValue, grant.grantedScopes?.description, grant.userID,
-                                     grant.decidedAt?.unix, grant.expiresAt.unix, grant.decidedVia, grant.id, decision.at.unix])
+                                     grant.decidedAt?.unix, grant.expiresAt.unix, grant.decidedVia,
+                                     grant.authentication?.storedMethods, grant.authentication?.acr, grant.authentication?.time.unix,
+                                     grant.id, decision.at.unix])
         return db.changesCount == 1
     }
 

@@ -7,10 +7,11 @@ extension SQLiteStore: TokenStore {
     /// `grant_id` is unique (as on PostgreSQL): one family per grant, whatever happens above.
     static func insertFamily(_ family: TokenFamily, grantID: Int64?, in db: Database) throws {
         try db.execute(sql: """
-            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt)
-            VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?)
+            INSERT INTO token_families (id, client_id, user_id, scopes, created_at, auth_time, revoked_at, grant_id, dpop_jkt, amr, acr)
+            VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)
             """, arguments: [family.id, family.clientID, family.userID, family.scopes.description,
-                             family.createdAt.unix, family.authTime.unix, grantID, family.dpopJKT])
+                             family.createdAt.unix, family.authTime.unix, grantID, family.dpopJKT,
+                             family.methods.joined(separator: " "), family.acr])
     }
 
     /// `parent` is the refresh token this one succeeds; `parent_hash` is unique, so a token can
@@ -127,10 +128,13 @@ extension SQLiteStore: TokenStore {
         guard isStorable(id) else { return nil }
         return try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM token_families WHERE id = ?", arguments: [id]).map { row in
-                TokenFamily(id: row["id"], clientID: row["client_id"], userID: row["user_id"],
-                            scopes: row.scopes("scopes"), createdAt: row.date("created_at") ?? .distantPast,
-                            revokedAt: row.date("revoked_at"), authTime: row.date("auth_time") ?? .distantPast,
-                            dpopJKT: row["dpop_jkt"])
+                var family = TokenFamily(id: row["id"], clientID: row["client_id"], userID: row["user_id"],
+                                         scopes: row.scopes("scopes"), createdAt: row.date("created_at") ?? .distantPast,
+                                         revokedAt: row.date("revoked_at"), authTime: row.date("auth_time") ?? .distantPast,
+                                         dpopJKT: row["dpop_jkt"])
+                family.methods = AuthenticationContext.methods(stored: row["amr"])
+                family.acr = row["acr"]
+                return family
             }
         }
     }

@@ -204,6 +204,35 @@ public final class SQLiteStore: Sendable {
                 ALTER TABLE clients ADD COLUMN cross_device_scopes TEXT;
                 """)
         }
+        // Issue 18: the second factor. Authenticators and recovery codes, what a session and a
+        // decision were authenticated with, step-up scopes and clients that require a code.
+        migrator.registerMigration("v8-second-factor") { db in
+            try db.execute(sql: """
+                CREATE TABLE totp_authenticators (
+                    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+                    secret BLOB NOT NULL,
+                    created_at REAL NOT NULL,
+                    confirmed_at REAL,
+                    last_step INTEGER
+                );
+                CREATE TABLE recovery_codes (
+                    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    code_hash TEXT NOT NULL,
+                    used_at REAL,
+                    PRIMARY KEY (user_id, code_hash)
+                );
+                ALTER TABLE consent_sessions ADD COLUMN amr TEXT;
+                ALTER TABLE consent_sessions ADD COLUMN otp_at REAL;
+                ALTER TABLE consent_sessions ADD COLUMN otp_pending INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE device_grants ADD COLUMN amr TEXT;
+                ALTER TABLE device_grants ADD COLUMN acr TEXT;
+                ALTER TABLE device_grants ADD COLUMN auth_time REAL;
+                ALTER TABLE token_families ADD COLUMN amr TEXT;
+                ALTER TABLE token_families ADD COLUMN acr TEXT;
+                ALTER TABLE scopes ADD COLUMN step_up INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE clients ADD COLUMN require_totp INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return migrator
     }
 }

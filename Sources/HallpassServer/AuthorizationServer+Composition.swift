@@ -34,14 +34,27 @@ extension AuthorizationServer {
     var consentDesk: ConsentDesk {
         var desk = ConsentDesk(users: store, sessions: store, grants: store, clients: store, scopes: store, failures: failures,
                     events: events, clock: clock, random: random, sessionLifetime: policy.consentSessionLifetime, metrics: metrics,
-                    held: store)
+                    held: store, secondFactor: secondFactorDesk)
         desk.sites = configuration.sites
         desk.audit = audit
         return desk
     }
 
     /// The SSH front's logins, under the consent API's rules and budgets.
-    public var sshLogins: SSHLoginDesk { SSHLoginDesk(desk: consentDesk, keys: store) }
+    public var sshLogins: SSHLoginDesk {
+        SSHLoginDesk(desk: consentDesk, keys: store, codeForKeys: configuration.totpForSSHKeys)
+    }
+
+    /// Authenticators (ARCHITECTURE.md §4.8), named in authenticator apps by the issuer's host.
+    public var secondFactorDesk: SecondFactorDesk {
+        SecondFactorDesk(authenticators: store, vault: totpVault, clock: clock, random: random,
+                         issuerName: Self.authenticatorIssuer(issuer))
+    }
+
+    /// "Hallpass (host)": how authenticator apps list this server's codes.
+    public static func authenticatorIssuer(_ issuer: String) -> String {
+        "Hallpass (\((URL(string: issuer)?.host ?? "local").replacingOccurrences(of: ":", with: ".")))"
+    }
 
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,

@@ -34,11 +34,15 @@ public final class AuthorizationServer: Sendable {
     let polls = PollLedger()
     /// Unknown device codes per address (`UnknownDeviceCodeBudget`).
     let unknownCodes: UnknownDeviceCodeBudget
+    /// Seals TOTP secrets (`totp_key_file`).
+    public let totpVault: TOTPVault
 
     public init(store: any HallpassStorage, configuration: ServerSettings, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
                 events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger(),
-                audit: AuditTrail = .disabled) {
+                audit: AuditTrail = .disabled, totpVault: TOTPVault? = nil) {
+        // `serve` passes the vault of `totp_key_file`; tests get one whose key lives in memory.
+        self.totpVault = totpVault ?? TOTPVault(key: .init(data: random.bytes(32)))
         self.audit = audit
         self.store = store
         self.events = events

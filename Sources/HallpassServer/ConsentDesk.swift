@@ -21,6 +21,10 @@ struct ConsentDesk: Sendable {
     /// The operator's `sites`: networks that count as one for proximity (BCP 247).
     var sites: [AddressRanges] = []
     var audit: AuditTrail = .disabled
+    /// Authenticators: asked at login when confirmed, and for step-up (ARCHITECTURE.md §4.8).
+    let secondFactor: SecondFactorDesk
+    /// How long a session waiting for its second factor lives.
+    static let pendingLifetime: TimeInterval = 300
 
     struct Session {
         var record: ConsentSession
@@ -49,28 +53,46 @@ struct ConsentDesk: Sendable {
             audit.record("login", outcome: "failed", actor: name, address: source)
             throw ConsentAPI.Failure(.accessDenied, "wrong user name or password")
         }
+        // With an authenticator the password opens a session that waits for a code; only the
+        // code clears the pair's failures (`LoginBudgets.passwordAccepted`).
+        if try await secondFactor.isEnrolled(record.user) {
+            try await budgets.passwordAccepted(on: failures, admittedAt: now)
+            audit.record("login", outcome: "password_ok", actor: name, address: source, detail: "a code from the authenticator is next")
+            return try await openSession(for: record.user, source: source, front: front, methods: [AuthenticationContext.password],
+                                         pendingCode: true)
+        }
         try await budgets.succeeded(on: failures, admittedAt: now)
         audit.record("login", outcome: "ok", actor: name, address: source)
-        return try await openSession(for: record.user, source: source, front: front)
+        return try await openSession(for: record.user, source: source, front: front, methods: [AuthenticationContext.password])
     }
 
     /// A session for an already-authenticated user (also used by the SSH front's tickets).
-    func openSession(for user: User, source: String, front: String = ConsentFront.terminal) async throws
-        -> (token: String, session: ConsentSession, user: User)
+    /// `pendingCode`: it waits for a code from the user's authenticator (`verifyCode`) and lives
+    /// `pendingLifetime` until then.
+    func openSession(for user: User, source: String, front: String = ConsentFront.terminal, methods: [String],
+                     pendingCode: Bool = false) async throws -> (token: String, session: ConsentSession, user: User)
     {
         let now = clock.now
         let token = SecretToken.generate(using: random, prefix: "cs_")
-        let session = ConsentSession(tokenHash: SecretToken.hash(token), userID: user.id, createdAt: now,
-                                     expiresAt: now.addingTimeInterval(sessionLifetime), source: source, front: front)
+        var session = ConsentSession(tokenHash: SecretToken.hash(token), userID: user.id, createdAt: now,
+                                     expiresAt: now.addingTimeInterval(pendingCode ? Self.pendingLifetime : sessionLifetime),
+                                     source: source, front: front)
+        session.methods = methods
+        session.secondFactorPending = pendingCode
         try await sessions.createSession(session)
         return (token, session, user)
     }
 
-    func session(bearer: String?) async throws -> Session {
+    /// The session behind `bearer`. One still waiting for its second factor is refused with
+    /// `otp_required`, unless `pendingAllowed` (the code's own endpoint, the session query).
+    func session(bearer: String?, pendingAllowed: Bool = false) async throws -> Session {
         guard let bearer, let record = try await sessions.session(tokenHash: SecretToken.hash(bearer)),
               record.expiresAt > clock.now,
               let user = try await users.user(id: record.userID), !user.disabled
         else { throw ConsentAPI.Failure(.loginRequired, "log in first (no or expired session)") }
+        if record.secondFactorPending, !pendingAllowed {
+            throw ConsentAPI.Failure(.otpRequired, "enter the code from your authenticator app to finish logging in")
+        }
         return Session(record: record, user: user)
     }
 
@@ -151,16 +173,37 @@ struct ConsentDesk: Sendable {
             deviceIP: grant.deviceIP, userAgent: grant.userAgent,
             requestedSecondsAgo: max(0, Int(now.timeIntervalSince(grant.createdAt))), expiresIn: grant.secondsLeft(at: now),
             webSignIn: grant.authorization.map { PendingRequest.WebSignIn(redirectHost: $0.redirectHost) },
-            proximity: client?.proximity == .off ? nil : proximity(of: grant, to: session))
+            proximity: client?.proximity == .off ? nil : proximity(of: grant, to: session),
+            secondFactor: try await demand(approving: grant.requestedScopes, client: client, session: session)?.description)
     }
 
-    /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user.
-    func decide(code: String, approve: Bool, scopes requested: ScopeSet?, session: Session) async throws -> DeviceGrant {
+    /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user. An
+    /// approval that needs a second factor now (`SecondFactorDemand`) takes `otp`, or is refused
+    /// with `otp_required` and nothing decided.
+    func decide(code: String, approve: Bool, scopes requested: ScopeSet?, otp: String? = nil, session: Session) async throws -> DeviceGrant {
         var grant = try await pendingGrant(code: code, session: session)
-        let now = clock.now
-        if approve, try await clients.client(id: grant.clientID)?.proximity == .require,
+        var session = session
+        let client = try await clients.client(id: grant.clientID)
+        if approve, client?.proximity == .require,
            proximity(of: grant, to: session) != .sameAddress, proximity(of: grant, to: session) != .sameNetwork {
-            return try await refuseForProximity(grant, session: session, at: now)
+            return try await refuseForProximity(grant, session: session, at: clock.now)
+        }
+        if approve, let demand = try await demand(approving: requested ?? grant.requestedScopes, client: client, session: session) {
+            guard let otp else {
+                guard try await secondFactor.isEnrolled(session.user) else {
+                    throw ConsentAPI.Failure(.accessDenied, "\(demand.description), and you have no authenticator: add one first "
+                                             + "(F3 on the code screen), or deny")
+                }
+                throw ConsentAPI.Failure(.otpRequired, demand.description)
+            }
+            session = try await verifyCode(otp, session: session)
+        }
+        let now = clock.now
+        if approve {
+            let fresh = SecondFactorDemand.isFresh(session.record.otpAt, at: now)
+            grant.authentication = AuthenticationContext(
+                methods: session.record.methods, time: max(session.record.createdAt, session.record.otpAt ?? .distantPast),
+                acr: fresh ? AuthenticationContext.stepUpACR : nil)
         }
         grant.decidedVia = session.record.front
         do {

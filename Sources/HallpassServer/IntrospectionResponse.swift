@@ -14,11 +14,16 @@ struct IntrospectionResponse: Codable, Equatable {
     var jti: String?
     /// RFC 9449 §6.2: the DPoP key a token is bound to.
     var cnf: AccessTokenClaims.Confirmation?
+    /// How the approver authenticated (ARCHITECTURE.md §4.8), as the token's claims say.
+    var authTime: Int?
+    var amr: [String]?
+    var acr: String?
 
     static let inactive = IntrospectionResponse(active: false)
 
     enum CodingKeys: String, CodingKey {
         case active, tokenType = "token_type", scope, clientID = "client_id", sub, username, aud, iss, iat, exp, jti, cnf
+        case authTime = "auth_time", amr, acr
     }
 }
 

@@ -8,6 +8,8 @@ import HallpassStore
 public struct SSHLoginDesk: Sendable {
     let desk: ConsentDesk
     let keys: any SSHKeyStore
+    /// `totp_for_ssh_keys`: a key login of a user with an authenticator also waits for a code.
+    var codeForKeys = false
 
     /// Password authentication: the consent API's login, under the same login budgets.
     public func passwordLogin(name: String, password: String, source: String) async throws -> HandedOverSession {
@@ -30,7 +32,11 @@ public struct SSHLoginDesk: Sendable {
         }
         try await LoginBudgets(name: owner.name, address: source).keyLoginSucceeded(on: desk.failures, at: desk.clock.now)
         desk.audit.record("login", outcome: "ok", actor: owner.name, address: source, detail: "ssh key \(key.type)")
-        let (token, _, user) = try await desk.openSession(for: owner, source: source, front: ConsentFront.ssh)
+        // RFC 8176 `swk`: proof of possession of a software-held key. With `totp_for_ssh_keys`
+        // the session waits for a code, which the consent screen asks for first.
+        let pending = codeForKeys ? try await desk.secondFactor.isEnrolled(owner) : false
+        let (token, _, user) = try await desk.openSession(for: owner, source: source, front: ConsentFront.ssh,
+                                                          methods: [AuthenticationContext.sshKey], pendingCode: pending)
         return HandedOverSession(token: token, userName: user.name)
     }
 

@@ -33,6 +33,8 @@ struct ServerMetadata: Codable, Equatable {
     var subjectTypesSupported: [String]?
     var idTokenSigningAlgValuesSupported: [String]?
     var claimsSupported: [String]?
+    /// Discovery §3: the `acr` values this server issues (after a fresh second factor, §4.8).
+    var acrValuesSupported: [String]?
     /// Discovery §3 defaults `request_uri_parameter_supported` to true: say that neither request
     /// objects nor request URIs are supported (OpenID Connect Core §6).
     var requestParameterSupported: Bool?
@@ -62,6 +64,7 @@ struct ServerMetadata: Codable, Equatable {
         case subjectTypesSupported = "subject_types_supported"
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"
         case claimsSupported = "claims_supported"
+        case acrValuesSupported = "acr_values_supported"
         case requestParameterSupported = "request_parameter_supported"
         case requestURIParameterSupported = "request_uri_parameter_supported"
     }
@@ -70,7 +73,9 @@ struct ServerMetadata: Codable, Equatable {
     mutating func addOpenIDFields(idTokenAlgorithms: [String]) {
         subjectTypesSupported = ["public"]
         idTokenSigningAlgValuesSupported = idTokenAlgorithms
-        claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "name", "preferred_username"]
+        claimsSupported = ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "amr", "acr", "name",
+                           "preferred_username"]
+        acrValuesSupported = [AuthenticationContext.stepUpACR]
         requestParameterSupported = false
         requestURIParameterSupported = false
         // Discovery §3: `openid` must be listed, described by the operator or not.

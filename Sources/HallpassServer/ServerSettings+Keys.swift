@@ -6,7 +6,8 @@ import HallpassSettings
 /// the environment and flags and hands over only these keys.
 extension ServerSettings: LayeredSettings {
     public static let keys: Set<String> = Set(["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg",
-                                               "ssh_listen", "trusted_proxies", "demo", "dpop_nonces", "sites", "device_networks", "audit_log"] + HTTPEdgeLimits.keys)
+                                               "ssh_listen", "trusted_proxies", "demo", "dpop_nonces", "sites", "device_networks", "audit_log",
+                                               "totp_key_file", "totp_for_ssh_keys"] + HTTPEdgeLimits.keys)
 
     /// The settings of `file` (or `HALLPASS_CONFIG`), the environment and `flags`, in that order.
     /// Not validated: `serve` calls `validate()`; the admin commands only need `db`.
@@ -30,6 +31,10 @@ extension ServerSettings: LayeredSettings {
         case "signing_alg": signingAlgorithm = value
         case "demo": demo = value == "true"
         case "audit_log": auditLog = value
+        case "totp_key_file": totpKeyFile = value
+        case "totp_for_ssh_keys":
+            guard value == "true" || value == "false" else { throw ConfigurationError.invalid("\(origin): totp_for_ssh_keys is true or false") }
+            totpForSSHKeys = value == "true"
         case "sites":
             do {
                 sites = try value.split(separator: ";").map { try AddressRanges(parsing: String($0)) }.filter { !$0.isEmpty }

@@ -35,6 +35,19 @@ public struct ServerSettings: Sendable, Equatable {
         // On PostgreSQL each replica has its own chain: its port tells replicas on one host apart.
         return usesPostgres ? "hallpass-audit-\(port).jsonl" : databasePath + ".audit.jsonl"
     }
+    /// The key that seals TOTP secrets at rest (`totp_key_file`; ARCHITECTURE.md §4.8). Nil:
+    /// `hallpass-totp.key` beside the database, or in the working directory on PostgreSQL (copy
+    /// it to every replica, like the SSH host key).
+    public var totpKeyFile: String?
+    /// SSH key logins also ask for a code when the user has an authenticator (`totp_for_ssh_keys`).
+    public var totpForSSHKeys = false
+
+    public var effectiveTOTPKeyFile: String {
+        if let totpKeyFile { return totpKeyFile }
+        if usesPostgres { return "./hallpass-totp.key" }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("hallpass-totp.key").path
+    }
+
     /// Where the SSH consent front listens (`ssh_listen`, `serve --ssh-listen`); both nil when
     /// it is off (`ssh_listen = "off"`, `serve --no-ssh`).
     public var sshHost: String? = "127.0.0.1"

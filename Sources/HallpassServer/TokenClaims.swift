@@ -12,6 +12,10 @@ public struct AccessTokenClaims: JWTPayload, Equatable {
     public var exp: Int
     public var jti: String
     public var auth_time: Int?
+    /// RFC 9068 §2.2.1 (from OpenID Connect): how the approver authenticated (RFC 8176 values)
+    /// and, after a fresh second factor, the class (ARCHITECTURE.md §4.8).
+    public var amr: [String]?
+    public var acr: String?
     /// RFC 9449 §6.1: the DPoP key the token is bound to.
     public var cnf: Confirmation?
 
@@ -37,6 +41,9 @@ public struct IDTokenClaims: JWTPayload, Equatable {
     public var nonce: String?
     /// OpenID Connect Core §3.1.3.6: the left half of the access token's hash.
     public var at_hash: String?
+    /// OpenID Connect Core §2: RFC 8176 methods and the authentication context class.
+    public var amr: [String]?
+    public var acr: String?
     public var preferred_username: String?
     public var name: String?
 

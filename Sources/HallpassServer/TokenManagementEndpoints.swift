@@ -94,7 +94,8 @@ struct TokenManagementEndpoints {
             return try JSONResponse.make(IntrospectionResponse(
                 active: true, tokenType: "refresh_token", scope: r.scopes.description, clientID: r.clientID,
                 sub: String(r.userID), username: user.name, iss: issuer,
-                iat: Int(r.issuedAt.timeIntervalSince1970), exp: Int(r.expiresAt.timeIntervalSince1970)))
+                iat: Int(r.issuedAt.timeIntervalSince1970), exp: Int(r.expiresAt.timeIntervalSince1970),
+                authTime: Int(family.authTime.timeIntervalSince1970), amr: family.methods.isEmpty ? nil : family.methods, acr: family.acr))
         case .access(let a, let claims):
             guard a.revokedAt == nil, a.expiresAt > now,
                   let user = try await users.user(id: a.userID), !user.disabled
@@ -104,7 +105,7 @@ struct TokenManagementEndpoints {
             return try JSONResponse.make(IntrospectionResponse(
                 active: true, tokenType: claims.cnf == nil ? "Bearer" : "DPoP", scope: claims.scope, clientID: claims.client_id,
                 sub: claims.sub, username: user.name, aud: claims.aud, iss: claims.iss, iat: claims.iat, exp: claims.exp,
-                jti: claims.jti, cnf: claims.cnf))
+                jti: claims.jti, cnf: claims.cnf, authTime: claims.auth_time, amr: claims.amr, acr: claims.acr))
         case nil:
             return inactive
         }

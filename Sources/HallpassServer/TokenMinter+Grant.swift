@@ -14,9 +14,15 @@ extension TokenMinter {
         guard let userID = grant.userID, let scopes = grant.grantedScopes, let user = try await users.user(id: userID)
         else { throw OAuthError(.invalidGrant, "the approving account no longer exists") }
         guard !user.disabled else { throw OAuthError(.invalidGrant, "the approving account is disabled") }
-        let family = TokenFamily(id: SecretToken.generate(using: random, prefix: "fam_"), clientID: client.id,
+        // `auth_time` is the approver's last authentication (login or code), `amr` and `acr`
+        // how it was made (ARCHITECTURE.md §4.8); a grant decided before these were recorded
+        // keeps the decision's time.
+        var family = TokenFamily(id: SecretToken.generate(using: random, prefix: "fam_"), clientID: client.id,
                                  userID: userID, scopes: scopes, createdAt: now, revokedAt: nil,
-                                 authTime: grant.decidedAt ?? now, dpopJKT: client.isPublic ? dpop?.thumbprint : nil)
+                                 authTime: grant.authentication?.time ?? grant.decidedAt ?? now,
+                                 dpopJKT: client.isPublic ? dpop?.thumbprint : nil)
+        family.methods = grant.authentication?.methods ?? []
+        family.acr = grant.authentication?.acr
         return try await mint(family: family, scopes: scopes, client: client, user: user, at: now, nonce: nonce,
                               dpopKey: dpop?.thumbprint)
     }

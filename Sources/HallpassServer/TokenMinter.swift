@@ -32,7 +32,8 @@ struct TokenMinter: Sendable {
         let claims = AccessTokenClaims(
             iss: issuer, sub: String(user.id), aud: issuer, client_id: client.id,
             scope: scopes.description, iat: iat, exp: Int(accessExpires.timeIntervalSince1970), jti: jti,
-            auth_time: Int(family.authTime.timeIntervalSince1970), cnf: dpopKey.map(AccessTokenClaims.Confirmation.init(jkt:)))
+            auth_time: Int(family.authTime.timeIntervalSince1970), amr: family.methods.isEmpty ? nil : family.methods, acr: family.acr,
+            cnf: dpopKey.map(AccessTokenClaims.Confirmation.init(jkt:)))
         let accessToken = try await keys.sign(claims, type: "at+jwt")
 
         var body = TokenResponse(accessToken: accessToken, expiresIn: Int(accessLifetime),
@@ -53,7 +54,7 @@ struct TokenMinter: Sendable {
                     iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
                     exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
                     nonce: nonce, at_hash: Self.halfHash(accessToken, algorithm: algorithm),
-                    preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
+                    amr: family.methods.isEmpty ? nil : family.methods, acr: family.acr, preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
             }
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,

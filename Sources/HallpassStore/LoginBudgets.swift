@@ -40,6 +40,14 @@ public struct LoginBudgets: Sendable {
         try await Self.remember(known, on: ledger, at: admittedAt)
     }
 
+    /// The password admitted at `admittedAt` was right, but a second factor is still to come
+    /// (ARCHITECTURE.md §4.8): only this attempt's provisional charge is taken back. The pair's
+    /// earlier failures stay and it is not yet known, so knowing the password buys no fresh
+    /// budget of code guesses: wrong codes are charged like wrong passwords until the pair locks.
+    public func passwordAccepted(on ledger: any FailureLedger, admittedAt: Date) async throws {
+        try await ledger.forgive([pair, name, address], at: admittedAt)
+    }
+
     /// A login by SSH key proves the person as well as a password: the pair becomes known. Key
     /// logins never consult or charge the password budgets.
     public func keyLoginSucceeded(on ledger: any FailureLedger, at now: Date) async throws {

@@ -56,6 +56,10 @@ public struct TokenFamily: Sendable, Equatable {
     /// RFC 9449 §5: the DPoP key (its RFC 7638 thumbprint) a public client's refresh tokens of
     /// this family are bound to; every refresh must prove it.
     public var dpopJKT: String?
+    /// How the approver authenticated (RFC 8176 `amr`) and the `acr` of the approval, carried
+    /// into every token of the family (ARCHITECTURE.md §4.8).
+    public var methods: [String] = []
+    public var acr: String?
 
     public init(id: String, clientID: String, userID: Int64, scopes: ScopeSet, createdAt: Date, revokedAt: Date?, authTime: Date,
                 dpopJKT: String? = nil) {
@@ -171,6 +175,13 @@ public struct ConsentSession: Sendable, Equatable {
     public var source: String
     /// Which front the person uses (`ConsentFront`): what the grants they decide record.
     public var front: String
+    /// RFC 8176 `amr` values of the login (`pwd`, `swk`, then `otp`, `mfa` once a code was given).
+    public var methods: [String] = []
+    /// When the last valid second-factor code was given in this session (step-up freshness).
+    public var otpAt: Date?
+    /// The user has an authenticator and has not given a code yet: only `POST /consent/otp`
+    /// and logout work (ARCHITECTURE.md §4.8).
+    public var secondFactorPending = false
 
     public init(tokenHash: String, userID: Int64, createdAt: Date, expiresAt: Date, source: String, front: String = ConsentFront.terminal) {
         self.tokenHash = tokenHash
@@ -179,6 +190,23 @@ public struct ConsentSession: Sendable, Equatable {
         self.expiresAt = expiresAt
         self.source = source
         self.front = front
+    }
+}
+
+/// A person's TOTP authenticator as stored: the secret sealed by `TOTPVault`, when it was
+/// confirmed (nil: enrolment not finished, it does not count), the last step accepted (RFC 6238
+/// §5.2 replay), and how many recovery codes are left unused.
+public struct AuthenticatorRecord: Sendable, Equatable {
+    public var userID: Int64
+    public var sealedSecret: Data
+    public var createdAt: Date
+    public var confirmedAt: Date?
+    public var lastStep: Int64?
+    public var recoveryCodesLeft: Int
+
+    public init(userID: Int64, sealedSecret: Data, createdAt: Date, confirmedAt: Date?, lastStep: Int64?, recoveryCodesLeft: Int) {
+        (self.userID, self.sealedSecret, self.createdAt) = (userID, sealedSecret, createdAt)
+        (self.confirmedAt, self.lastStep, self.recoveryCodesLeft) = (confirmedAt, lastStep, recoveryCodesLeft)
     }
 }
 

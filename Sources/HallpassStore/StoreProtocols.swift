@@ -24,7 +24,16 @@ public protocol UserStore: Sendable {
 public protocol ScopeStore: Sendable {
     /// Server-authored descriptions, by scope name.
     func scopeDescriptions() async throws -> [String: String]
-    func setScope(name: String, description: String) async throws
+    /// Adds or redefines a scope; `stepUp` (issue 18): approving it needs a fresh second factor.
+    func setScope(name: String, description: String, stepUp: Bool) async throws
+    /// The scopes marked step-up.
+    func stepUpScopes() async throws -> Set<String>
+}
+
+extension ScopeStore {
+    public func setScope(name: String, description: String) async throws {
+        try await setScope(name: name, description: description, stepUp: false)
+    }
 }
 
 public protocol GrantStore: Sendable {
@@ -83,6 +92,29 @@ public protocol ConsentSessionStore: Sendable {
     func createSession(_ session: ConsentSession) async throws
     func session(tokenHash: String) async throws -> ConsentSession?
     func deleteSession(tokenHash: String) async throws
+    /// A second factor given in the session (ARCHITECTURE.md §4.8): its methods become
+    /// `methods`, `otp_at` becomes `at`, it is no longer pending, and it lasts until `expiresAt`.
+    /// False when the session is gone.
+    func recordSecondFactor(tokenHash: String, methods: [String], at: Date, expiresAt: Date) async throws -> Bool
+}
+
+/// People's TOTP authenticators (RFC 6238) and recovery codes (ARCHITECTURE.md §4.8). Secrets are
+/// stored sealed (`TOTPVault`); the store never sees one in the clear.
+public protocol AuthenticatorStore: Sendable {
+    func authenticator(userID: Int64) async throws -> AuthenticatorRecord?
+    /// Stores a new, unconfirmed secret, replacing an unconfirmed one; false when the user has a
+    /// confirmed authenticator (disable it first).
+    func beginEnrolment(userID: Int64, sealedSecret: Data, at now: Date) async throws -> Bool
+    /// Confirms the unconfirmed authenticator with the step of the code that confirmed it, and
+    /// replaces the recovery codes; false when there is none unconfirmed.
+    func confirmAuthenticator(userID: Int64, step: Int64, recoveryHashes: [String], at now: Date) async throws -> Bool
+    /// RFC 6238 §5.2: records `step` as used only if it is later than the last used (one
+    /// conditional update, so two replicas given one code at once accept it once). False: a replay.
+    func useStep(userID: Int64, step: Int64) async throws -> Bool
+    /// Marks one unused recovery code used; false when there is no such unused code.
+    func useRecoveryCode(userID: Int64, hash: String, at now: Date) async throws -> Bool
+    /// Removes the authenticator and the recovery codes; false when there was none.
+    func removeAuthenticator(userID: Int64) async throws -> Bool
 }
 
 /// Users' SSH public keys, for the SSH front's public-key authentication.
@@ -113,7 +145,7 @@ public protocol LiveGrantStore: Sendable {
 
 /// Everything the server needs from a store.
 public typealias HallpassStorage = ClientStore & UserStore & ScopeStore & GrantStore & TokenStore & KeyStore & ConsentSessionStore
-    & SSHKeyStore & DPoPReplayStore & LiveGrantStore
+    & SSHKeyStore & DPoPReplayStore & LiveGrantStore & AuthenticatorStore
 
 /// No store keeps a key with a NUL byte (PostgreSQL text cannot hold one; SQLite's C-string
 /// binding would cut it short and find "alice" for "alice\0…"). Lookups by such a key answer

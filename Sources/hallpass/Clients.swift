@@ -33,6 +33,9 @@ struct Clients: AsyncParsableCommand {
         @Flag(name: .customLong("require-dpop"),
               help: "Every token request must carry a DPoP proof; its tokens are always key-bound (RFC 9449 §5.2).")
         var requireDPoP = false
+        @Flag(name: .customLong("require-totp"),
+              help: "Approving this client's requests needs a code from the approver's authenticator (a consent session opened with one).")
+        var requireTOTP = false
         @Option(help: "Approver on another network than the device (BCP 247): off, warn (default: said on the consent screen) or require (refused, the request denied).")
         var proximity: String = "warn"
         @Option(name: .customLong("device-networks"), help: "Devices may ask only from these networks: CIDR[,CIDR…] (default: the server's device_networks, else anywhere).")
@@ -118,13 +121,14 @@ struct Clients: AsyncParsableCommand {
                     guard secret.count >= 16 else { throw CLIError("a client secret needs at least 16 characters") }
                     secretHash = try PasswordHasher.hash(secret)
                 }
-                let client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
+                var client = OAuthClient(id: id, name: name, secretHash: secretHash, scopes: scopeSet, grantTypes: grantTypes,
                                          codeLifetime: lifetime, interval: Int(intervalSeconds), canIntrospect: introspect,
                                          idTokenSigningAlgorithm: idTokenAlgorithm == "RS256" ? nil : idTokenAlgorithm,
                                          redirectURIs: registered, requiresDPoP: requireDPoP, proximity: proximityPolicy,
                                          deviceNetworks: networks, accessTokenLifetime: accessLifetime,
                                          refreshTokenLifetime: refreshLifetime, refreshIdleLifetime: idleLifetime,
                                          crossDeviceScopes: crossDevice)
+                client.requiresTOTP = requireTOTP
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)
@@ -161,7 +165,7 @@ struct Clients: AsyncParsableCommand {
             return "\(TerminalText.sanitize(c.id))\t\(kind)\t\(TerminalText.sanitize(c.name))\tscopes=\(c.scopes)\tgrants=\(grants)"
                 + "\tinterval=\(c.interval)s\tlifetime=\(Int(c.codeLifetime))s\tid_token_alg=\(c.idTokenSigningAlgorithm ?? "RS256")"
                 + (c.canIntrospect ? "\tintrospect" : "")
-                + (c.requiresDPoP ? "\trequire_dpop" : "")
+                + (c.requiresDPoP ? "\trequire_dpop" : "") + (c.requiresTOTP ? "\trequire_totp" : "")
                 + (c.proximity == .warn ? "" : "\tproximity=\(c.proximity.rawValue)")
                 + (c.deviceNetworks.map { "\tdevice_networks=\($0)" } ?? "")
                 + (c.accessTokenLifetime.map { "\taccess_token_lifetime=\(Int($0))s" } ?? "")
@@ -195,6 +199,9 @@ struct Scopes: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
         @Argument var name: String
         @Option(help: "What approving this scope allows, in the server's words.") var description: String
+        @Flag(name: .customLong("step-up"),
+              help: "Approving a request that includes this scope needs a fresh code (at most 5 minutes old) from the approver's authenticator.")
+        var stepUp = false
 
         func run() async throws {
             try await runReporting {
@@ -204,8 +211,8 @@ struct Scopes: AsyncParsableCommand {
                 guard TerminalText.isClean(description), !description.isEmpty, description.count <= 200 else {
                     throw CLIError("a description is 1–200 characters without control or invisible characters")
                 }
-                try await store.withStore { try await $0.setScope(name: name, description: description) }
-                print("scope \(name): \(description)")
+                try await store.withStore { try await $0.setScope(name: name, description: description, stepUp: stepUp) }
+                print("scope \(name): \(description)\(stepUp ? " (step-up: approving it needs a fresh code)" : "")")
             }
         }
     }
@@ -215,11 +222,13 @@ struct Scopes: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func rows(in store: any HallpassStorage) async throws -> [(key: String, value: String)] {
-            try await store.scopeDescriptions().sorted { $0.key < $1.key }
+            let stepUp = try await store.stepUpScopes()
+            return try await store.scopeDescriptions().sorted { $0.key < $1.key }
+                .map { (key: $0.key, value: $0.value + (stepUp.contains($0.key) ? "\tstep-up" : "")) }
         }
 
         func line(_ scope: (key: String, value: String)) -> String {
-            "\(TerminalText.sanitize(scope.key))\t\(TerminalText.sanitize(scope.value))"
+            "\(TerminalText.sanitize(scope.key))\t\(scope.value.split(separator: "\t").map { TerminalText.sanitize(String($0)) }.joined(separator: "\t"))"
         }
     }
 }

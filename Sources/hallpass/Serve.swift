@@ -70,8 +70,12 @@ struct Serve: AsyncParsableCommand {
                 failures = postgres
             }
             let audit = try configuration.effectiveAuditLog.map { try AuditTrail.open($0) } ?? .disabled
+            let totpVault: TOTPVault
+            do {
+                totpVault = try TOTPVault.open(path: configuration.effectiveTOTPKeyFile)
+            } catch { throw CLIError("\(error)") }
             let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures,
-                                             audit: audit)
+                                             audit: audit, totpVault: totpVault)
             services.append(server.expirySweeper(logger: logger))
             services.append(HTTPFront(server: server, seedDemo: demo, logger: logger))
             writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"

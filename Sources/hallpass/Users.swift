@@ -7,7 +7,7 @@ import HallpassStore
 struct Users: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Manage the people who approve devices.",
-        subcommands: [Add.self, List.self, Disable.self, Enable.self, AddKey.self, Keys.self, RemoveKey.self])
+        subcommands: [Add.self, List.self, Disable.self, Enable.self, AddKey.self, Keys.self, RemoveKey.self, UsersTOTP.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a user; the password is read from standard input.")
