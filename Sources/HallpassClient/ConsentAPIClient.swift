@@ -23,19 +23,48 @@ public struct ConsentAPIClient: Sendable {
 
     /// A new session: its bearer token and whose it is.
     /// `front`: which front logs in (`ConsentFront`), recorded with the decisions it makes.
-    public func login(user: String, password: String, front: String? = nil) async throws -> (session: String, user: String) {
+    /// `otpRequired`: the session waits for a code from the user's authenticator (`verifyCode`).
+    public func login(user: String, password: String, front: String? = nil) async throws
+        -> (session: String, user: String, otpRequired: Bool)
+    {
         let answer: ConsentAPI.SessionAnswer = try await post("consent/login", ConsentAPI.LoginRequest(username: user, password: password, front: front),
                                                               bearer: nil)
         guard let session = answer.session else { throw UnexpectedAnswer(status: 200, detail: "to a login without a session") }
-        return (session, answer.user)
+        return (session, answer.user, answer.otpRequired ?? false)
+    }
+
+    /// The session as the server has it (`GET /consent/session`): whose, for how long, and
+    /// whether it still waits for a code.
+    public func sessionStatus(session: String) async throws -> ConsentAPI.SessionAnswer {
+        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/session"), bearer: session)
+        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.SessionAnswer.self, from: response) { return value }
+        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
+        throw ConsentAPI.Failure(error)
+    }
+
+    /// A code from the user's authenticator, or a recovery code (`POST /consent/otp`): finishes
+    /// a login that waits for one, or freshens the session's second factor.
+    public func verifyCode(_ code: String, session: String) async throws -> ConsentAPI.SessionAnswer {
+        try await post("consent/otp", ConsentAPI.OTPRequest(code: code), bearer: session)
+    }
+
+    /// A new authenticator secret for the logged-in user (`POST /consent/totp/enroll`).
+    public func enrollTOTP(session: String) async throws -> ConsentAPI.TOTPEnrolment {
+        try await post("consent/totp/enroll", [String: String](), bearer: session)
+    }
+
+    /// Confirms it with its first code; the recovery codes, once (`POST /consent/totp/confirm`).
+    public func confirmTOTP(code: String, session: String) async throws -> ConsentAPI.RecoveryCodes {
+        try await post("consent/totp/confirm", ConsentAPI.OTPRequest(code: code), bearer: session)
     }
 
     public func lookup(code: String, session: String) async throws -> PendingRequest {
         try await post("consent/lookup", ConsentAPI.CodeRequest(userCode: code), bearer: session)
     }
 
-    public func approve(code: String, scope: String?, session: String) async throws -> ConsentAPI.DecisionAnswer {
-        try await post("consent/approve", ConsentAPI.CodeRequest(userCode: code, scope: scope), bearer: session)
+    /// `otp`: a code from the approver's authenticator, for an approval that needs one (step-up).
+    public func approve(code: String, scope: String?, otp: String? = nil, session: String) async throws -> ConsentAPI.DecisionAnswer {
+        try await post("consent/approve", ConsentAPI.CodeRequest(userCode: code, scope: scope, otp: otp), bearer: session)
     }
 
     public func deny(code: String, session: String) async throws -> ConsentAPI.DecisionAnswer {

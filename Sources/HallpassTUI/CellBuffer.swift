@@ -4,6 +4,8 @@ import HallpassCore
 /// is always carried by text or shape as well, never by the colour alone.
 public enum Role: String, CaseIterable, Sendable {
     case text, title, muted, accent, danger, success, focus, border, field, key, banner
+    /// QR codes: dark modules on a light ground whatever the terminal's colours, so they scan.
+    case qr
 }
 
 /// One terminal cell: a character, how many columns it takes (0 for the right half of a wide

@@ -54,8 +54,21 @@ extension ConsentProgram {
             do { return .loggedIn(try await service.login(user: user, password: password)) } catch { return .loginFailed(error) }
         case .lookup(let code, let session):
             do { return .lookedUp(try await service.lookup(code: code, session: session)) } catch { return .lookupFailed(error) }
-        case .approve(let code, let scopes, let session):
-            do { return .decided(try await service.approve(code: code, scopes: scopes, session: session)) } catch { return .decisionFailed(error) }
+        case .approve(let code, let scopes, let otp, let session):
+            do { return .decided(try await service.approve(code: code, scopes: scopes, otp: otp, session: session)) } catch {
+                return .decisionFailed(error)
+            }
+        case .verifyCode(let code, let session):
+            do {
+                try await service.verifyCode(code, session: session)
+                return .codeVerified
+            } catch { return .codeFailed(error) }
+        case .enrollAuthenticator(let session):
+            do { return .enrolmentStarted(try await service.enrollAuthenticator(session: session)) } catch { return .enrolmentFailed(error) }
+        case .confirmAuthenticator(let code, let session):
+            do { return .enrolmentConfirmed(recoveryCodes: try await service.confirmAuthenticator(code: code, session: session)) } catch {
+                return .enrolmentFailed(error)
+            }
         case .deny(let code, let session):
             do { return .decided(try await service.deny(code: code, session: session)) } catch { return .decisionFailed(error) }
         case .logout(let session):

@@ -5,8 +5,9 @@ import HallpassCore
 public protocol ConsentService: Sendable {
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin
     func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest
-    /// Approves with exactly `scopes`, a subset of those requested.
-    func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision
+    /// Approves with exactly `scopes`, a subset of those requested; `otp` when the approval
+    /// needs a code from the approver's authenticator (ARCHITECTURE.md §4.8).
+    func approve(code: String, scopes: [String], otp: String?, session: String) async throws(ConsentFailure) -> ConsentDecision
     func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision
     func logout(session: String) async
     /// Waits until the pending request behind `code` is decided elsewhere or expires (ARCHITECTURE.md
@@ -16,6 +17,13 @@ public protocol ConsentService: Sendable {
     func devices(session: String) async throws(ConsentFailure) -> [ConsentAPI.DeviceList.Device]
     /// Revokes one of them (its refresh and access tokens, at once).
     func revokeDevice(id: String, session: String) async throws(ConsentFailure)
+    /// A code from the user's authenticator (or a recovery code) for the session: finishes a
+    /// login that waits for one (ARCHITECTURE.md §4.8).
+    func verifyCode(_ code: String, session: String) async throws(ConsentFailure)
+    /// "Add an authenticator": a new secret for the logged-in user, and its confirmation with
+    /// the first code, which answers the recovery codes.
+    func enrollAuthenticator(session: String) async throws(ConsentFailure) -> AuthenticatorEnrolment
+    func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String]
 }
 
 extension ConsentService {
@@ -26,15 +34,43 @@ extension ConsentService {
     public func revokeDevice(id: String, session: String) async throws(ConsentFailure) {
         throw .refused("this consent service cannot revoke devices")
     }
+
+    public func verifyCode(_ code: String, session: String) async throws(ConsentFailure) {
+        throw .refused("this consent service cannot check codes")
+    }
+
+    public func enrollAuthenticator(session: String) async throws(ConsentFailure) -> AuthenticatorEnrolment {
+        throw .refused("this consent service cannot add authenticators")
+    }
+
+    public func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String] {
+        throw .refused("this consent service cannot add authenticators")
+    }
+}
+
+/// A new authenticator as the enrolment screen shows it: the base32 secret, the otpauth URI,
+/// and its QR code as rows of modules (quiet zone included; true is dark), made by the caller.
+public struct AuthenticatorEnrolment: Equatable, Sendable {
+    public var secret: String
+    public var uri: String
+    public var qr: [[Bool]]
+    public init(secret: String, uri: String, qr: [[Bool]]) {
+        self.secret = secret
+        self.uri = uri
+        self.qr = qr
+    }
 }
 
 /// A consent session: an opaque token and whose it is.
 public struct ConsentLogin: Equatable, Sendable {
     public var session: String
     public var user: String
-    public init(session: String, user: String) {
+    /// The session waits for a code from the user's authenticator before anything else works.
+    public var otpRequired: Bool
+    public init(session: String, user: String, otpRequired: Bool = false) {
         self.session = session
         self.user = user
+        self.otpRequired = otpRequired
     }
 }
 
@@ -53,6 +89,8 @@ public struct ConsentDecision: Equatable, Sendable {
 
 /// Why a consent call failed, in the terms the screens need.
 public enum ConsentFailure: Error, Equatable, Sendable {
+    var isCodeRequired: Bool { if case .codeRequired = self { true } else { false } }
+
     /// The server could not be reached (the banner offers a retry).
     case unreachable
     /// The session is missing or expired: back to login.
@@ -66,6 +104,11 @@ public enum ConsentFailure: Error, Equatable, Sendable {
     case tooManyCodes(retryAfter: Int)
     /// Decided elsewhere (or expired just now).
     case alreadyDecided
+    /// A code from the user's authenticator is needed first (a login's second factor, or a
+    /// step-up for the approval), with the server's words.
+    case codeRequired(String)
+    /// A wrong, reused or malformed authenticator code, with the server's words.
+    case wrongCode(String)
     /// Anything else the server refused, with its (sanitized on display) message.
     case refused(String)
 }

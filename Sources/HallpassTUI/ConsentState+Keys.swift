@@ -15,7 +15,7 @@ extension ConsentState {
             if key == .escape || key == .character("?") || key == .function(1) { showHelp = false }
             return []
         }
-        if key == .function(1) || (key == .character("?") && screen != .login) {
+        if key == .function(1) || (key == .character("?") && screen != .login && screen != .secondFactor) {
             showHelp = true
             return []
         }
@@ -29,6 +29,8 @@ extension ConsentState {
             if key == .enter || key == .escape || key == .character(" ") { return finishResult() }
             return []
         case .devices: return devicesKey(key)
+        case .secondFactor: return secondFactorKey(key)
+        case .authenticator: return authenticatorKey(key)
         }
     }
 
@@ -43,6 +45,8 @@ extension ConsentState {
         case .login: busy = .loggingIn
         case .lookup: busy = .lookingUp
         case .approve, .deny: busy = .deciding
+        case .verifyCode: busy = .checkingCode
+        case .enrollAuthenticator, .confirmAuthenticator: busy = .enrolling
         case .listDevices: busy = .loadingDevices
         case .revokeDevice: busy = .revoking
         default: break
@@ -113,6 +117,8 @@ extension ConsentState {
             return backToLogin(nil)
         case .tab, .function(2):
             return openDevices()
+        case .function(3):
+            return startEnrolment()
         default:
             break
         }
@@ -214,7 +220,7 @@ extension ConsentState {
                     review.needsScope = true
                     return []
                 }
-                let effect = ConsentEffect.approve(code: review.request.userCode, scopes: scopes, session: session.session)
+                let effect = ConsentEffect.approve(code: review.request.userCode, scopes: scopes, otp: nil, session: session.session)
                 busy = .deciding
                 retry = effect
                 return [effect]

@@ -16,6 +16,11 @@ extension ConsentState {
             unreachable = false
             session = login
             self.login = LoginForm()
+            if login.otpRequired {
+                codePrompt = CodePrompt(purpose: .login)
+                screen = .secondFactor
+                return []
+            }
             if code.letters.count == 8 { return lookUp() }
             screen = .codeEntry
             return []
@@ -58,8 +63,10 @@ extension ConsentState {
             return failed(failure, retrying: retry)
         case .requestUpdated(let code, let update):
             // Another screen or a script decided, or time ran out: this screen must not go stale.
-            guard let review, review.request.userCode == code, screen == .consent || screen == .denyConfirm,
+            guard let review, review.request.userCode == code,
+                  screen == .consent || screen == .denyConfirm || (screen == .secondFactor && codePrompt?.purpose == .approval),
                   busy != .deciding else { return [] }
+            codePrompt = nil
             switch update {
             case .approved: show(.decidedElsewhere(approved: true))
             case .denied: show(.decidedElsewhere(approved: false))
@@ -74,8 +81,17 @@ extension ConsentState {
             unreachable = false
             show(decision.approved ? .approved(scopes: decision.scopes) : .denied)
             return [.unwatch]
+        case .codeVerified, .codeFailed, .enrolmentStarted, .enrolmentConfirmed, .enrolmentFailed:
+            return secondFactorMessage(message)
         case .decisionFailed(let failure):
             busy = nil
+            switch failure {
+            case .codeRequired, .wrongCode, .loginLocked, .tooManyCodes:
+                if screen == .secondFactor || failure.isCodeRequired { return promptFailed(failure) }
+            default:
+                break
+            }
+            if screen == .secondFactor { codePrompt = nil }
             if failure == .alreadyDecided, let review {
                 show(review.expiresAt <= now ? .expired : .alreadyUsed)
                 return [.unwatch]
@@ -100,7 +116,14 @@ extension ConsentState {
             if let outcomeAt, now.timeIntervalSince(outcomeAt) >= resultDisplay { return finishResult() }
         case .login:
             if case .locked(let until) = login.notice, until <= now { login.notice = nil }
-        case .codeEntry, .devices:
+        case .secondFactor:
+            // A step-up prompt ends with its request.
+            if codePrompt?.purpose == .approval, let review, busy == nil, review.expiresAt <= now {
+                codePrompt = nil
+                show(.expired)
+                return [.unwatch]
+            }
+        case .codeEntry, .devices, .authenticator:
             break
         }
         return []
@@ -116,7 +139,7 @@ extension ConsentState {
         return [effect]
     }
 
-    private mutating func failed(_ failure: ConsentFailure, retrying effect: ConsentEffect?) -> [ConsentEffect] {
+    mutating func failed(_ failure: ConsentFailure, retrying effect: ConsentEffect?) -> [ConsentEffect] {
         switch failure {
         case .unreachable: return offline(retrying: effect)
         case .loginRequired: return backToLogin(.sessionExpired)
@@ -124,6 +147,7 @@ extension ConsentState {
         case .tooManyCodes(let seconds): show(.tooMany(until: now.addingTimeInterval(TimeInterval(seconds))))
         case .alreadyDecided: show(.alreadyUsed)
         case .wrongCredentials, .loginLocked: return backToLogin(.sessionExpired)
+        case .codeRequired, .wrongCode: return promptFailed(failure)
         case .refused(let message): show(.refused(message))
         }
         return []
@@ -155,9 +179,11 @@ extension ConsentState {
 
     mutating func backToLogin(_ notice: LoginForm.Notice?) -> [ConsentEffect] {
         let effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
-        let keep = login.name
+        let keep = login.name.isEmpty ? (session?.user ?? "") : login.name
         session = nil
         review = nil
+        codePrompt = nil
+        authenticator = AuthenticatorSetup()
         outcome = nil
         busy = nil
         login = LoginForm()
@@ -174,6 +200,8 @@ extension ConsentState {
         effects.append(.wipeScreen)
         session = nil
         review = nil
+        codePrompt = nil
+        authenticator = AuthenticatorSetup()
         outcome = nil
         outcomeAt = nil
         busy = nil

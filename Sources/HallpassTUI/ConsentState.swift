@@ -7,11 +7,35 @@ public struct ConsentState: Equatable, Sendable {
         case login, codeEntry, consent, denyConfirm, result
         /// "Your devices" (BCP 247 detect and remediate): the user's live grants, to revoke.
         case devices
+        /// A code from the authenticator: a login's second factor, or a step-up approval's.
+        case secondFactor
+        /// "Add an authenticator": QR code, secret, first code, then the recovery codes.
+        case authenticator
     }
 
     /// What the person is waiting for, shown instead of the key hints.
     public enum Busy: Equatable, Sendable {
-        case loggingIn, lookingUp, deciding, loadingDevices, revoking
+        case loggingIn, lookingUp, deciding, loadingDevices, revoking, checkingCode, enrolling
+    }
+
+    /// The code prompt (ARCHITECTURE.md §4.8): what it is for, what is typed, and why it was
+    /// asked and what went wrong, in the server's words (raw; sanitized on display).
+    public struct CodePrompt: Equatable, Sendable {
+        public enum Purpose: Equatable, Sendable { case login, approval }
+        public var purpose: Purpose
+        public var typed = ""
+        public var reason: String?
+        public var notice: String?
+        public static let maxLength = 24
+    }
+
+    /// "Add an authenticator": the enrolment once the server made it, the first code as typed,
+    /// the recovery codes once confirmed.
+    public struct AuthenticatorSetup: Equatable, Sendable {
+        public var enrolment: AuthenticatorEnrolment?
+        public var typed = ""
+        public var recoveryCodes: [String]?
+        public var notice: String?
     }
 
     /// The "your devices" list: the grants, the focused one, and the revoke confirmation (which
@@ -81,6 +105,8 @@ public struct ConsentState: Equatable, Sendable {
     public var code = CodeEntry()
     public var review: Review?
     public var deviceList = DeviceList()
+    public var codePrompt: CodePrompt?
+    public var authenticator = AuthenticatorSetup()
     public var outcome: Outcome?
     public var outcomeAt: Date?
     public var busy: Busy?
@@ -107,10 +133,15 @@ public struct ConsentState: Equatable, Sendable {
         lastInput = now
         if let user { login.name = user; login.focus = .password }
         if let code { self.code.letters = CodeLetters.accept(code).letters }
-        // Already authenticated elsewhere (the SSH front): straight to code entry.
+        // Already authenticated elsewhere (the SSH front): straight to code entry, or to the
+        // authenticator's code when the session still waits for one.
         if let session {
             self.session = session
             screen = .codeEntry
+            if session.otpRequired {
+                screen = .secondFactor
+                codePrompt = CodePrompt(purpose: .login)
+            }
         }
     }
 }
@@ -119,7 +150,11 @@ public struct ConsentState: Equatable, Sendable {
 public enum ConsentEffect: Equatable, Sendable {
     case login(user: String, password: String)
     case lookup(code: String, session: String)
-    case approve(code: String, scopes: [String], session: String)
+    case approve(code: String, scopes: [String], otp: String?, session: String)
+    /// A code from the authenticator for the session (a login's second factor).
+    case verifyCode(code: String, session: String)
+    case enrollAuthenticator(session: String)
+    case confirmAuthenticator(code: String, session: String)
     case deny(code: String, session: String)
     case logout(session: String)
     case listDevices(session: String)
@@ -146,6 +181,11 @@ public enum ConsentMessage: Equatable, Sendable {
     case devicesListed([ConsentAPI.DeviceList.Device])
     case devicesFailed(ConsentFailure)
     case deviceRevoked(id: String)
+    case codeVerified
+    case codeFailed(ConsentFailure)
+    case enrolmentStarted(AuthenticatorEnrolment)
+    case enrolmentConfirmed(recoveryCodes: [String])
+    case enrolmentFailed(ConsentFailure)
     /// Push news about the request being watched (`code` says which).
     case requestUpdated(code: String, GrantOutcome)
 }

@@ -16,6 +16,7 @@ extension Frame {
             : web == nil ? strings.phishingWarning : strings.webSignInWarning
         let warningRows = DisplayWidth.wrap(warning, to: contentWidth).count
         let warningRow = buttonRow - (compact ? 0 : 1) - warningRows - (review.needsScope ? 1 : 0)
+            - (request.secondFactor == nil ? 0 : 1)
 
         var row = heading(web == nil ? strings.consentHeading : strings.webSignInHeading, row: top)
         if !compact { row += 1 }
@@ -53,6 +54,11 @@ extension Frame {
         drawScopes(review, rows: row..<max(row + 1, warningRow - (compact ? 0 : 1)))
 
         var y = paragraph(warning, row: warningRow, maxRows: warningRows, role: .danger)
+        // ARCHITECTURE.md §4.8: approving this needs a code from the authenticator (server's words).
+        if let stepUp = request.secondFactor {
+            buffer.text("⚿ " + TerminalText.sanitize(stepUp), x: margin, y: y, maxWidth: contentWidth, role: .accent)
+            y += 1
+        }
         if review.needsScope {
             buffer.text("! " + strings.selectOneScope, x: margin, y: y, maxWidth: contentWidth, role: .danger)
             y += 1

@@ -22,6 +22,8 @@ public enum ConsentView {
         case .denyConfirm: frame.drawDenyConfirm()
         case .result: frame.drawResult()
         case .devices: frame.drawDevices()
+        case .secondFactor: frame.drawSecondFactor()
+        case .authenticator: frame.drawAuthenticator()
         }
         if state.showHelp { frame.drawHelp() }
         return frame.buffer
@@ -85,6 +87,8 @@ struct Frame {
         case .deciding: hints = strings.deciding
         case .loadingDevices: hints = strings.loadingDevices
         case .revoking: hints = strings.revoking
+        case .checkingCode: hints = strings.secondFactor.checking
+        case .enrolling: hints = strings.secondFactor.enrolling
         case nil: hints = hintLine()
         }
         buffer.text(" " + hints, x: 0, y: height - 1, role: state.busy == nil ? .muted : .accent)
@@ -98,7 +102,10 @@ struct Frame {
         var parts: [String]
         switch state.screen {
         case .login: parts = [s.hintSubmit, s.hintNextField, state.kiosk ? nil : s.hintQuit, s.hintKeysF1].compactMap { $0 }
-        case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.hintLogOut, s.hintKeys]
+        case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.secondFactor.hintAuthenticator, s.hintLogOut, s.hintKeys]
+        case .secondFactor: parts = [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeysF1]
+        case .authenticator: parts = state.authenticator.recoveryCodes != nil ? [s.secondFactor.recoveryDone]
+            : [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeys]
         case .devices: parts = state.deviceList.confirming ? [s.hintChoose, s.hintBack, s.hintKeys]
             : [s.hintRevoke, s.hintMove, s.hintBack, s.hintKeys]
         case .consent: parts = [s.hintChoose, s.hintMove, s.hintToggle, s.hintBack, s.hintKeys]

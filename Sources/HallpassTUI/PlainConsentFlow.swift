@@ -68,7 +68,9 @@ public struct PlainConsentFlow {
             guard let user = preset ?? io.ask(strings.userName + ": "), !user.isEmpty,
                   let password = io.askSecret(strings.password + ": ") else { return nil }
             do {
-                return try await service.login(user: user, password: password)
+                let login = try await service.login(user: user, password: password)
+                guard login.otpRequired else { return login }
+                return await secondFactor(login)
             } catch .loginLocked(let seconds) {
                 io.say("✗ " + strings.loginLocked(Strings.clock(seconds)))
                 return nil
@@ -79,6 +81,26 @@ public struct PlainConsentFlow {
                 io.say("✗ " + strings.loginWrong)
             }
         }
+        return nil
+    }
+
+    /// A login that waits for a code from the authenticator (ARCHITECTURE.md §4.8): three tries.
+    private func secondFactor(_ login: ConsentLogin) async -> ConsentLogin? {
+        let words = strings.secondFactor
+        io.say(words.loginTitle)
+        for _ in 0..<3 {
+            guard let code = io.askSecret(words.codeLabel + ": "), !code.isEmpty else { break }
+            do {
+                try await service.verifyCode(code, session: login.session)
+                return ConsentLogin(session: login.session, user: login.user)
+            } catch .wrongCode(let message) {
+                io.say("✗ " + TerminalText.sanitize(message))
+            } catch {
+                report(error)
+                break
+            }
+        }
+        await service.logout(session: login.session)
         return nil
     }
 
@@ -100,6 +122,7 @@ public struct PlainConsentFlow {
         }
         io.say(request.proximity == .differentNetwork ? s.differentNetworkWarning
                : request.webSignIn == nil ? s.phishingWarning : s.webSignInWarning)
+        if let stepUp = request.secondFactor { io.say("! " + TerminalText.sanitize(stepUp)) }
     }
 
     /// Asks until the answer is clear; true when a decision was recorded.
@@ -123,7 +146,20 @@ public struct PlainConsentFlow {
                     io.say("! \(TerminalText.sanitize(unknown)): " + (zh ? "不是请求的权限之一。" : "not one of the requested permissions."))
                     continue
                 }
-                let decision = try await service.approve(code: request.userCode, scopes: chosen, session: session)
+                let decision: ConsentDecision
+                do {
+                    decision = try await service.approve(code: request.userCode, scopes: chosen, otp: nil, session: session)
+                } catch .codeRequired(let reason) {
+                    // Step-up: a fresh code, asked once per try; Enter alone goes back to the question.
+                    io.say("! " + TerminalText.sanitize(reason))
+                    guard let code = io.askSecret(strings.secondFactor.codeLabel + ": "), !code.isEmpty else { continue }
+                    do {
+                        decision = try await service.approve(code: request.userCode, scopes: chosen, otp: code, session: session)
+                    } catch .wrongCode(let message) {
+                        io.say("✗ " + TerminalText.sanitize(message))
+                        continue
+                    }
+                }
                 io.say(strings.approvedTitle + " — " + strings.approvedBody(decision.scopes.joined(separator: " ")))
                 return true
             default:
@@ -139,7 +175,8 @@ public struct PlainConsentFlow {
         case .alreadyDecided: io.say(strings.alreadyUsedTitle + " — " + strings.alreadyUsedBody)
         case .loginRequired: io.say(strings.sessionExpired)
         case .unreachable: io.say(strings.unreachable(serverName))
-        case .refused(let message): io.say(strings.errorTitle + " — " + TerminalText.sanitize(message))
+        case .refused(let message), .codeRequired(let message), .wrongCode(let message):
+            io.say(strings.errorTitle + " — " + TerminalText.sanitize(message))
         case .wrongCredentials, .loginLocked: io.say(strings.loginWrong)
         }
     }

@@ -74,6 +74,7 @@ extension Strings {
         helpTitle: "Keys",
         helpLines: [("Tab / ↓", "next field or choice"), ("Shift-Tab / ↑", "previous"), ("← →", "move between buttons"),
                     ("Space", "switch a permission on or off"), ("Enter", "choose"), ("Esc", "go back"),
+                    ("F3", "add an authenticator app (on the code screen)"),
                     ("Ctrl-R", "retry when the server was unreachable"), ("? / F1", "show or hide this help")],
         closeHelp: "Esc or ?: close",
         hintKeys: "?: keys", hintKeysF1: "F1: keys",
@@ -176,6 +177,7 @@ extension Strings {
         helpTitle: "按键",
         helpLines: [("Tab / ↓", "下一个字段或选项"), ("Shift-Tab / ↑", "上一个"), ("← →", "在按钮之间移动"),
                     ("空格", "开启或关闭一项权限"), ("Enter", "选择"), ("Esc", "返回"),
+                    ("F3", "添加身份验证器应用（在验证码页面）"),
                     ("Ctrl-R", "服务器无法连接时重试"), ("? / F1", "显示或隐藏帮助")],
         closeHelp: "Esc 或 ?：关闭",
         hintKeys: "?：按键", hintKeysF1: "F1：按键",
@@ -202,5 +204,6 @@ extension Strings {
         revokedNotice: { "✓ 已撤销：\($0)" },
         loadingDevices: "正在加载您的设备…",
         revoking: "正在撤销…",
-        hintRevoke: "Enter：撤销")
+        hintRevoke: "Enter：撤销",
+        secondFactor: .simplifiedChinese)
 }

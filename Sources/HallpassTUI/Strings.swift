@@ -146,6 +146,8 @@ public struct Strings: Sendable {
     public var loadingDevices: String
     public var revoking: String
     public var hintRevoke: String
+    /// The second factor's screens (ARCHITECTURE.md §4.8).
+    public var secondFactor = SecondFactorStrings.english
 
     /// "4:05", "0:09": minutes and seconds left.
     public static func clock(_ seconds: Int) -> String {

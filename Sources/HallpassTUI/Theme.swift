@@ -77,5 +77,6 @@ public struct Theme: Equatable, Sendable {
         .field: RoleStyle(.indexed(7), .indexed(236), [], mono: [.underline]),
         .key: RoleStyle(.indexed(3), .terminalDefault, [.bold], mono: [.bold]),
         .banner: RoleStyle(.indexed(15), .indexed(1), [.bold], mono: [.reverse]),
+        .qr: RoleStyle(.indexed(0), .indexed(15), [], mono: []),
     ])
 }

@@ -77,9 +77,15 @@ extension Approve {
         if settings.kiosk {
             for signalNumber in [SIGINT, SIGQUIT, SIGTSTP, SIGTTIN, SIGTTOU] { signal(signalNumber, SIG_IGN) }
         }
+        // A handed-over session may still wait for the authenticator's code (an SSH password
+        // login of a user with one): the screen then opens on the code prompt.
+        var handedOverLogin: ConsentLogin?
+        if let handedOver {
+            let status = try? await ConsentAPIClient(server: url).sessionStatus(session: handedOver)
+            handedOverLogin = ConsentLogin(session: handedOver, user: status?.user ?? user ?? "", otpRequired: status?.otpRequired ?? false)
+        }
         let state = ConsentState(now: Date(), serverName: server, kiosk: settings.kiosk, idleTimeout: TimeInterval(settings.idleTimeout),
-                                 user: user, code: code,
-                                 session: handedOver.map { ConsentLogin(session: $0, user: user ?? "") })
+                                 user: user, code: code, session: handedOverLogin)
         // ncurses runs on the backend's own thread; the program awaits its keys beside the
         // service calls and the clock (ARCHITECTURE.md §3b).
         var failure: String?

@@ -10,7 +10,7 @@ struct Approve: AsyncParsableCommand {
         discussion: """
             Interactive: hallpass approve [--server URL] [--code CODE] [--theme NAME] [--lang en|zh-Hans] [--kiosk] [--plain]
             Non-interactive: hallpass approve --server URL --user NAME --password-stdin \\
-                --code CODE --decision approve|deny [--scope "a b"]
+                --code CODE --decision approve|deny [--scope "a b"] [--otp CODE]
             Plain line prompts are used with --plain, TERM=dumb, or when not attached to a terminal.
             """)
 
@@ -20,6 +20,8 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "The code shown on the device, e.g. BCDF-GHJK.") var code: String?
     @Option(help: "approve or deny (non-interactive).") var decision: String?
     @Option(help: "Approve only these of the requested scopes, space-separated (non-interactive).") var scope: String?
+    @Option(help: "A code from your authenticator app, or a recovery code, when your login or the approval needs one (non-interactive).")
+    var otp: String?
     @Option(help: "Theme name from Themes/ or a .toml path (also HALLPASS_THEME or `theme` in the config).") var theme: String?
     @Option(help: "en or zh-Hans (default: from the locale; also HALLPASS_LANGUAGE).") var lang: String?
     @Flag(help: "Kiosk mode: signal keys do nothing; after each decision or when idle, wipe the screen and log out.") var kiosk = false
@@ -32,6 +34,8 @@ struct Approve: AsyncParsableCommand {
         if let code { do { _ = try UserCode(parsing: code) } catch { throw ValidationError("--code: \(error)") } }
         guard (5...86_400).contains(idleTimeout) else { throw ValidationError("--idle-timeout must be between 5 and 86400 seconds") }
         if let decision, decision != "approve", decision != "deny" { throw ValidationError("--decision must be approve or deny") }
+        if let otp { do { _ = try OneTimeCode(parsing: otp) } catch { throw ValidationError("--otp: \(error)") } }
+        if otp != nil, decision == nil { throw ValidationError("--otp goes with --decision; the consent screen asks for the code itself") }
     }
 
     func run() async throws {
@@ -55,13 +59,23 @@ struct Approve: AsyncParsableCommand {
             let session = try await api.login(user: user, password: password, front: ConsentFront.cli)
             let decided: (result: ConsentAPI.DecisionAnswer, name: String)
             do {
+                // A user with an authenticator finishes logging in with the code; that code is
+                // fresh, so a step-up approval right after needs no second one.
+                var codeUsed = false
+                if session.otpRequired {
+                    guard let otp else {
+                        throw CLIError("\(TerminalText.sanitize(user)) has an authenticator: give its current code with --otp", exitCode: 64)
+                    }
+                    _ = try await api.verifyCode(otp, session: session.session)
+                    codeUsed = true
+                }
                 let details = try await api.lookup(code: code, session: session.session)
                 if details.proximity == .differentNetwork {
                     FileHandle.standardError.write(Data(("hallpass: warning: the device asked from "
                         + "\(TerminalText.sanitize(details.deviceIP)), a different network from yours\n").utf8))
                 }
                 decided = (decision == "approve"
-                    ? try await api.approve(code: code, scope: scope, session: session.session)
+                    ? try await api.approve(code: code, scope: scope, otp: codeUsed ? nil : otp, session: session.session)
                     : try await api.deny(code: code, session: session.session), TerminalText.sanitize(details.clientName))
             } catch {
                 await api.logout(session: session.session)   // the session ends with the command, failed or not
@@ -76,7 +90,8 @@ struct Approve: AsyncParsableCommand {
             }
         } catch let failure as ConsentAPI.Failure {
             // EX_TEMPFAIL for a lockout: trying again later may work.
-            throw CLIError(TerminalText.sanitize(failure.message), exitCode: failure.code == .tooManyAttempts ? 75 : 1)
+            let hint = failure.code == .otpRequired ? " (give the current code with --otp)" : ""
+            throw CLIError(TerminalText.sanitize(failure.message) + hint, exitCode: failure.code == .tooManyAttempts ? 75 : 1)
         } catch let answer as ConsentAPIClient.UnexpectedAnswer {
             throw CLIError(answer.description)
         } catch let error as DeviceFlowError {

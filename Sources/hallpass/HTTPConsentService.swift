@@ -12,15 +12,34 @@ struct HTTPConsentService: ConsentService {
 
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin {
         let answer = try await call(login: true) { try await api.login(user: user, password: password, front: front) }
-        return ConsentLogin(session: answer.session, user: answer.user)
+        return ConsentLogin(session: answer.session, user: answer.user, otpRequired: answer.otpRequired)
+    }
+
+    func verifyCode(_ code: String, session: String) async throws(ConsentFailure) {
+        _ = try await call(login: true) { try await api.verifyCode(code, session: session) }
+    }
+
+    /// The QR code is made here (libqrencode lives in HallpassClient), as rows of modules with
+    /// a quiet zone of two.
+    func enrollAuthenticator(session: String) async throws(ConsentFailure) -> AuthenticatorEnrolment {
+        let enrolment = try await call { try await api.enrollTOTP(session: session) }
+        var rows: [[Bool]] = []
+        if let qr = QRCode(encoding: enrolment.uri) {
+            rows = (-2..<(qr.size + 2)).map { y in (-2..<(qr.size + 2)).map { x in qr.isDark(x: x, y: y) } }
+        }
+        return AuthenticatorEnrolment(secret: enrolment.secret, uri: enrolment.uri, qr: rows)
+    }
+
+    func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String] {
+        try await call { try await api.confirmTOTP(code: code, session: session).recoveryCodes }
     }
 
     func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest {
         try await call { try await api.lookup(code: code, session: session) }
     }
 
-    func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision {
-        let decision = try await call { try await api.approve(code: code, scope: scopes.joined(separator: " "), session: session) }
+    func approve(code: String, scopes: [String], otp: String?, session: String) async throws(ConsentFailure) -> ConsentDecision {
+        let decision = try await call { try await api.approve(code: code, scope: scopes.joined(separator: " "), otp: otp, session: session) }
         return ConsentDecision(approved: decision.status == .approved,
                                scopes: (decision.scope ?? "").split(separator: " ").map(String.init))
     }
@@ -67,6 +86,8 @@ struct HTTPConsentService: ConsentService {
         case .loginRequired: return .loginRequired
         case .alreadyDecided: return .alreadyDecided
         case .invalidGrant: return .invalidCode(guessesLeft: failure.guessesLeft)
+        case .otpRequired: return .codeRequired(failure.message)
+        case .invalidOTP: return .wrongCode(failure.message)
         default: return .refused(failure.message)
         }
     }

@@ -12,15 +12,35 @@ final class FakeConsentService: ConsentService, @unchecked Sendable {
     func login(user: String, password: String) async throws(ConsentFailure) -> ConsentLogin {
         calls.withLock { $0.append("login \(user)") }
         guard password == "pw" else { throw .wrongCredentials }
-        return ConsentLogin(session: "cs_1", user: user)
+        // carol has an authenticator: her session waits for a code.
+        return ConsentLogin(session: "cs_1", user: user, otpRequired: user == "carol")
+    }
+    func verifyCode(_ code: String, session: String) async throws(ConsentFailure) {
+        calls.withLock { $0.append("otp \(code)") }
+        guard code == "123456" else { throw .wrongCode("wrong code") }
+    }
+    func enrollAuthenticator(session: String) async throws(ConsentFailure) -> AuthenticatorEnrolment {
+        calls.withLock { $0.append("enroll") }
+        return AuthenticatorEnrolment(secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", uri: "otpauth://totp/x",
+                                      qr: (0..<25).map { y in (0..<25).map { x in (x * y) % 3 == 0 } })
+    }
+    func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String] {
+        calls.withLock { $0.append("confirm \(code)") }
+        guard code == "123456" else { throw .wrongCode("that code does not match") }
+        return (0..<10).map { "abcd-efgh-jkmn-pq\($0)\($0)" }
     }
     func lookup(code: String, session: String) async throws(ConsentFailure) -> PendingRequest {
         calls.withLock { $0.append("lookup \(code)") }
         guard code == "BCDFGHJK" || code == "BCDF-GHJK" else { throw .invalidCode(guessesLeft: 4) }
         return request
     }
-    func approve(code: String, scopes: [String], session: String) async throws(ConsentFailure) -> ConsentDecision {
-        calls.withLock { $0.append("approve \(code) \(scopes.joined(separator: " "))") }
+    func approve(code: String, scopes: [String], otp: String?, session: String) async throws(ConsentFailure) -> ConsentDecision {
+        calls.withLock { $0.append("approve \(code) \(scopes.joined(separator: " "))" + (otp.map { " otp \($0)" } ?? "")) }
+        // `admin` is a step-up scope here.
+        if scopes.contains("admin") {
+            guard let otp else { throw .codeRequired("admin needs a fresh code from your authenticator") }
+            guard otp == "123456" else { throw .wrongCode("wrong code") }
+        }
         return ConsentDecision(approved: true, scopes: scopes)
     }
     func deny(code: String, session: String) async throws(ConsentFailure) -> ConsentDecision {

@@ -194,7 +194,7 @@ import Testing
         _ = s.update(.key(.enter))       // Enter on a scope toggles too
         _ = s.update(.key(.right))
         #expect(s.review?.focus == .approve)
-        #expect(s.update(.key(.enter)) == [.approve(code: "BCDF-GHJK", scopes: ["openid", "profile"], session: "cs_test")])
+        #expect(s.update(.key(.enter)) == [.approve(code: "BCDF-GHJK", scopes: ["openid", "profile"], otp: nil, session: "cs_test")])
         _ = s.update(.decided(ConsentDecision(approved: true, scopes: ["openid", "profile"])))
         #expect(s.outcome == .approved(scopes: ["openid", "profile"]))
     }
