@@ -45,16 +45,15 @@ extension AuthorizationServer {
         SSHLoginDesk(desk: consentDesk, keys: store, codeForKeys: configuration.totpForSSHKeys)
     }
 
-    /// Authenticators (ARCHITECTURE.md §4.8), named in authenticator apps by the issuer's host.
+    /// Authenticators (ARCHITECTURE.md §4.8).
     public var secondFactorDesk: SecondFactorDesk {
-        SecondFactorDesk(authenticators: store, vault: totpVault, clock: clock, random: random,
-                         issuerName: Self.authenticatorIssuer(issuer))
+        SecondFactorDesk(authenticators: store, vault: totpVault, clock: clock, random: random, issuerName: Self.authenticatorIssuer)
     }
 
-    /// "Hallpass (host)": how authenticator apps list this server's codes.
-    public static func authenticatorIssuer(_ issuer: String) -> String {
-        "Hallpass (\((URL(string: issuer)?.host ?? "local").replacingOccurrences(of: ":", with: ".")))"
-    }
+    /// How authenticator apps list this server's codes: "Hallpass" (and the user name). Kept short
+    /// so the otpauth URI's QR code stays small enough (version 5) to sit beside its words on an
+    /// 80×24 terminal.
+    public static let authenticatorIssuer = "Hallpass"
 
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,

@@ -42,7 +42,7 @@ public final class AuthorizationServer: Sendable {
                 events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger(),
                 audit: AuditTrail = .disabled, totpVault: TOTPVault? = nil) {
         // `serve` passes the vault of `totp_key_file`; tests get one whose key lives in memory.
-        self.totpVault = totpVault ?? TOTPVault(key: .init(data: random.bytes(32)))
+        self.totpVault = totpVault ?? TOTPVault(key: .init(data: SystemRandomSource().bytes(32)))
         self.audit = audit
         self.store = store
         self.events = events

@@ -54,6 +54,8 @@ struct ErrorAnswer: Error, HTTPResponseError, Equatable {
     static let consentStatuses: [ConsentAPI.ErrorCode: HTTPResponse.Status] = [
         .loginRequired: .unauthorized, .accessDenied: .unauthorized, .notFound: .notFound,
         .alreadyDecided: .conflict, .tooManyAttempts: .tooManyRequests, .proximityRequired: .forbidden,
+        // ARCHITECTURE.md §4.8: the user is not authenticated enough yet (RFC 9470 answers step-up with a 401 too).
+        .otpRequired: .unauthorized, .invalidOTP: .unauthorized,
     ]
 
     static func status(of code: OAuthError.Code) -> HTTPResponse.Status { oauthStatuses[code] ?? .badRequest }

@@ -10,7 +10,8 @@ public enum SettingsLoader {
     /// key in the file is an error for every command, whichever type it loads.
     public static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language",
                               "ssh_listen", "trusted_proxies", "http_head_timeout", "http_body_timeout",
-                              "http_idle_timeout", "http_max_connections", "http_max_connections_per_address", "dpop_nonces", "sites", "device_networks", "audit_log"]
+                              "http_idle_timeout", "http_max_connections", "http_max_connections_per_address", "dpop_nonces", "sites", "device_networks", "audit_log",
+                              "totp_key_file", "totp_for_ssh_keys"]
 
     /// `S`'s defaults with the file's, the environment's and then `flags`' settings applied, in
     /// that order. `flags` may only carry `S`'s keys.

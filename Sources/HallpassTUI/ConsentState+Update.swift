@@ -179,7 +179,7 @@ extension ConsentState {
 
     mutating func backToLogin(_ notice: LoginForm.Notice?) -> [ConsentEffect] {
         let effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
-        let keep = login.name.isEmpty ? (session?.user ?? "") : login.name
+        let keep = login.name
         session = nil
         review = nil
         codePrompt = nil

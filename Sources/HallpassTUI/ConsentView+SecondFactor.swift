@@ -47,40 +47,64 @@ extension Frame {
             return
         }
         guard let enrolment = setup.enrolment else { return }
-        var row = heading(words.enrolTitle, row: top)
-        row = paragraph(words.enrolIntro, row: row, maxRows: 2, role: .muted)
-        // The QR code in half blocks (two module rows per terminal row), when it fits beside
-        // the rows still needed below it.
+        // The QR code in half blocks (two module rows per terminal row): beside the words when
+        // the window is wide enough (an 80×24 terminal holds a version-5 code), above them when
+        // it is tall enough, else the secret alone.
         let qrRows = (enrolment.qr.count + 1) / 2
         let qrWidth = enrolment.qr.first?.count ?? 0
-        if qrWidth > 0, qrWidth <= contentWidth, row + qrRows + 5 <= bottom {
-            for line in 0..<qrRows {
-                var text = ""
-                for x in 0..<qrWidth {
-                    let upper = enrolment.qr[line * 2][x]
-                    let lower = line * 2 + 1 < enrolment.qr.count ? enrolment.qr[line * 2 + 1][x] : false
-                    text += upper ? (lower ? "█" : "▀") : (lower ? "▄" : " ")
-                }
-                buffer.text(text, x: margin, y: row + line, role: .qr)
-            }
-            row += qrRows
+        let columnWidth = contentWidth - qrWidth - 2
+        if qrWidth > 0, columnWidth >= 28, qrRows <= bottom - 1 {
+            drawQR(enrolment.qr, x: margin, y: 1)
+            drawEnrolmentWords(enrolment, setup: setup, x: margin + qrWidth + 2, width: columnWidth, row: top, showIntro: true)
+        } else if qrWidth > 0, qrWidth <= contentWidth, top + 2 + qrRows + 4 <= bottom {
+            var row = heading(words.enrolTitle, row: top)
+            row = paragraph(words.enrolIntro, row: row, maxRows: 1, role: .muted)
+            drawQR(enrolment.qr, x: margin, y: row)
+            drawEnrolmentWords(enrolment, setup: setup, x: margin, width: contentWidth, row: row + qrRows, showIntro: false)
         } else {
-            row = paragraph(words.enrolNoRoom, row: row, maxRows: 1, role: .accent)
+            var row = heading(words.enrolTitle, row: top)
+            row = paragraph(words.enrolNoRoom, row: row, maxRows: 2, role: .accent)
+            drawEnrolmentWords(enrolment, setup: setup, x: margin, width: contentWidth, row: row, showIntro: false)
         }
-        let labelWidth = max(DisplayWidth.of(words.secretLabel), DisplayWidth.of(words.enrolCodeLabel)) + 2
-        buffer.text(words.secretLabel, x: margin, y: row, maxWidth: labelWidth, role: .muted)
-        buffer.text(CodePromptLayout.grouped(enrolment.secret), x: margin + labelWidth, y: row,
-                    maxWidth: contentWidth - labelWidth, role: .accent)
-        row += 2
-        buffer.text(">" + words.enrolCodeLabel, x: margin - 1, y: row, maxWidth: labelWidth, role: .accent)
-        let typed = setup.typed + (state.busy == nil ? "_" : "")
-        buffer.text("[", x: margin + labelWidth, y: row, role: .border)
-        buffer.text(typed, x: margin + labelWidth + 1, y: row, role: .focus)
-        buffer.fill(x: margin + labelWidth + 1 + typed.count, y: row, count: max(0, 8 - typed.count), role: .focus)
-        buffer.text("]", x: margin + labelWidth + 9, y: row, role: .border)
+    }
+
+    private mutating func drawQR(_ qr: [[Bool]], x: Int, y: Int) {
+        for line in 0..<((qr.count + 1) / 2) {
+            var text = ""
+            for column in 0..<(qr.first?.count ?? 0) {
+                let upper = qr[line * 2][column]
+                let lower = line * 2 + 1 < qr.count ? qr[line * 2 + 1][column] : false
+                text += upper ? (lower ? "█" : "▀") : (lower ? "▄" : " ")
+            }
+            buffer.text(text, x: x, y: y + line, role: .qr)
+        }
+    }
+
+    /// The title and intro (beside the code), the secret in groups, the code field, the notice.
+    private mutating func drawEnrolmentWords(_ enrolment: AuthenticatorEnrolment, setup: ConsentState.AuthenticatorSetup,
+                                             x: Int, width: Int, row start: Int, showIntro: Bool) {
+        let words = strings.secondFactor
+        var row = start
+        if showIntro {
+            row += buffer.paragraph(words.enrolTitle, x: x, y: row, maxWidth: width, maxRows: 2, role: .accent)
+            row += buffer.paragraph(words.enrolIntro, x: x, y: row, maxWidth: width, maxRows: 4, role: .muted) + 1
+        }
+        buffer.text(words.secretLabel, x: x, y: row, maxWidth: width, role: .muted)
         row += 1
+        row += buffer.paragraph(CodePromptLayout.grouped(enrolment.secret), x: x, y: row, maxWidth: width, maxRows: 3, role: .accent)
+        row += 1
+        guard row <= bottom else { return }
+        let label = words.enrolCodeLabel
+        let labelWidth = DisplayWidth.of(label) + 2
+        buffer.text(">" + label, x: x, y: row, maxWidth: labelWidth, role: .accent)
+        let typed = setup.typed + (state.busy == nil ? "_" : "")
+        buffer.text("[", x: x + labelWidth, y: row, role: .border)
+        buffer.text(typed, x: x + labelWidth + 1, y: row, role: .focus)
+        buffer.fill(x: x + labelWidth + 1 + typed.count, y: row, count: max(0, 8 - typed.count), role: .focus)
+        buffer.text("]", x: x + labelWidth + 9, y: row, role: .border)
+        row += 2
         if let notice = setup.notice, row <= bottom {
-            _ = paragraph("✗ " + TerminalText.sanitize(notice), row: row, maxRows: bottom - row + 1, role: .danger)
+            buffer.paragraph("✗ " + TerminalText.sanitize(notice), x: x, y: row, maxWidth: width, maxRows: bottom - row + 1, role: .danger)
         }
     }
 }

@@ -102,7 +102,7 @@ struct Frame {
         var parts: [String]
         switch state.screen {
         case .login: parts = [s.hintSubmit, s.hintNextField, state.kiosk ? nil : s.hintQuit, s.hintKeysF1].compactMap { $0 }
-        case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.secondFactor.hintAuthenticator, s.hintLogOut, s.hintKeys]
+        case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.hintLogOut, s.secondFactor.hintAuthenticator, s.hintKeys]
         case .secondFactor: parts = [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeysF1]
         case .authenticator: parts = state.authenticator.recoveryCodes != nil ? [s.secondFactor.recoveryDone]
             : [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeys]

@@ -34,8 +34,8 @@ public struct SecondFactorStrings: Sendable {
         recoveryTitle: "Authenticator added: your recovery codes",
         recoveryIntro: "Each works once if you lose your authenticator. Write them down now: they are never shown again.",
         recoveryDone: "Enter: done",
-        hintAuthenticator: "F3 authenticator",
-        hintCancel: "Esc back")
+        hintAuthenticator: "F3: 2nd factor",
+        hintCancel: "Esc: back")
 
     public static let simplifiedChinese = SecondFactorStrings(
         loginTitle: "输入身份验证器中的验证码",
@@ -53,6 +53,6 @@ public struct SecondFactorStrings: Sendable {
         recoveryTitle: "已添加身份验证器：您的恢复码",
         recoveryIntro: "丢失身份验证器时，每个恢复码可用一次。请现在记下：它们不会再次显示。",
         recoveryDone: "Enter：完成",
-        hintAuthenticator: "F3 身份验证器",
-        hintCancel: "Esc 返回")
+        hintAuthenticator: "F3：双重验证",
+        hintCancel: "Esc：返回")
 }

@@ -124,7 +124,7 @@ private func withSecondFactor<Result: Sendable>(_ options: StoreOptions, user na
     return try await options.withStore { store in
         guard let record = try await store.user(named: name) else { throw CLIError("no user named \(TerminalText.sanitize(name))") }
         let desk = SecondFactorDesk(authenticators: store, vault: vault,
-                                    issuerName: AuthorizationServer.authenticatorIssuer(settings.effectiveIssuer))
+                                    issuerName: AuthorizationServer.authenticatorIssuer)
         return try await body(desk, record.user)
     }
 }

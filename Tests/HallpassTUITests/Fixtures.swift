@@ -30,6 +30,19 @@ enum Fixture {
                                      scope: "read write"),
     ]
 
+    /// A QR-shaped enrolment: a 37-module code (version 5: finder squares and a pattern) in a quiet zone of two.
+    static let enrolment = AuthenticatorEnrolment(
+        secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXPJBSWY3DP", uri: "otpauth://totp/Hallpass%20(127.0.0.1):alice?secret=JBSW",
+        qr: (-2..<39).map { y in (-2..<39).map { x in
+            guard (0..<37).contains(x), (0..<37).contains(y) else { return false }
+            let finder = [(0, 0), (30, 0), (0, 30)].contains { fx, fy in
+                let (dx, dy) = (x - fx, y - fy)
+                guard (0..<7).contains(dx), (0..<7).contains(dy) else { return false }
+                return dx == 0 || dy == 0 || dx == 6 || dy == 6 || ((2...4).contains(dx) && (2...4).contains(dy))
+            }
+            return finder || (x > 8 && y > 8 && (x * 7 + y * 3) % 5 < 2)
+        } })
+
     static func loggedIn() -> ConsentState {
         var s = state()
         _ = s.update(.loggedIn(login))
@@ -58,7 +71,7 @@ enum ScreenFile {
     /// second column included), trailing plain-text cells left out.
     static func text(_ buffer: CellBuffer) -> String {
         "\(buffer.width)x\(buffer.height)\n" + buffer.lines.map { "|" + $0 }.joined(separator: "\n") + "\n"
-            + "roles: " + Role.allCases.map { "\(letter[$0]!) \($0.rawValue)" }.joined(separator: ", ") + "\n"
+            + "roles: " + legend(buffer).map { "\(letter[$0]!) \($0.rawValue)" }.joined(separator: ", ") + "\n"
             + (0..<buffer.height).map { y in
                 var row = String((0..<buffer.width).map { letter[buffer[$0, y].role]! })
                 while row.hasSuffix("t") { row.removeLast() }
@@ -68,8 +81,15 @@ enum ScreenFile {
 
     static let letter: [Role: Character] = [
         .text: "t", .title: "T", .muted: "m", .accent: "a", .danger: "d", .success: "s",
-        .focus: "f", .border: "b", .field: "F", .key: "k", .banner: "B",
+        .focus: "f", .border: "b", .field: "F", .key: "k", .banner: "B", .qr: "Q",
     ]
+
+    /// Every role, but `qr` only on screens that draw a QR code (it came later; the other
+    /// screens' files stay as they were).
+    static func legend(_ buffer: CellBuffer) -> [Role] {
+        let drawsQR = (0..<buffer.height).contains { y in (0..<buffer.width).contains { buffer[$0, y].role == .qr } }
+        return Role.allCases.filter { $0 != .qr || drawsQR }
+    }
 
     /// nil when the screen matches; otherwise what differs.
     static func mismatch(_ buffer: CellBuffer, named name: String) -> String? {

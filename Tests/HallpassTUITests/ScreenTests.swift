@@ -85,6 +85,35 @@ import Testing
         var help = Fixture.onConsent()
         _ = help.update(.key(.character("?")))
         list.append(("help", help))
+        // The second factor (ARCHITECTURE.md §4.8): the login's code, a wrong one, the step-up
+        // prompt and its notice on the consent screen, and "Add an authenticator".
+        var otp = Fixture.state()
+        _ = otp.update(.loggedIn(ConsentLogin(session: "cs_test", user: "alice", otpRequired: true)))
+        Fixture.type("1234", into: &otp)
+        list.append(("otp-login", otp))
+        var otpWrong = otp
+        Fixture.type("56", into: &otpWrong)
+        _ = otpWrong.update(.key(.enter))
+        _ = otpWrong.update(.codeFailed(.wrongCode("wrong code")))
+        list.append(("otp-wrong", otpWrong))
+        var stepUpRequest = Fixture.request
+        stepUpRequest.secondFactor = "write needs a fresh code from your authenticator"
+        list.append(("consent-step-up", Fixture.onConsent(stepUpRequest)))
+        var stepUp = Fixture.onConsent(stepUpRequest)
+        _ = stepUp.update(.key(.right))
+        _ = stepUp.update(.key(.enter))
+        _ = stepUp.update(.decisionFailed(.codeRequired("write needs a fresh code from your authenticator")))
+        list.append(("otp-step-up", stepUp))
+        var enrol = Fixture.loggedIn()
+        _ = enrol.update(.key(.function(3)))
+        _ = enrol.update(.enrolmentStarted(Fixture.enrolment))
+        Fixture.type("12", into: &enrol)
+        list.append(("authenticator", enrol))
+        var recovery = enrol
+        Fixture.type("3456", into: &recovery)
+        _ = recovery.update(.key(.enter))
+        _ = recovery.update(.enrolmentConfirmed(recoveryCodes: (0..<10).map { "7k2m-\($0)x9q-ab3d-zz0\($0)" }))
+        list.append(("authenticator-recovery-codes", recovery))
         return list
     }
 
