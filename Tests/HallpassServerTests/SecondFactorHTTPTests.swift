@@ -275,4 +275,19 @@ import Testing
             #expect(try await client.json("/consent/otp", ["code": Self.code(secret, at: h.clock.now)], bearer: handed.token).status == .ok)
         }
     }
+
+    /// SSH key logins say `swk`, and wait for a code only when the server sets `totp_for_ssh_keys`.
+    @Test(arguments: [false, true]) func sshKeyLoginsWaitForACodeOnlyWhenTheServerSaysSo(codeForKeys: Bool) async throws {
+        let h = try await Harness(configure: { $0.totpForSSHKeys = codeForKeys })
+        let key = try SSHPublicKeyLine(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINxDQILeWuHewSRmCKSoNft6fCSvZ+JNPXa4t5OOEqk+ alice@laptop")
+        _ = try await h.store.addSSHKey(SSHKeyRecord(userID: h.aliceID, type: key.type, blob: key.blob, fingerprint: "SHA256:x",
+                                                     comment: "", addedAt: h.clock.now))
+        _ = try await Self.enrolAlice(h)
+        let handed = try #require(try await h.server.sshLogins.keyLogin(name: "alice", key: key, source: "192.0.2.7"))
+        try await h.test { client in
+            let status = try await client.raw("/consent/session", headers: [.authorization: "Bearer \(handed.token)"])
+            #expect(status["otp_required"] as? Bool == codeForKeys, "\(status.raw)")
+            #expect(status["amr"] as? [String] == ["swk"], "\(status.raw)")
+        }
+    }
 }

@@ -171,6 +171,26 @@ final class LiveBackend: TerminalBackend, Sendable {
         #expect(io.secretPrompts == 1)
     }
 
+    /// ARCHITECTURE.md §4.8 in plain mode: the login's code (a wrong one, then the right one),
+    /// and a step-up code when approving `admin` (a wrong one goes back to the question).
+    @Test func plainModeAsksForTheAuthenticatorsCodes() async {
+        let service = FakeConsentService()
+        service.request.scopes.append(PendingRequest.Scope(name: "admin", description: "Everything"))
+        service.request.secondFactor = "admin needs a fresh code from your authenticator"
+        let io = ScriptedLines(["carol", "pw", "000000", "123456", "bcdfghjk", "approve admin", "111111", "approve admin", "123456", ""])
+        let decisions = await PlainConsentFlow(service: service, strings: .english, language: .english,
+                                               serverName: "http://x", io: io).run(user: nil, code: nil)
+        #expect(decisions == 1)
+        #expect(service.calls.withLock { $0 } == ["login carol", "otp 000000", "otp 123456", "lookup BCDFGHJK",
+                                                  "approve BCDF-GHJK admin", "approve BCDF-GHJK admin otp 111111",
+                                                  "approve BCDF-GHJK admin", "approve BCDF-GHJK admin otp 123456", "logout cs_1"])
+        let out = io.output.joined(separator: "\n")
+        #expect(out.contains("Enter the code from your authenticator"))
+        #expect(out.contains("✗ wrong code"))
+        #expect(out.contains("! admin needs a fresh code from your authenticator"))
+        #expect(io.secretPrompts == 5)   // the password and four codes: none is echoed
+    }
+
     @Test func plainModeEscapesHostileText() async {
         let service = FakeConsentService()
         service.request.clientName = "x\u{1B}]52;c;AAAA\u{07}\u{202E}y"
