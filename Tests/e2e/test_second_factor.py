@@ -59,6 +59,21 @@ def tui(accounts, tmpdir_path):
         t.close()
 
 
+def password_then_code(t, code, password_prompt="Log in to approve a device"):
+    """Logs alice in with her password, where the screen (or OpenSSH) asks for it, then answers
+    the code prompt with `code`; waits for code entry."""
+    t.wait_for(password_prompt)
+    if password_prompt != "password:":
+        t.type("alice")
+        t.keys("Tab")
+    t.type(ALICE_PASSWORD)
+    t.keys("Enter")
+    t.wait_for("Enter the code from your authenticator")
+    t.type(code)
+    t.keys("Enter")
+    return t.wait_for("Enter the code shown on the device")
+
+
 def claims(jwt):
     payload = jwt.split(".")[1]
     return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
@@ -98,16 +113,7 @@ def test_enrolment_shows_a_qr_code_and_takes_the_code_oathtool_computes_from_the
     assert "authenticator confirmed" in status.stdout and "10 of 10 recovery codes left" in status.stdout, status.stdout
 
     # From now on the consent screen asks for the code after the password.
-    u = tui()
-    u.wait_for("Log in to approve a device")
-    u.type("alice")
-    u.keys("Tab")
-    u.type(ALICE_PASSWORD)
-    u.keys("Enter")
-    u.wait_for("Enter the code from your authenticator")
-    u.type(codes[0])   # a recovery code works in the same field, once
-    u.keys("Enter")
-    u.wait_for("Enter the code shown on the device")
+    password_then_code(tui(), codes[0])   # a recovery code works in the same field, once
     assert "9 of 10 recovery codes left" in accounts.cli("users", "totp", "status", "alice").stdout
 
 
@@ -154,21 +160,14 @@ def test_a_kiosk_login_asks_for_the_code_and_refuses_a_wrong_one(accounts, tui):
     t.wait_for("wrong code")
     t.type(oathtool(secret, ahead=1))
     t.keys("Enter")
-    t.wait_for("Enter the code shown on the device")
-    assert "kiosk" in t.screen()
+    screen = t.wait_for("Enter the code shown on the device")
+    assert "kiosk" in screen
 
 
 def test_an_ssh_password_login_asks_for_the_code_before_anything_else(accounts, ssh):  # noqa: F811
     secret, _ = enrol(accounts)
-    t = ssh()
-    t.wait_for("password:")
-    t.type(ALICE_PASSWORD)
-    t.keys("Enter")
-    t.wait_for("Enter the code from your authenticator")
-    t.type(oathtool(secret, ahead=1))
-    t.keys("Enter")
-    t.wait_for("Enter the code shown on the device")
-    assert "Logged in as alice" in t.screen()
+    screen = password_then_code(ssh(), oathtool(secret, ahead=1), password_prompt="password:")
+    assert "Logged in as alice" in screen
 
 
 def test_the_scripted_approval_takes_a_code_and_a_recovery_code_once(accounts):
@@ -220,3 +219,22 @@ def test_one_code_through_two_replicas_is_accepted_once(tmpdir_path, monkeypatch
             b.stop()
     finally:
         a.stop()
+
+
+def test_the_admin_enrolment_draws_a_qr_code_on_a_terminal_and_prints_the_uri_otherwise(accounts, tmpdir_path):
+    plain = accounts.cli("users", "totp", "enroll", "alice")
+    assert plain.returncode == 0 and re.fullmatch(r"otpauth://totp/Hallpass:alice\?secret=[A-Z2-7]{40}&issuer=Hallpass\n",
+                                                  plain.stdout), plain.stdout
+    t = Tmux(tmpdir_path, ["users", "totp", "enroll", "alice", "--db", accounts.db], width=100, height=40, report_exit=True)
+    try:
+        screen = t.wait_for("EXIT=0")
+        assert "Scan this with an authenticator app" in screen and "▀" in screen, screen
+        secret = re.search(r"secret: ((?:[A-Z2-7]{4} ?){10})", screen).group(1).replace(" ", "")
+        # The enrolment on the terminal replaced the one printed before; its code confirms it.
+        assert accounts.cli("users", "totp", "confirm", "alice", oathtool(secret)).returncode == 0
+    finally:
+        t.close()
+    again = accounts.cli("users", "totp", "enroll", "alice")
+    assert again.returncode == 1 and "disable it first" in again.stderr
+    assert accounts.cli("users", "totp", "disable", "alice").returncode == 0
+    assert "no authenticator" in accounts.cli("users", "totp", "status", "alice").stdout
