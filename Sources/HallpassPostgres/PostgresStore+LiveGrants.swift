@@ -9,7 +9,7 @@ extension PostgresStore: LiveGrantStore {
         return try await all("""
             SELECT * FROM (
                 SELECT f.id, f.client_id, c.name AS client_name, f.user_id, u.name AS user_name, f.scopes, f.auth_time, f.created_at,
-                       g.device_ip, g.user_agent, g.decided_via,
+                       g.device_ip, g.user_agent, g.decided_via, g.decided_at,
                        (SELECT MAX(issued_at) FROM refresh_tokens r WHERE r.family_id = f.id AND r.parent_hash IS NOT NULL) AS last_refresh,
                        (SELECT MAX(expires_at) FROM refresh_tokens r
                          WHERE r.family_id = f.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > \(now.unix)) AS refresh_until,
@@ -24,11 +24,11 @@ extension PostgresStore: LiveGrantStore {
             ) live WHERE refresh_until IS NOT NULL OR access_until IS NOT NULL
             ORDER BY created_at DESC, id
             """) { row in
-            let (id, client, clientName, user, userName, scopes, auth, _, ip, agent, via, lastRefresh, refreshUntil, accessUntil) =
+            let (id, client, clientName, user, userName, scopes, auth, _, ip, agent, via, decided, lastRefresh, refreshUntil, accessUntil) =
                 try row.decode((String, String, String?, Int64, String?, String, Double, Double, String?, String?, String?, Double?, Double?,
-                                Double?).self)
+                                Double?, Double?).self)
             var grant = LiveGrant(familyID: id, clientID: client, clientName: clientName, userID: user, userName: userName,
-                             scopes: ScopeSet(words: scopes), approvedAt: Date(unix: auth), deviceIP: ip, userAgent: agent,
+                             scopes: ScopeSet(words: scopes), approvedAt: Date(unix: decided ?? auth), deviceIP: ip, userAgent: agent,
                              lastRefresh: lastRefresh.map(Date.init(unix:)), liveUntil: Date(unix: max(refreshUntil ?? 0, accessUntil ?? 0)))
             grant.approvedVia = via
             return grant

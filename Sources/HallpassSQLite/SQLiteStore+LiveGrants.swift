@@ -11,7 +11,7 @@ extension SQLiteStore: LiveGrantStore {
                 .map { row in
                     var grant = LiveGrant(familyID: row["id"], clientID: row["client_id"], clientName: row["client_name"], userID: row["user_id"],
                               userName: row["user_name"], scopes: row.scopes("scopes"),
-                              approvedAt: row.date("auth_time") ?? .distantPast, deviceIP: row["device_ip"],
+                              approvedAt: row.date("decided_at") ?? row.date("auth_time") ?? .distantPast, deviceIP: row["device_ip"],
                               userAgent: row["user_agent"], lastRefresh: row.date("last_refresh"),
                               liveUntil: Date(unix: max(row["refresh_until"] ?? 0, row["access_until"] ?? 0)))
                     grant.approvedVia = row["decided_via"]
@@ -25,7 +25,7 @@ extension SQLiteStore: LiveGrantStore {
     static let liveGrantsQuery = """
         SELECT * FROM (
             SELECT f.id, f.client_id, c.name AS client_name, f.user_id, u.name AS user_name, f.scopes, f.auth_time, f.created_at,
-                   g.device_ip, g.user_agent, g.decided_via,
+                   g.device_ip, g.user_agent, g.decided_via, g.decided_at,
                    (SELECT MAX(issued_at) FROM refresh_tokens r WHERE r.family_id = f.id AND r.parent_hash IS NOT NULL) AS last_refresh,
                    (SELECT MAX(expires_at) FROM refresh_tokens r
                      WHERE r.family_id = f.id AND r.used_at IS NULL AND r.revoked_at IS NULL AND r.expires_at > ?) AS refresh_until,

@@ -260,6 +260,12 @@ import Testing
             #expect(try await client.approve(second, session: alice).status == .ok)
             let access = try Self.claims(try #require(try await client.poll(deviceCode, client: "vault").string("access_token")))
             #expect(access["amr"] as? [String] == ["pwd", "otp", "mfa"] && access["acr"] == nil)
+            // auth_time is the code's time; "your devices" still says when it was approved.
+            let decidedAt = Int(h.clock.now.timeIntervalSince1970)
+            #expect(access["auth_time"] as? Int == decidedAt - 600)
+            let devices = try #require(try await client.raw("/consent/devices", headers: [.authorization: "Bearer \(alice)"])["devices"]
+                                       as? [[String: Any]])
+            #expect(devices.first?["approved_at"] as? Int == decidedAt, "\(devices)")
         }
     }
 
