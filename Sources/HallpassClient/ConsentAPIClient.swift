@@ -79,6 +79,14 @@ public struct ConsentAPIClient: Sendable {
         throw ConsentAPI.Failure(error)
     }
 
+    /// The backchannel requests naming the user (`GET /consent/inbox`, CIBA), oldest first.
+    public func inbox(session: String) async throws -> ConsentAPI.Inbox {
+        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/inbox"), bearer: session)
+        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.Inbox.self, from: response) { return value }
+        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
+        throw ConsentAPI.Failure(error)
+    }
+
     /// Revokes one of them (`POST /consent/devices/revoke`).
     public func revokeDevice(id: String, session: String) async throws {
         let _: [String: String] = try await post("consent/devices/revoke", ConsentAPI.RevokeRequest(id: id), bearer: session)

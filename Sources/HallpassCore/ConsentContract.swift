@@ -128,6 +128,14 @@ public enum ConsentAPI {
         }
     }
 
+    /// `GET /consent/inbox` (CIBA, ARCHITECTURE.md §4.9): the backchannel requests naming the
+    /// session user that wait for a decision, oldest first. Each is decided like a code's request,
+    /// by its `user_code`, which only addresses it (the person never types it).
+    public struct Inbox: Codable, Equatable, Sendable {
+        public var requests: [PendingRequest]
+        public init(requests: [PendingRequest]) { self.requests = requests }
+    }
+
     /// `POST /consent/devices/revoke`: one of the user's own grants.
     public struct RevokeRequest: Codable, Equatable, Sendable {
         public var id: String
@@ -175,6 +183,10 @@ public struct PendingRequest: Codable, Equatable, Sendable {
     /// Set when approving what was requested needs a code from the approver's authenticator now
     /// (a step-up scope, or a client that requires one): the words to show.
     public var secondFactor: String?
+    /// A backchannel request (CIBA): the device named this person; `bindingMessage` is what the
+    /// device shows too (client-supplied, checked to hold nothing a screen could not show).
+    public var backchannel: Bool?
+    public var bindingMessage: String?
 
     /// Where a browser sign-in returns once decided.
     public struct WebSignIn: Codable, Equatable, Sendable {
@@ -204,7 +216,17 @@ public struct PendingRequest: Codable, Equatable, Sendable {
         case userCode = "user_code", clientID = "client_id", clientName = "client_name", scopes
         case deviceIP = "device_ip", userAgent = "user_agent"
         case requestedSecondsAgo = "requested_seconds_ago", expiresIn = "expires_in", webSignIn = "web_sign_in"
-        case proximity, secondFactor = "second_factor"
+        case proximity, secondFactor = "second_factor", backchannel, bindingMessage = "binding_message"
+    }
+}
+
+extension PendingRequest {
+    /// The same request, marked as a backchannel one with its binding message.
+    public func with(backchannel: Bool?, bindingMessage: String?) -> PendingRequest {
+        var copy = self
+        copy.backchannel = backchannel
+        copy.bindingMessage = bindingMessage
+        return copy
     }
 }
 

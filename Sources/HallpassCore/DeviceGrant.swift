@@ -42,6 +42,13 @@ public struct DeviceGrant: Sendable, Equatable {
     public var loginHint: String?
     /// The front the decision was made through (`ConsentFront`).
     public var decidedVia: String?
+    /// Set for a backchannel authentication request (CIBA Core §7): the device named its person
+    /// (`loginHint`) and polls with an `auth_req_id` (stored as `deviceCodeHash`); its user code
+    /// only addresses it in the consent API (the person opens it from their inbox, never types it).
+    public var backchannel = false
+    /// CIBA Core §7.1 `binding_message`: shown on the device and on the approver's screen alike
+    /// (`BindingMessage`, checked when the request is made). Client-supplied.
+    public var bindingMessage: String?
     /// How the approver authenticated for the approval (`amr`, `auth_time`, `acr`), which its
     /// tokens carry (ARCHITECTURE.md §4.8).
     public var authentication: AuthenticationContext?

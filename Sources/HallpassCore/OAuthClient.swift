@@ -8,6 +8,8 @@ public struct OAuthClient: Sendable, Equatable {
         case refreshToken = "refresh_token"
         /// RFC 6749 §4.1, with PKCE (RFC 7636) required.
         case authorizationCode = "authorization_code"
+        /// OpenID Connect CIBA Core 1.0 §10.1: the backchannel request's token, polled.
+        case ciba = "urn:openid:params:grant-type:ciba"
 
         /// The short names the CLI takes (`--grant device_code`).
         public init?(shortName: String) {
@@ -15,11 +17,18 @@ public struct OAuthClient: Sendable, Equatable {
             case "device_code", GrantType.deviceCode.rawValue: self = .deviceCode
             case "refresh_token": self = .refreshToken
             case "authorization_code": self = .authorizationCode
+            case "ciba", GrantType.ciba.rawValue: self = .ciba
             default: return nil
             }
         }
 
-        public var shortName: String { self == .deviceCode ? "device_code" : rawValue }
+        public var shortName: String {
+            switch self {
+            case .deviceCode: "device_code"
+            case .ciba: "ciba"
+            default: rawValue
+            }
+        }
     }
 
     public var id: String

@@ -29,6 +29,7 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
             case requestURINotSupported = "request_uri_not_supported"
             case invalidDPoPProof = "invalid_dpop_proof"
             case useDPoPNonce = "use_dpop_nonce"
+            case invalidBindingMessage = "invalid_binding_message"
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -59,6 +60,8 @@ public struct OAuthError: Error, Equatable, Sendable, CustomStringConvertible {
         public static let invalidDPoPProof = Code(.invalidDPoPProof)
         /// RFC 9449 §8, §9: the proof needs the server's nonce (sent in `DPoP-Nonce`).
         public static let useDPoPNonce = Code(.useDPoPNonce)
+        /// CIBA Core §13: a `binding_message` that is too long or holds what a screen cannot show.
+        public static let invalidBindingMessage = Code(.invalidBindingMessage)
 
         public var description: String { value.rawValue }
     }

@@ -9,11 +9,12 @@ extension PostgresStore: GrantStore {
         let id = try await first("""
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message)
             VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
                     \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
                     \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
-                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint))
+                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint),
+                    \(g.backchannel), \(g.bindingMessage))
             ON CONFLICT DO NOTHING RETURNING id
             """) { try $0.decode(Int64.self) }
         return id.map { .inserted(id: $0) } ?? .userCodeTaken
@@ -22,7 +23,8 @@ extension PostgresStore: GrantStore {
     static let grantColumns = """
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
         "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time
+        redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time,
+        backchannel, binding_message
         """
 
     static func grant(from row: PostgresRow) throws -> DeviceGrant {
@@ -56,6 +58,8 @@ extension PostgresStore: GrantStore {
             grant.authentication = AuthenticationContext(methods: AuthenticationContext.methods(stored: try r["amr"].decode(String?.self)),
                                                          time: Date(unix: authTime), acr: try r["acr"].decode(String?.self))
         }
+        grant.backchannel = try r["backchannel"].decode(Bool.self)
+        grant.bindingMessage = try r["binding_message"].decode(String?.self)
         return grant
     }
 
@@ -99,6 +103,25 @@ extension PostgresStore: GrantStore {
                 auth_time = \(grant.authentication?.time.unix)
             WHERE id = \(id) AND status = 'pending' AND expires_at > \(now.unix) RETURNING 1
             """) == 1
+    }
+
+    public func pendingBackchannelGrants(loginHint: String, at now: Date) async throws -> [DeviceGrant] {
+        guard isStorable(loginHint) else { return [] }
+        return try await all("""
+            SELECT \(unescaped: Self.grantColumns) FROM device_grants
+            WHERE login_hint = \(loginHint) AND status = 'pending' AND backchannel AND expires_at > \(now.unix) ORDER BY created_at, id
+            """, Self.grant(from:))
+    }
+
+    public func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int) {
+        guard isStorable(loginHint), isStorable(clientID) else { return (0, 0) }
+        let counts = try await first("""
+            SELECT (SELECT count(*) FROM device_grants WHERE login_hint = \(loginHint) AND status = 'pending' AND backchannel
+                        AND expires_at > \(now.unix)),
+                   (SELECT count(*) FROM device_grants WHERE client_id = \(clientID) AND status = 'pending' AND backchannel
+                        AND expires_at > \(now.unix))
+            """) { try $0.decode((Int64, Int64).self) }
+        return (Int(counts?.0 ?? 0), Int(counts?.1 ?? 0))
     }
 
     public func setInterval(grantID: Int64, interval: Int) async throws {

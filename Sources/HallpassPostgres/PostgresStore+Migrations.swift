@@ -187,6 +187,11 @@ extension PostgresStore {
             "ALTER TABLE scopes ADD COLUMN step_up BOOLEAN NOT NULL DEFAULT FALSE",
             "ALTER TABLE clients ADD COLUMN require_totp BOOLEAN NOT NULL DEFAULT FALSE",
         ]),
+        // Issue 19: backchannel authentication requests (CIBA) wait as grants too.
+        ("v8-ciba", [
+            "ALTER TABLE device_grants ADD COLUMN backchannel BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN binding_message TEXT",
+            "CREATE INDEX device_grants_inbox ON device_grants(login_hint, status)",
+        ]),
     ]
 
     /// Applies what is missing in one transaction on `connection` (the probe's, before the pool runs).

@@ -12,13 +12,14 @@ extension SQLiteStore: GrantStore {
         try db.cachedStatement(sql: """
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, interval, device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint)
-            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
                              g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget,
                              g.authorization?.redirectURI, g.authorization?.redirectURISent, g.authorization?.state,
-                             g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash, g.loginHint])
+                             g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash, g.loginHint,
+                             g.backchannel, g.bindingMessage])
         guard db.changesCount == 1 else { return .userCodeTaken }
         return .inserted(id: db.lastInsertedRowID)
     }
@@ -58,7 +59,8 @@ extension SQLiteStore: GrantStore {
     static let grantQuery = """
         SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
                created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
-               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time
+               redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time,
+               backchannel, binding_message
         FROM device_grants WHERE
         """
 
@@ -90,6 +92,8 @@ extension SQLiteStore: GrantStore {
             grant.authentication = AuthenticationContext(methods: AuthenticationContext.methods(stored: row.text(23)),
                                                          time: Date(unix: authTime), acr: row.text(24))
         }
+        grant.backchannel = (row.int(26) ?? 0) != 0
+        grant.bindingMessage = row.text(27)
         return grant
     }
 
@@ -117,6 +121,33 @@ extension SQLiteStore: GrantStore {
                                      grant.authentication?.storedMethods, grant.authentication?.acr, grant.authentication?.time.unix,
                                      grant.id, decision.at.unix])
         return db.changesCount == 1
+    }
+
+    public func pendingBackchannelGrants(loginHint: String, at now: Date) async throws -> [DeviceGrant] {
+        guard isStorable(loginHint) else { return [] }
+        let ids = try await pool.read { db in
+            try Int64.fetchAll(db, sql: """
+                SELECT id FROM device_grants WHERE login_hint = ? AND status = 'pending' AND backchannel = 1 AND expires_at > ?
+                ORDER BY created_at, id
+                """, arguments: [loginHint, now.unix])
+        }
+        // Each row through the one reader of grant rows (the id travels as text; INTEGER affinity compares it as a number).
+        return try ids.compactMap { id in
+            try hot.withConnection { connection in try connection.queryOne(Self.grantQuery + " id = ?", String(id), row: Self.grant(from:)) }
+        }
+    }
+
+    public func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int) {
+        guard isStorable(loginHint), isStorable(clientID) else { return (0, 0) }
+        return try await pool.read { db in
+            let user = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM device_grants WHERE login_hint = ? AND status = 'pending' AND backchannel = 1 AND expires_at > ?
+                """, arguments: [loginHint, now.unix]) ?? 0
+            let client = try Int.fetchOne(db, sql: """
+                SELECT count(*) FROM device_grants WHERE client_id = ? AND status = 'pending' AND backchannel = 1 AND expires_at > ?
+                """, arguments: [clientID, now.unix]) ?? 0
+            return (user, client)
+        }
     }
 
     public func setInterval(grantID: Int64, interval: Int) async throws {

@@ -233,6 +233,14 @@ public final class SQLiteStore: Sendable {
                 ALTER TABLE clients ADD COLUMN require_totp INTEGER NOT NULL DEFAULT 0;
                 """)
         }
+        // Issue 19: backchannel authentication requests (CIBA) wait as grants too.
+        migrator.registerMigration("v9-ciba") { db in
+            try db.execute(sql: """
+                ALTER TABLE device_grants ADD COLUMN backchannel INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE device_grants ADD COLUMN binding_message TEXT;
+                CREATE INDEX device_grants_inbox ON device_grants(login_hint, status);
+                """)
+        }
         return migrator
     }
 }

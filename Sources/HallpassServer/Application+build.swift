@@ -35,6 +35,7 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
     server.deviceAuthorizationEndpoint.addRoutes(to: group)
+    server.backchannelAuthenticationEndpoint.addRoutes(to: group)
     server.authorizationEndpoint.addRoutes(to: group)
     let grants = server.tokenGrants
     TokenEndpoint(grants: grants, authenticator: server.clientAuthenticator, dpop: server.dpopGate,

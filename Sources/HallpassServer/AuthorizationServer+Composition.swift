@@ -28,6 +28,8 @@ extension AuthorizationServer {
                                    metrics: metrics, audit: audit),
             RefreshTokenHandler(tokens: store, users: store, minter: tokenMinter, metrics: metrics, audit: audit),
             AuthorizationCodeTokenHandler(grants: store, users: store, minter: tokenMinter, metrics: metrics, audit: audit),
+            DeviceCodeTokenHandler(grants: store, users: store, minter: tokenMinter, polls: polls, unknownCodes: unknownCodes,
+                                   metrics: metrics, audit: audit, backchannel: true),
         ])
     }
 
@@ -58,6 +60,12 @@ extension AuthorizationServer {
     var deviceAuthorizationEndpoint: DeviceAuthorizationEndpoint {
         DeviceAuthorizationEndpoint(authenticator: clientAuthenticator, grants: store, urls: urls, clock: clock, random: random,
                                     issued: metrics.deviceAuthorizations, deviceNetworks: configuration.deviceNetworks, audit: audit)
+    }
+
+    /// CIBA's backchannel authentication endpoint (ARCHITECTURE.md §4.9).
+    var backchannelAuthenticationEndpoint: BackchannelAuthenticationEndpoint {
+        BackchannelAuthenticationEndpoint(authenticator: clientAuthenticator, grants: store, users: store, failures: failures, clock: clock,
+                                          random: random, audit: audit)
     }
 
     var authorizationEndpoint: AuthorizationEndpoint {

@@ -175,6 +175,16 @@ struct ConsentDesk: Sendable {
             webSignIn: grant.authorization.map { PendingRequest.WebSignIn(redirectHost: $0.redirectHost) },
             proximity: client?.proximity == .off ? nil : proximity(of: grant, to: session),
             secondFactor: try await demand(approving: grant.requestedScopes, client: client, session: session)?.description)
+        .with(backchannel: grant.backchannel ? true : nil, bindingMessage: grant.bindingMessage)
+    }
+
+    /// CIBA (ARCHITECTURE.md §4.9): the backchannel requests naming the session user, oldest first.
+    func inbox(for session: Session) async throws -> ConsentAPI.Inbox {
+        var requests: [PendingRequest] = []
+        for grant in try await grants.pendingBackchannelGrants(loginHint: session.user.name, at: clock.now) {
+            requests.append(try await view(of: grant, for: session))
+        }
+        return ConsentAPI.Inbox(requests: requests)
     }
 
     /// Approves (all requested scopes, or the subset given) or denies, as `session`'s user. An

@@ -60,6 +60,10 @@ struct ConsentEndpoints {
         group.post("consent/deny") { request, context in
             try await self.decide(request, context: context, approve: false)
         }
+        group.get("consent/inbox") { request, _ in
+            let session = try await self.desk.session(bearer: request.bearerToken)
+            return try JSONResponse.make(try await self.desk.inbox(for: session))
+        }
         group.get("consent/devices") { request, _ in
             let session = try await self.desk.session(bearer: request.bearerToken)
             return try JSONResponse.make(try await self.desk.devices(for: session))

@@ -63,6 +63,11 @@ struct DiscoveryEndpoints {
             grantTypesSupported: grantTypes,
             scopesSupported: scopes,
             consentSSHURI: sshConsentURI)
+        if grantTypes.contains(OAuthClient.GrantType.ciba.rawValue) {
+            body.backchannelAuthenticationEndpoint = urls.endpoint(BackchannelAuthenticationEndpoint.path)
+            body.backchannelTokenDeliveryModesSupported = ["poll"]
+            body.backchannelUserCodeParameterSupported = false
+        }
         if openID { body.addOpenIDFields(idTokenAlgorithms: algorithms) }
         return try JSONResponse.make(body, headers: [.contentType: "application/json", .cacheControl: "public, max-age=60"])
     }

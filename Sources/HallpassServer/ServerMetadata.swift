@@ -27,6 +27,10 @@ struct ServerMetadata: Codable, Equatable {
     var authorizationResponseIssParameterSupported = true
     /// RFC 9449 §5.1: the algorithms DPoP proofs may be signed with.
     var dpopSigningAlgValuesSupported = DPoPProof.algorithms
+    /// OpenID Connect CIBA Core §4 (ARCHITECTURE.md §4.9): poll mode only; no user codes.
+    var backchannelAuthenticationEndpoint: String?
+    var backchannelTokenDeliveryModesSupported: [String]?
+    var backchannelUserCodeParameterSupported: Bool?
     /// An extension field: the terminal consent front over SSH.
     var consentSSHURI: String?
     // OpenID Connect Discovery 1.0 §3 only.
@@ -60,6 +64,9 @@ struct ServerMetadata: Codable, Equatable {
         case scopesSupported = "scopes_supported"
         case codeChallengeMethodsSupported = "code_challenge_methods_supported"
         case consentSSHURI = "consent_ssh_uri"
+        case backchannelAuthenticationEndpoint = "backchannel_authentication_endpoint"
+        case backchannelTokenDeliveryModesSupported = "backchannel_token_delivery_modes_supported"
+        case backchannelUserCodeParameterSupported = "backchannel_user_code_parameter_supported"
         case dpopSigningAlgValuesSupported = "dpop_signing_alg_values_supported"
         case subjectTypesSupported = "subject_types_supported"
         case idTokenSigningAlgValuesSupported = "id_token_signing_alg_values_supported"

@@ -60,6 +60,12 @@ public protocol GrantStore: Sendable {
     func redeem(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult
     /// Marks expired grants and deletes long-dead rows; returns the number of rows touched.
     func sweep(at now: Date) async throws -> Int
+    /// CIBA (ARCHITECTURE.md §4.9): the pending, unexpired backchannel requests naming
+    /// `loginHint`, oldest first (the approver's inbox).
+    func pendingBackchannelGrants(loginHint: String, at now: Date) async throws -> [DeviceGrant]
+    /// How many pending, unexpired backchannel requests name `loginHint`, and how many
+    /// `clientID` has made (the inbox-flooding limits).
+    func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int)
 }
 
 public protocol TokenStore: Sendable {

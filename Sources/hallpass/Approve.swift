@@ -10,7 +10,7 @@ struct Approve: AsyncParsableCommand {
         discussion: """
             Interactive: hallpass approve [--server URL] [--code CODE] [--theme NAME] [--lang en|zh-Hans] [--kiosk] [--plain]
             Non-interactive: hallpass approve --server URL --user NAME --password-stdin \\
-                --code CODE --decision approve|deny [--scope "a b"] [--otp CODE]
+                (--code CODE | --inbox [--binding-message TEXT]) --decision approve|deny [--scope "a b"] [--otp CODE]
             Plain line prompts are used with --plain, TERM=dumb, or when not attached to a terminal.
             """)
 
@@ -22,6 +22,10 @@ struct Approve: AsyncParsableCommand {
     @Option(help: "Approve only these of the requested scopes, space-separated (non-interactive).") var scope: String?
     @Option(help: "A code from your authenticator app, or a recovery code, when your login or the approval needs one (non-interactive).")
     var otp: String?
+    @Flag(help: "Decide a request from your inbox (CIBA: a device named you) instead of a code: the oldest, or the one with --binding-message.")
+    var inbox = false
+    @Option(name: .customLong("binding-message"), help: "With --inbox: the request whose binding message is exactly this.")
+    var bindingMessage: String?
     @Option(help: "Theme name from Themes/ or a .toml path (also HALLPASS_THEME or `theme` in the config).") var theme: String?
     @Option(help: "en or zh-Hans (default: from the locale; also HALLPASS_LANGUAGE).") var lang: String?
     @Flag(help: "Kiosk mode: signal keys do nothing; after each decision or when idle, wipe the screen and log out.") var kiosk = false
@@ -36,6 +40,9 @@ struct Approve: AsyncParsableCommand {
         if let decision, decision != "approve", decision != "deny" { throw ValidationError("--decision must be approve or deny") }
         if let otp { do { _ = try OneTimeCode(parsing: otp) } catch { throw ValidationError("--otp: \(error)") } }
         if otp != nil, decision == nil { throw ValidationError("--otp goes with --decision; the consent screen asks for the code itself") }
+        if inbox, code != nil { throw ValidationError("give --code or --inbox, not both") }
+        if bindingMessage != nil, !inbox { throw ValidationError("--binding-message goes with --inbox") }
+        if inbox, decision == nil { throw ValidationError("--inbox needs --decision (the consent screen shows the inbox itself)") }
     }
 
     func run() async throws {
@@ -48,9 +55,23 @@ struct Approve: AsyncParsableCommand {
         }
     }
 
+    /// The user code of the inbox request to decide: the oldest, or the one whose binding message
+    /// is `--binding-message`.
+    private func inboxRequest(api: ConsentAPIClient, session: String) async throws -> String {
+        let waiting = try await api.inbox(session: session).requests
+        guard let chosen = bindingMessage.map({ wanted in waiting.first { $0.bindingMessage == wanted } }) ?? waiting.first else {
+            throw CLIError(bindingMessage == nil ? "your inbox is empty"
+                           : "no request in your inbox shows “\(TerminalText.sanitize(bindingMessage ?? ""))”")
+        }
+        if let message = chosen.bindingMessage {
+            FileHandle.standardError.write(Data("hallpass: the device shows: \(TerminalText.sanitize(message))\n".utf8))
+        }
+        return chosen.userCode
+    }
+
     /// One decision from a script: no screen at all.
     private func decideOnce() async throws {
-        guard let code, let decision else { throw CLIError("give --code with --decision", exitCode: 64) }
+        guard code != nil || inbox, let decision else { throw CLIError("give --code (or --inbox) with --decision", exitCode: 64) }
         guard let user else { throw CLIError("--user is required", exitCode: 64) }
         guard passwordStdin else { throw CLIError("pass the password on standard input with --password-stdin", exitCode: 64) }
         let password = try readSecretFromStdin(what: "password")
@@ -58,6 +79,7 @@ struct Approve: AsyncParsableCommand {
         do {
             let session = try await api.login(user: user, password: password, front: ConsentFront.cli)
             let decided: (result: ConsentAPI.DecisionAnswer, name: String)
+            var code = self.code ?? ""
             do {
                 // A user with an authenticator finishes logging in with the code; that code is
                 // fresh, so a step-up approval right after needs no second one.
@@ -69,6 +91,7 @@ struct Approve: AsyncParsableCommand {
                     _ = try await api.verifyCode(otp, session: session.session)
                     codeUsed = true
                 }
+                if inbox { code = try await inboxRequest(api: api, session: session.session) }
                 let details = try await api.lookup(code: code, session: session.session)
                 if details.proximity == .differentNetwork {
                     FileHandle.standardError.write(Data(("hallpass: warning: the device asked from "

@@ -22,7 +22,7 @@ struct Clients: AsyncParsableCommand {
         var generateSecret = false
         @Option(help: "Scope ceiling, space-separated (default: openid).") var scopes: String = "openid"
         @Option(name: .customLong("grant"),
-                help: "device_code, authorization_code or refresh_token; repeat for several (default: device_code).")
+                help: "device_code, authorization_code, refresh_token or ciba (backchannel, confidential clients); repeat for several (default: device_code).")
         var grants: [String] = []
         @Option(name: .customLong("redirect-uri"),
                 help: "For authorization_code: where the browser returns (repeatable). https, or http://127.0.0.1/… or http://[::1]/… (any port).")
@@ -64,9 +64,13 @@ struct Clients: AsyncParsableCommand {
                 var grantTypes: [OAuthClient.GrantType] = []
                 for grant in grants.isEmpty ? ["device_code"] : grants {
                     guard let type = OAuthClient.GrantType(shortName: grant) else {
-                        throw CLIError("unknown --grant \(TerminalText.sanitize(grant)) (device_code, authorization_code or refresh_token)")
+                        throw CLIError("unknown --grant \(TerminalText.sanitize(grant)) (device_code, authorization_code, refresh_token or ciba)")
                     }
                     if !grantTypes.contains(type) { grantTypes.append(type) }
+                }
+                // CIBA Core §7.1: the backchannel endpoint authenticates its clients.
+                if grantTypes.contains(.ciba), isPublic {
+                    throw CLIError("--grant ciba needs a confidential client (--secret-stdin or --generate-secret)")
                 }
                 var registered: [RedirectURI] = []
                 for text in redirectURIs {

@@ -43,7 +43,8 @@ import Testing
 
     @Test func metadataListsTheRegisteredGrants() async throws {
         let h = try await Harness()
-        #expect(h.server.tokenGrants.grantTypes == [OAuthClient.GrantType.deviceCode.rawValue, "refresh_token", "authorization_code"])
+        #expect(h.server.tokenGrants.grantTypes == [OAuthClient.GrantType.deviceCode.rawValue, "refresh_token", "authorization_code",
+                                                   "urn:openid:params:grant-type:ciba"])
         try await h.test { client in
             let meta = try await client.raw("/.well-known/oauth-authorization-server")
             #expect(meta["grant_types_supported"] as? [String] == h.server.tokenGrants.grantTypes)

@@ -4,7 +4,10 @@ import HallpassStore
 import Hummingbird
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4–3.5): the single
-/// authority that turns an approved device code into tokens, once.
+/// authority that turns an approved device code into tokens, once. With `backchannel` it serves
+/// `urn:openid:params:grant-type:ciba` (CIBA Core §10.1–11, poll mode) the same way: the
+/// `auth_req_id` is the request's device code, and the answers (`authorization_pending`,
+/// `slow_down` +5 s, `access_denied`, `expired_token`) are the same.
 struct DeviceCodeTokenHandler: TokenGrantHandler {
     let grants: any GrantStore
     let users: any UserStore
@@ -13,17 +16,21 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
     let unknownCodes: any UnknownDeviceCodeCounter
     let metrics: ServerMetrics
     var audit: AuditTrail = .disabled
+    /// Serves CIBA's poll mode instead of RFC 8628.
+    var backchannel = false
 
-    var grantType: OAuthClient.GrantType { .deviceCode }
+    var grantType: OAuthClient.GrantType { backchannel ? .ciba : .deviceCode }
+    private var parameter: String { backchannel ? "auth_req_id" : "device_code" }
 
     func exchange(_ request: TokenGrantRequest) async throws -> Response {
         let (client, now) = (request.client, request.now)
-        guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require("device_code"))),
+        guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require(parameter))),
               grant.clientID == client.id, let grantID = grant.id,
-              grant.authorization == nil    // a browser sign-in's page handle is no device code
+              grant.authorization == nil,    // a browser sign-in's page handle is no device code
+              grant.backchannel == backchannel
         else {
             unknownCodes.recordFailure(address: request.peer)
-            throw OAuthError(.invalidGrant, "unknown device_code")
+            throw OAuthError(.invalidGrant, "unknown \(parameter)")
         }
 
         switch grant.redemption(at: now) {
@@ -41,9 +48,9 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
             throw OAuthError(.accessDenied, "the user denied the request")
         case .expired:
             polls.forget(grantID: grantID)
-            throw OAuthError(.expiredToken, "the device code has expired")
+            throw OAuthError(.expiredToken, "the \(parameter) has expired")
         case .alreadyRedeemed:
-            throw OAuthError(.invalidGrant, "the device code was already used")
+            throw OAuthError(.invalidGrant, "the \(parameter) was already used")
         case .approved:
             return try await redeem(grant, grantID: grantID, client: client, dpop: request.dpop, peer: request.peer, now: now)
         }
@@ -61,10 +68,10 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
             metrics.tokensIssued.increment()
             audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), address: peer, client: client.id,
                          grant: minted.record.family.id,
-                         detail: "device_code grant \(grantID); scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
+                         detail: "\(backchannel ? "ciba" : "device_code") grant \(grantID); scope \(minted.record.scopes)\(dpop == nil ? "" : "; DPoP-bound")")
             return try JSONResponse.make(minted.body)
         case .notRedeemable:
-            throw OAuthError(.invalidGrant, "the device code was already used")
+            throw OAuthError(.invalidGrant, "the \(parameter) was already used")
         case .accountDisabled:
             throw OAuthError(.invalidGrant, "the approving account is disabled")
         }

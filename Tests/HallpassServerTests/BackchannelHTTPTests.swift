@@ -1,0 +1,167 @@
+import Foundation
+import HallpassCore
+import HallpassServer
+import HallpassStore
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+/// CIBA Core 1.0 in poll mode (ARCHITECTURE.md §4.9): the backchannel authentication endpoint's
+/// checks and errors (§7, §13), the inbox, decisions by the named person only, and the token
+/// endpoint's answers (§10.1, §11).
+@Suite struct BackchannelHTTPTests {
+    static let grantType = "urn:openid:params:grant-type:ciba"
+    static let endpoint = "/oauth/bc-authorize"
+    /// `BackchannelAuthenticationEndpoint.pendingPerUser`.
+    static let pendingPerUser = 5
+
+    /// A confidential client registered for CIBA.
+    static func harness() async throws -> Harness {
+        let h = try await Harness()
+        try await h.store.addClient(OAuthClient(id: "shell", name: "Build box", secretHash: try PasswordHasher.hash(Harness.confidentialSecret),
+                                                scopes: ScopeSet(["openid", "profile", "read"]), grantTypes: [.ciba], interval: 5))
+        return h
+    }
+
+    static func request(_ client: any TestClientProtocol, _ fields: [(String, String)], id: String = "shell") async throws -> Reply {
+        try await client.form(Self.endpoint, fields, headers: .basic(id, Harness.confidentialSecret))
+    }
+
+    static func poll(_ client: any TestClientProtocol, _ authRequestID: String) async throws -> Reply {
+        try await client.form("/oauth/token", [("grant_type", grantType), ("auth_req_id", authRequestID)],
+                              headers: .basic("shell", Harness.confidentialSecret))
+    }
+
+    @Test func aRequestWaitsInTheNamedPersonsInboxAndIsPolledForItsTokens() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            let made = try await Self.request(client, [("scope", "openid read"), ("login_hint", "alice"), ("binding_message", "W4SP-7 on build-01")])
+            #expect(made.status == .ok, "\(made.raw)")
+            #expect(made.headers[.cacheControl] == "no-store")
+            let authRequestID = try #require(made.string("auth_req_id"))
+            #expect(made["expires_in"] as? Int == 600 && made["interval"] as? Int == 5)
+            expectOAuthError(try await Self.poll(client, authRequestID), "authorization_pending", .badRequest)
+
+            // Bob's inbox is empty; alice's holds it, with the binding message and where it came from.
+            let bob = try await client.login("bob", "bob's password")
+            #expect((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(bob)"])["requests"] as? [Any])?.isEmpty == true)
+            let alice = try await client.login()
+            let inbox = try #require(try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
+                                     as? [[String: Any]])
+            #expect(inbox.count == 1)
+            let entry = try #require(inbox.first)
+            #expect(entry["binding_message"] as? String == "W4SP-7 on build-01" && entry["backchannel"] as? Bool == true)
+            #expect(entry["client_name"] as? String == "Build box")
+            let userCode = try #require(entry["user_code"] as? String)
+            // Only alice can decide it: to bob its code is a code that does not exist.
+            expectOAuthError(try await client.approve(userCode, session: bob), "invalid_grant", .badRequest)
+            #expect(try await client.approve(userCode, session: alice).status == .ok)
+
+            let token = try await Self.poll(client, authRequestID)
+            #expect(token.status == .ok, "\(token.raw)")
+            #expect(token.string("id_token") != nil && token.string("token_type") == "Bearer")
+            expectOAuthError(try await Self.poll(client, authRequestID), "invalid_grant", .badRequest)   // used
+            #expect((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func pollingTooFastSlowsDownAndADenialOrExpiryEndsIt() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            let first = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]).string("auth_req_id"))
+            expectOAuthError(try await Self.poll(client, first), "authorization_pending", .badRequest)
+            let fast = try await Self.poll(client, first)
+            expectOAuthError(fast, "slow_down", .badRequest)
+            let alice = try await client.login()
+            let code = try #require((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
+                                     as? [[String: Any]])?.first?["user_code"] as? String)
+            #expect(try await client.json("/consent/deny", ["user_code": code], bearer: alice).status == .ok)
+            h.clock.advance(by: 20)
+            expectOAuthError(try await Self.poll(client, first), "access_denied", .badRequest)
+
+            let second = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("requested_expiry", "60")])
+                .string("auth_req_id"))
+            h.clock.advance(by: 61)
+            expectOAuthError(try await Self.poll(client, second), "expired_token", .badRequest)
+            // A device code is no auth_req_id, nor the other way round.
+            let (deviceCode, _) = try await client.deviceAuthorization()
+            expectOAuthError(try await Self.poll(client, deviceCode), "invalid_grant", .badRequest)
+        }
+    }
+
+    @Test func everyRefusalOfTheRequestIsItsOwnError() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            func refused(_ fields: [(String, String)], _ code: String, id: String = "shell", status: HTTPResponse.Status = .badRequest,
+                         sourceLocation: SourceLocation = #_sourceLocation) async throws {
+                expectOAuthError(try await Self.request(client, fields, id: id), code, status, sourceLocation: sourceLocation)
+            }
+            try await refused([("login_hint", "alice")], "invalid_request")                                    // no scope
+            try await refused([("scope", "read"), ("login_hint", "alice")], "invalid_scope")                    // no openid
+            try await refused([("scope", "openid write"), ("login_hint", "alice")], "invalid_scope")            // beyond the client's
+            try await refused([("scope", "openid")], "invalid_request")                                         // no hint
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("id_token_hint", "x")], "invalid_request")
+            try await refused([("scope", "openid"), ("login_hint_token", "x")], "invalid_request")             // not supported
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("user_code", "1234")], "invalid_request")
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("binding_message", "code \u{1B}[2J")], "invalid_binding_message")
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("binding_message", String(repeating: "x", count: 65))],
+                              "invalid_binding_message")
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("binding_message", "a\u{202E}b")], "invalid_binding_message")
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("requested_expiry", "soon")], "invalid_request")
+            try await refused([("scope", "openid"), ("login_hint", "alice"), ("request", "eyJ")], "invalid_request")
+            // The "rs" client is not registered for CIBA; a wrong secret is not a client.
+            expectOAuthError(try await client.form(Self.endpoint, [("scope", "openid"), ("login_hint", "alice")],
+                                                   headers: .basic("rs", Harness.confidentialSecret)), "unauthorized_client", .badRequest)
+            expectOAuthError(try await client.form(Self.endpoint, [("scope", "openid"), ("login_hint", "alice")],
+                                                   headers: .basic("shell", "wrong")), "invalid_client", .unauthorized)
+            // Sixty-four characters, in any script, are fine.
+            #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"),
+                                                    ("binding_message", String(repeating: "界", count: 64))]).status == .ok)
+        }
+    }
+
+    @Test func anUnknownNameIsAnsweredLikeAKnownOneAndChargedToTheAddress() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            let known = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")])
+            let unknown = try await Self.request(client, [("scope", "openid"), ("login_hint", "mallory")])
+            #expect(known.status == .ok && unknown.status == .ok)
+            #expect(Set(known.body.keys) == Set(unknown.body.keys))
+            expectOAuthError(try await Self.poll(client, try #require(unknown.string("auth_req_id"))), "authorization_pending", .badRequest)
+            // Twenty unknown names from one address use up its budget; then every request waits.
+            for index in 0..<19 { _ = try await Self.request(client, [("scope", "openid"), ("login_hint", "nobody\(index)")]) }
+            let blocked = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")])
+            expectOAuthError(blocked, "access_denied", .badRequest)
+            #expect(blocked.string("error_description")?.contains("unknown users") == true)
+        }
+    }
+
+    @Test func aClientCannotFloodAPersonsInbox() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            for _ in 0..<Self.pendingPerUser {
+                #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]).status == .ok)
+            }
+            let flood = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")])
+            expectOAuthError(flood, "access_denied", .badRequest)
+            // Bob's inbox is another person's: not full.
+            #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "bob")]).status == .ok)
+            // Once they expire, alice can be asked again.
+            h.clock.advance(by: 601)
+            #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]).status == .ok)
+        }
+    }
+
+    @Test func theMetadataSaysPollModeWithoutUserCodes() async throws {
+        let h = try await Self.harness()
+        try await h.test { client in
+            for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
+                let meta = try await client.raw(path)
+                #expect(meta.string("backchannel_authentication_endpoint") == "http://127.0.0.1:8080/oauth/bc-authorize")
+                #expect(meta["backchannel_token_delivery_modes_supported"] as? [String] == ["poll"])
+                #expect(meta["backchannel_user_code_parameter_supported"] as? Bool == false)
+                #expect((meta["grant_types_supported"] as? [String])?.contains(Self.grantType) == true)
+            }
+        }
+    }
+}
