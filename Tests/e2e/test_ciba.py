@@ -1,0 +1,79 @@
+"""CIBA poll mode (issue 19, begun) with the real binary: a confidential client asks for alice by
+name with a binding message, `approve --inbox` decides it by that message, and the polled tokens
+verify with PyJWT against the server's JWKS; the endpoint's refusals on the wire."""
+import base64
+import json
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import jwt
+import pytest
+
+from conftest import ALICE_PASSWORD, get_json, run
+
+GRANT = "urn:openid:params:grant-type:ciba"
+
+
+def post(url, fields, secret):
+    auth = base64.b64encode(f"build-box:{secret}".encode()).decode()
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), headers={"Authorization": f"Basic {auth}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+@pytest.fixture
+def ciba_client(server):
+    refused = server.cli("clients", "add", "public-box", "--name", "Box", "--public", "--grant", "ciba")
+    assert refused.returncode == 1 and "confidential" in refused.stderr, refused.stderr
+    r = server.cli("clients", "add", "build-box", "--name", "Build box", "--generate-secret", "--scopes", "openid profile read",
+                   "--grant", "ciba", "--interval", "1s")
+    assert r.returncode == 0, r.stderr
+    return re.search(r"client_secret: (\S+)", r.stdout).group(1)
+
+
+def test_a_request_by_name_is_decided_from_the_inbox_by_its_binding_message(server, ciba_client):
+    meta = get_json(server.base + "/.well-known/openid-configuration")
+    assert meta["backchannel_token_delivery_modes_supported"] == ["poll"]
+    assert meta["backchannel_user_code_parameter_supported"] is False and GRANT in meta["grant_types_supported"]
+    endpoint = meta["backchannel_authentication_endpoint"]
+    status, other = post(endpoint, {"scope": "openid", "login_hint": "alice", "binding_message": "first request"}, ciba_client)
+    assert status == 200
+    status, made = post(endpoint, {"scope": "openid profile", "login_hint": "alice", "binding_message": "K7 on build-01"}, ciba_client)
+    assert status == 200 and made["interval"] == 1 and made["expires_in"] > 0, made
+    status, pending = post(meta["token_endpoint"], {"grant_type": GRANT, "auth_req_id": made["auth_req_id"]}, ciba_client)
+    assert status == 400 and pending["error"] == "authorization_pending", pending
+
+    base = ["approve", "--server", server.base, "--user", "alice", "--password-stdin", "--inbox", "--decision", "approve"]
+    nothing = run(base + ["--binding-message", "no such message"], server.db, stdin=ALICE_PASSWORD + "\n")
+    assert nothing.returncode == 1 and "no request in your inbox" in nothing.stderr, nothing.stderr
+    decided = run(base + ["--binding-message", "K7 on build-01"], server.db, stdin=ALICE_PASSWORD + "\n")
+    assert decided.returncode == 0 and "the device shows: K7 on build-01" in decided.stderr, decided.stderr
+
+    status, token = post(meta["token_endpoint"], {"grant_type": GRANT, "auth_req_id": made["auth_req_id"]}, ciba_client)
+    assert status == 200, token
+    key = jwt.PyJWKClient(meta["jwks_uri"]).get_signing_key_from_jwt(token["id_token"])
+    claims = jwt.decode(token["id_token"], key.key, algorithms=["RS256", "EdDSA", "ES256"], audience="build-box", issuer=meta["issuer"])
+    assert claims["preferred_username"] == "alice" and claims["amr"] == ["pwd"]
+    # The other request is still waiting; denying the oldest from the inbox ends it.
+    denied = run(base[:-1] + ["deny"], server.db, stdin=ALICE_PASSWORD + "\n")
+    assert denied.returncode == 0 and "denied" in denied.stdout, denied.stderr
+    status, gone = post(meta["token_endpoint"], {"grant_type": GRANT, "auth_req_id": other["auth_req_id"]}, ciba_client)
+    assert status == 400 and gone["error"] == "access_denied", gone
+
+
+def test_the_endpoint_refuses_on_the_wire(server, ciba_client):
+    endpoint = server.base + "/oauth/bc-authorize"
+    for fields, code in [({"scope": "openid", "login_hint": "alice", "binding_message": "a\x1b[2Jb"}, "invalid_binding_message"),
+                         ({"scope": "openid", "login_hint": "alice", "binding_message": "x" * 65}, "invalid_binding_message"),
+                         ({"scope": "read", "login_hint": "alice"}, "invalid_scope"),
+                         ({"scope": "openid", "id_token_hint": "eyJ"}, "invalid_request"),
+                         ({"scope": "openid", "login_hint": "alice", "user_code": "1234"}, "invalid_request")]:
+        status, body = post(endpoint, fields, ciba_client)
+        assert status == 400 and body["error"] == code, (fields, body)
+    status, body = post(endpoint, {"scope": "openid", "login_hint": "alice"}, "wrong-secret")
+    assert status == 401 and body["error"] == "invalid_client"
