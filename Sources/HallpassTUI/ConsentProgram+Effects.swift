@@ -81,6 +81,8 @@ extension ConsentProgram {
                 try await service.revokeDevice(id: id, session: session)
                 return .deviceRevoked(id: id)
             } catch { return .devicesFailed(error) }
+        case .listInbox(let session):
+            do { return .inboxListed(try await service.inbox(session: session)) } catch { return .inboxFailed(error) }
         case .wipeScreen, .quit, .watch, .unwatch:
             return nil
         }

@@ -24,6 +24,8 @@ public protocol ConsentService: Sendable {
     /// the first code, which answers the recovery codes.
     func enrollAuthenticator(session: String) async throws(ConsentFailure) -> AuthenticatorEnrolment
     func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String]
+    /// The backchannel requests naming the user (CIBA inbox, ARCHITECTURE.md §4.9), oldest first.
+    func inbox(session: String) async throws(ConsentFailure) -> [PendingRequest]
 }
 
 extension ConsentService {
@@ -45,6 +47,10 @@ extension ConsentService {
 
     public func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String] {
         throw .refused("this consent service cannot add authenticators")
+    }
+
+    public func inbox(session: String) async throws(ConsentFailure) -> [PendingRequest] {
+        throw .refused("this consent service has no inbox")
     }
 }
 

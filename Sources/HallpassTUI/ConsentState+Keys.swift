@@ -31,6 +31,7 @@ extension ConsentState {
         case .devices: return devicesKey(key)
         case .secondFactor: return secondFactorKey(key)
         case .authenticator: return authenticatorKey(key)
+        case .inbox: return inboxKey(key)
         }
     }
 
@@ -119,6 +120,8 @@ extension ConsentState {
             return openDevices()
         case .function(3):
             return startEnrolment()
+        case .function(4):
+            return openInbox()
         default:
             break
         }

@@ -10,7 +10,7 @@ extension ConsentState {
             return handle(key)
         case .tick(let time):
             now = time
-            return tick()
+            return tick() + inboxTick()
         case .loggedIn(let login):
             busy = nil
             unreachable = false
@@ -83,6 +83,8 @@ extension ConsentState {
             return [.unwatch]
         case .codeVerified, .codeFailed, .enrolmentStarted, .enrolmentConfirmed, .enrolmentFailed:
             return secondFactorMessage(message)
+        case .inboxListed, .inboxFailed:
+            return inboxMessage(message)
         case .decisionFailed(let failure):
             busy = nil
             switch failure {
@@ -123,7 +125,7 @@ extension ConsentState {
                 show(.expired)
                 return [.unwatch]
             }
-        case .codeEntry, .devices, .authenticator:
+        case .codeEntry, .devices, .authenticator, .inbox:
             break
         }
         return []
@@ -184,6 +186,7 @@ extension ConsentState {
         review = nil
         codePrompt = nil
         authenticator = AuthenticatorSetup()
+        inbox = Inbox()
         outcome = nil
         busy = nil
         login = LoginForm()
@@ -202,6 +205,7 @@ extension ConsentState {
         review = nil
         codePrompt = nil
         authenticator = AuthenticatorSetup()
+        inbox = Inbox()
         outcome = nil
         outcomeAt = nil
         busy = nil

@@ -11,6 +11,8 @@ public struct ConsentState: Equatable, Sendable {
         case secondFactor
         /// "Add an authenticator": QR code, secret, first code, then the recovery codes.
         case authenticator
+        /// The requests naming this person (CIBA), to open one.
+        case inbox
     }
 
     /// What the person is waiting for, shown instead of the key hints.
@@ -31,6 +33,18 @@ public struct ConsentState: Equatable, Sendable {
 
     /// "Add an authenticator": the enrolment once the server made it, the first code as typed,
     /// the recovery codes once confirmed.
+    /// The inbox (CIBA, ARCHITECTURE.md §4.9): read from the server about once a second while
+    /// logged in; a new request shows as a banner and a count, never taking the focus.
+    public struct Inbox: Equatable, Sendable {
+        public var requests: [PendingRequest] = []
+        public var focus = 0
+        public var checkedAt: Date?
+        public var refreshing = false
+        /// `approve --inbox`: open the inbox once it first has something.
+        public var openWhenListed = false
+        public static let refreshInterval: TimeInterval = 1
+    }
+
     public struct AuthenticatorSetup: Equatable, Sendable {
         public var enrolment: AuthenticatorEnrolment?
         public var typed = ""
@@ -107,6 +121,9 @@ public struct ConsentState: Equatable, Sendable {
     public var deviceList = DeviceList()
     public var codePrompt: CodePrompt?
     public var authenticator = AuthenticatorSetup()
+    public var inbox = Inbox()
+    /// Whether the service has an inbox to read (the HTTP service does; test doubles may not).
+    public var inboxEnabled = false
     public var outcome: Outcome?
     public var outcomeAt: Date?
     public var busy: Busy?
@@ -155,6 +172,8 @@ public enum ConsentEffect: Equatable, Sendable {
     case verifyCode(code: String, session: String)
     case enrollAuthenticator(session: String)
     case confirmAuthenticator(code: String, session: String)
+    /// Read the inbox (in the background: nothing shows as busy).
+    case listInbox(session: String)
     case deny(code: String, session: String)
     case logout(session: String)
     case listDevices(session: String)
@@ -186,6 +205,8 @@ public enum ConsentMessage: Equatable, Sendable {
     case enrolmentStarted(AuthenticatorEnrolment)
     case enrolmentConfirmed(recoveryCodes: [String])
     case enrolmentFailed(ConsentFailure)
+    case inboxListed([PendingRequest])
+    case inboxFailed(ConsentFailure)
     /// Push news about the request being watched (`code` says which).
     case requestUpdated(code: String, GrantOutcome)
 }

@@ -13,10 +13,11 @@ extension Frame {
         let web = request.webSignIn
         let warning = request.proximity == .differentNetwork
             ? (compact ? strings.differentNetworkWarningShort : strings.differentNetworkWarning)
+            : request.backchannel == true ? strings.inbox.askedByName
             : web == nil ? strings.phishingWarning : strings.webSignInWarning
         let warningRows = DisplayWidth.wrap(warning, to: contentWidth).count
         let warningRow = buttonRow - (compact ? 0 : 1) - warningRows - (review.needsScope ? 1 : 0)
-            - (request.secondFactor == nil ? 0 : 1)
+            - (request.secondFactor == nil ? 0 : 1) - (request.bindingMessage == nil ? 0 : 1)
 
         var row = heading(web == nil ? strings.consentHeading : strings.webSignInHeading, row: top)
         if !compact { row += 1 }
@@ -54,6 +55,11 @@ extension Frame {
         drawScopes(review, rows: row..<max(row + 1, warningRow - (compact ? 0 : 1)))
 
         var y = paragraph(warning, row: warningRow, maxRows: warningRows, role: .danger)
+        // CIBA Core §7.1: the words the device shows too (client-supplied, checked at the request).
+        if let message = request.bindingMessage {
+            buffer.text(strings.inbox.checkDevice(TerminalText.sanitize(message)), x: margin, y: y, maxWidth: contentWidth, role: .accent)
+            y += 1
+        }
         // ARCHITECTURE.md §4.8: approving this needs a code from the authenticator (server's words).
         if let stepUp = request.secondFactor {
             buffer.text("⚿ " + TerminalText.sanitize(stepUp), x: margin, y: y, maxWidth: contentWidth, role: .accent)

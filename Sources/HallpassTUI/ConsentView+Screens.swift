@@ -57,6 +57,11 @@ extension Frame {
         case .incomplete: _ = paragraph("! " + strings.codeIncomplete, row: row, maxRows: bottom - row + 1, role: .danger)
         case nil: break
         }
+        // CIBA: a request naming this person, said at the foot of the screen; never focused.
+        if let first = state.inbox.requests.first, bottom - 1 > row {
+            let banner = strings.inbox.banner(TerminalText.sanitize(first.clientName), state.inbox.requests.count - 1)
+            buffer.text(banner, x: margin, y: bottom - 1, maxWidth: contentWidth, role: .accent)
+        }
     }
 
     mutating func drawDenyConfirm() {

@@ -24,6 +24,7 @@ public enum ConsentView {
         case .devices: frame.drawDevices()
         case .secondFactor: frame.drawSecondFactor()
         case .authenticator: frame.drawAuthenticator()
+        case .inbox: frame.drawInbox()
         }
         if state.showHelp { frame.drawHelp() }
         return frame.buffer
@@ -71,7 +72,8 @@ struct Frame {
             }
             buffer.text(" " + strings.appName + (state.kiosk ? " · kiosk" : ""), x: 0, y: 0, role: .title)
             if let session = state.session {
-                let who = strings.loggedInAs(TerminalText.sanitize(session.user)) + " "
+                let waiting = state.inbox.requests.isEmpty ? "" : " · " + strings.inbox.waiting(state.inbox.requests.count)
+                let who = strings.loggedInAs(TerminalText.sanitize(session.user)) + waiting + " "
                 let w = min(DisplayWidth.of(who), width / 2)
                 buffer.text(who, x: width - w, y: 0, maxWidth: w, role: .title)
             }
@@ -104,6 +106,7 @@ struct Frame {
         case .login: parts = [s.hintSubmit, s.hintNextField, state.kiosk ? nil : s.hintQuit, s.hintKeysF1].compactMap { $0 }
         case .codeEntry: parts = [s.hintSubmit, s.hintDevices, s.hintLogOut, s.secondFactor.hintAuthenticator, s.hintKeys]
         case .secondFactor: parts = [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeysF1]
+        case .inbox: parts = [s.inbox.hintOpen, s.hintMove, s.hintBack, s.hintKeys]
         case .authenticator: parts = state.authenticator.recoveryCodes != nil ? [s.secondFactor.recoveryDone]
             : [s.hintSubmit, s.secondFactor.hintCancel, s.hintKeys]
         case .devices: parts = state.deviceList.confirming ? [s.hintChoose, s.hintBack, s.hintKeys]

@@ -205,5 +205,6 @@ extension Strings {
         loadingDevices: "正在加载您的设备…",
         revoking: "正在撤销…",
         hintRevoke: "Enter：撤销",
-        secondFactor: .simplifiedChinese)
+        secondFactor: .simplifiedChinese,
+        inbox: .simplifiedChinese)
 }

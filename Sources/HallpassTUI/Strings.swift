@@ -148,6 +148,8 @@ public struct Strings: Sendable {
     public var hintRevoke: String
     /// The second factor's screens (ARCHITECTURE.md §4.8).
     public var secondFactor = SecondFactorStrings.english
+    /// The inbox (CIBA, ARCHITECTURE.md §4.9).
+    public var inbox = InboxStrings.english
 
     /// "4:05", "0:09": minutes and seconds left.
     public static func clock(_ seconds: Int) -> String {

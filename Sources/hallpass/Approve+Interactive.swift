@@ -84,8 +84,11 @@ extension Approve {
             let status = try? await ConsentAPIClient(server: url).sessionStatus(session: handedOver)
             handedOverLogin = ConsentLogin(session: handedOver, user: status?.user ?? user ?? "", otpRequired: status?.otpRequired ?? false)
         }
-        let state = ConsentState(now: Date(), serverName: server, kiosk: settings.kiosk, idleTimeout: TimeInterval(settings.idleTimeout),
+        var state = ConsentState(now: Date(), serverName: server, kiosk: settings.kiosk, idleTimeout: TimeInterval(settings.idleTimeout),
                                  user: user, code: code, session: handedOverLogin)
+        // The inbox (CIBA) is read about once a second while logged in; --inbox opens on it.
+        state.inboxEnabled = true
+        state.inbox.openWhenListed = inbox
         // ncurses runs on the backend's own thread; the program awaits its keys beside the
         // service calls and the clock (ARCHITECTURE.md §3b).
         var failure: String?

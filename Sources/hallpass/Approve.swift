@@ -8,7 +8,7 @@ struct Approve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Approve or deny devices: the consent screen, or one decision from a script.",
         discussion: """
-            Interactive: hallpass approve [--server URL] [--code CODE] [--theme NAME] [--lang en|zh-Hans] [--kiosk] [--plain]
+            Interactive: hallpass approve [--server URL] [--code CODE | --inbox] [--theme NAME] [--lang en|zh-Hans] [--kiosk] [--plain]
             Non-interactive: hallpass approve --server URL --user NAME --password-stdin \\
                 (--code CODE | --inbox [--binding-message TEXT]) --decision approve|deny [--scope "a b"] [--otp CODE]
             Plain line prompts are used with --plain, TERM=dumb, or when not attached to a terminal.
@@ -42,7 +42,7 @@ struct Approve: AsyncParsableCommand {
         if otp != nil, decision == nil { throw ValidationError("--otp goes with --decision; the consent screen asks for the code itself") }
         if inbox, code != nil { throw ValidationError("give --code or --inbox, not both") }
         if bindingMessage != nil, !inbox { throw ValidationError("--binding-message goes with --inbox") }
-        if inbox, decision == nil { throw ValidationError("--inbox needs --decision (the consent screen shows the inbox itself)") }
+        if bindingMessage != nil, decision == nil { throw ValidationError("--binding-message goes with --decision") }
     }
 
     func run() async throws {

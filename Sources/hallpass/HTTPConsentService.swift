@@ -30,6 +30,10 @@ struct HTTPConsentService: ConsentService {
         return AuthenticatorEnrolment(secret: enrolment.secret, uri: enrolment.uri, qr: rows)
     }
 
+    func inbox(session: String) async throws(ConsentFailure) -> [PendingRequest] {
+        try await call { try await api.inbox(session: session).requests }
+    }
+
     func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String] {
         try await call { try await api.confirmTOTP(code: code, session: session).recoveryCodes }
     }

@@ -114,6 +114,14 @@ import Testing
         _ = recovery.update(.key(.enter))
         _ = recovery.update(.enrolmentConfirmed(recoveryCodes: (0..<10).map { "7k2m-\($0)x9q-ab3d-zz0\($0)" }))
         list.append(("authenticator-recovery-codes", recovery))
+        // The inbox (CIBA): the banner on code entry, the list, a request opened from it.
+        var banner = Fixture.loggedIn()
+        _ = banner.update(.inboxListed([InboxUpdateTests.waiting(), InboxUpdateTests.waiting("second", code: "BBBB-CCCC")]))
+        list.append(("code-inbox-banner", banner))
+        var inbox = banner
+        _ = inbox.update(.key(.function(4)))
+        list.append(("inbox", inbox))
+        list.append(("consent-backchannel", Fixture.onConsent(InboxUpdateTests.waiting())))
         return list
     }
 

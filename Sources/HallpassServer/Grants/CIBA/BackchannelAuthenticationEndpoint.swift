@@ -102,7 +102,7 @@ struct BackchannelAuthenticationEndpoint {
             guard let seconds = Int(text), seconds > 0 else {
                 throw OAuthError(.invalidRequest, "requested_expiry must be a positive number of seconds")
             }
-            lifetime = min(lifetime, TimeInterval(max(seconds, 30)))
+            lifetime = min(lifetime, TimeInterval(max(seconds, 10)))
         }
         return (scopes, loginHint, bindingMessage, lifetime)
     }
