@@ -4,6 +4,7 @@ verify with PyJWT against the server's JWKS; the endpoint's refusals on the wire
 import base64
 import json
 import re
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -11,7 +12,7 @@ import urllib.request
 import jwt
 import pytest
 
-from conftest import ALICE_PASSWORD, get_json, run
+from conftest import ALICE_PASSWORD, get_json, run, start_login
 
 GRANT = "urn:openid:params:grant-type:ciba"
 
@@ -77,3 +78,74 @@ def test_the_endpoint_refuses_on_the_wire(server, ciba_client):
         assert status == 400 and body["error"] == code, (fields, body)
     status, body = post(endpoint, {"scope": "openid", "login_hint": "alice"}, "wrong-secret")
     assert status == 401 and body["error"] == "invalid_client"
+
+
+from test_ssh import keys, ssh  # noqa: E402,F401 (fixtures)
+from tui import Tmux  # noqa: E402
+
+
+@pytest.fixture
+def tui(server, tmpdir_path):
+    sessions = []
+
+    def open_tui(*extra):
+        t = Tmux(tmpdir_path, ["approve", "--server", server.base, *extra])
+        sessions.append(t)
+        return t
+    yield open_tui
+    for t in sessions:
+        t.close()
+
+
+def ask(server, secret, message, expiry=None):
+    fields = {"scope": "openid", "login_hint": "alice", "binding_message": message}
+    if expiry:
+        fields["requested_expiry"] = str(expiry)
+    status, made = post(server.base + "/oauth/bc-authorize", fields, secret)
+    assert status == 200, made
+    return made["auth_req_id"]
+
+
+def test_a_request_appears_on_an_open_screen_within_a_second_and_is_approved_there(server, ciba_client, tui):
+    t = tui()
+    t.log_in("alice", ALICE_PASSWORD)
+    started = time.time()
+    auth_req_id = ask(server, ciba_client, "K7 on build-01")
+    t.wait_for("Build box asks for you", timeout=3)
+    assert time.time() - started < 2.5
+    assert "1 waiting" in t.screen()
+    t.keys("F4")
+    t.wait_for("Requests for you")
+    t.keys("Enter")
+    t.wait_for("Check that your device shows: “K7 on build-01”")
+    t.keys("Right")
+    t.keys("Enter")
+    t.wait_for("Approved")
+    status, token = post(server.base + "/oauth/token", {"grant_type": GRANT, "auth_req_id": auth_req_id}, ciba_client)
+    assert status == 200 and "id_token" in token, token
+
+
+def test_a_request_never_steals_the_screen_and_expires_from_it(server, ciba_client, tui):
+    proc, code = start_login(server, "--json")
+    t = tui()
+    t.log_in("alice", ALICE_PASSWORD)
+    t.enter_code(code)
+    t.wait_for("You are authorizing a device")
+    ask(server, ciba_client, "short-lived", expiry=10)
+    t.wait_for("1 waiting", timeout=3)
+    assert "You are authorizing a device" in t.screen() and "Living-room TV" in t.screen()
+    t.keys("Escape")
+    t.wait_for("Build box asks for you")
+    # Ten seconds later it has expired: gone from the banner and the count.
+    t.wait_until(lambda screen: "asks for you" not in screen and "waiting" not in screen, "the request expire", timeout=15)
+    proc.kill()
+
+
+def test_an_ssh_sessions_screen_has_the_inbox_too(server, ciba_client, keys, ssh):  # noqa: F811
+    t = ssh(keys["alice"])
+    t.wait_for("Enter the code shown on the device")
+    ask(server, ciba_client, "via ssh")
+    t.wait_for("Build box asks for you", timeout=3)
+    t.keys("F4")
+    t.keys("Enter")
+    t.wait_for("Check that your device shows: “via ssh”")
