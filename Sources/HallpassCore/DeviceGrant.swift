@@ -49,6 +49,8 @@ public struct DeviceGrant: Sendable, Equatable {
     /// CIBA Core §7.1 `binding_message`: shown on the device and on the approver's screen alike
     /// (`BindingMessage`, checked when the request is made). Client-supplied.
     public var bindingMessage: String?
+    /// A ping- or push-mode request's delivery (CIBA Core §10.2–10.3).
+    public var notification: BackchannelNotification?
     /// How the approver authenticated for the approval (`amr`, `auth_time`, `acr`), which its
     /// tokens carry (ARCHITECTURE.md §4.8).
     public var authentication: AuthenticationContext?

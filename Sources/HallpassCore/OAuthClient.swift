@@ -66,6 +66,10 @@ public struct OAuthClient: Sendable, Equatable {
     /// Issue 18: approving this client's requests needs a consent session opened with a second
     /// factor (`clients add --require-totp`; `SecondFactorDemand.client`).
     public var requiresTOTP = false
+    /// CIBA Core §5: how this client gets its tokens (`--ciba-mode`), and where ping and push
+    /// deliveries go (`--ciba-notification-endpoint`).
+    public var backchannelMode = BackchannelDeliveryMode.poll
+    public var backchannelNotificationEndpoint: String?
 
     /// The algorithms `idTokenSigningAlgorithm` may name.
     public static let idTokenAlgorithms = ["RS256", "EdDSA", "ES256"]

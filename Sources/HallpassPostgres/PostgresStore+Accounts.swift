@@ -4,13 +4,13 @@ import HallpassStore
 import PostgresNIO
 
 extension PostgresStore: ClientStore {
-    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes, require_totp"
+    static let clientColumns = "id, name, secret_hash, scopes, grant_types, code_lifetime, \"interval\", can_introspect, id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes, require_totp, ciba_mode, ciba_notification_endpoint"
 
     static func client(from row: PostgresRow) throws -> OAuthClient {
         let (id, name, secret, scopes, grants, lifetime, interval, introspect, idTokenAlgorithm, redirectURIs, requiresDPoP, proximity,
-             networks, access, refresh, idle, crossDevice, requiresTOTP) =
+             networks, access, refresh, idle, crossDevice, requiresTOTP, cibaMode, cibaEndpoint) =
             try row.decode((String, String, String?, String, String, Double, Int, Bool, String?, String?, Bool, String, String?,
-                            Double?, Double?, Double?, String?, Bool).self)
+                            Double?, Double?, Double?, String?, Bool, String, String?).self)
         var client = OAuthClient(id: id, name: name, secretHash: secret, scopes: ScopeSet(words: scopes),
                            grantTypes: grants.split(separator: " ").compactMap { OAuthClient.GrantType(rawValue: String($0)) },
                            codeLifetime: lifetime, interval: interval, canIntrospect: introspect,
@@ -20,6 +20,8 @@ extension PostgresStore: ClientStore {
                            refreshTokenLifetime: refresh, refreshIdleLifetime: idle,
                            crossDeviceScopes: crossDevice.map { ScopeSet(words: $0) })
         client.requiresTOTP = requiresTOTP
+        client.backchannelMode = BackchannelDeliveryMode(rawValue: cibaMode) ?? .poll
+        client.backchannelNotificationEndpoint = cibaEndpoint
         return client
     }
 
@@ -38,12 +40,13 @@ extension PostgresStore: ClientStore {
                 INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, "interval", can_introspect,
                                      id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
                                      access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes,
-                                     require_totp)
+                                     require_totp, ciba_mode, ciba_notification_endpoint)
                 VALUES (\(c.id), \(c.name), \(c.secretHash), \(c.scopes.description),
                         \(c.grantTypes.map(\.rawValue).joined(separator: " ")), \(c.codeLifetime), \(c.interval), \(c.canIntrospect),
                         \(c.idTokenSigningAlgorithm), \(c.storedRedirectURIs), \(c.requiresDPoP), \(c.proximity.rawValue),
                         \(c.deviceNetworks?.description), \(c.accessTokenLifetime), \(c.refreshTokenLifetime), \(c.refreshIdleLifetime),
-                        \(c.crossDeviceScopes?.description), \(c.requiresTOTP))
+                        \(c.crossDeviceScopes?.description), \(c.requiresTOTP), \(c.backchannelMode.rawValue),
+                        \(c.backchannelNotificationEndpoint))
                 """)
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")

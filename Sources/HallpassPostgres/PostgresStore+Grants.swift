@@ -9,12 +9,13 @@ extension PostgresStore: GrantStore {
         let id = try await first("""
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message,
+                auth_req_id, client_notification_token)
             VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
                     \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
                     \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
                     \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint),
-                    \(g.backchannel), \(g.bindingMessage))
+                    \(g.backchannel), \(g.bindingMessage), \(g.notification?.authRequestID), \(g.notification?.clientToken))
             ON CONFLICT DO NOTHING RETURNING id
             """) { try $0.decode(Int64.self) }
         return id.map { .inserted(id: $0) } ?? .userCodeTaken
@@ -24,7 +25,7 @@ extension PostgresStore: GrantStore {
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
         "interval", user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
         redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time,
-        backchannel, binding_message
+        backchannel, binding_message, auth_req_id, client_notification_token
         """
 
     static func grant(from row: PostgresRow) throws -> DeviceGrant {
@@ -60,6 +61,9 @@ extension PostgresStore: GrantStore {
         }
         grant.backchannel = try r["backchannel"].decode(Bool.self)
         grant.bindingMessage = try r["binding_message"].decode(String?.self)
+        if let authRequestID = try r["auth_req_id"].decode(String?.self), let token = try r["client_notification_token"].decode(String?.self) {
+            grant.notification = BackchannelNotification(authRequestID: authRequestID, clientToken: token)
+        }
         return grant
     }
 

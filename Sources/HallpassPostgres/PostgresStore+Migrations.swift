@@ -189,7 +189,11 @@ extension PostgresStore {
         ]),
         // Issue 19: backchannel authentication requests (CIBA) wait as grants too.
         ("v8-ciba", [
-            "ALTER TABLE device_grants ADD COLUMN backchannel BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN binding_message TEXT",
+            """
+            ALTER TABLE device_grants ADD COLUMN backchannel BOOLEAN NOT NULL DEFAULT FALSE, ADD COLUMN binding_message TEXT,
+                ADD COLUMN auth_req_id TEXT, ADD COLUMN client_notification_token TEXT
+            """,
+            "ALTER TABLE clients ADD COLUMN ciba_mode TEXT NOT NULL DEFAULT 'poll', ADD COLUMN ciba_notification_endpoint TEXT",
             "CREATE INDEX device_grants_inbox ON device_grants(login_hint, status)",
         ]),
     ]

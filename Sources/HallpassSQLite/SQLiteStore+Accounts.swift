@@ -11,7 +11,7 @@ extension SQLiteStore: ClientStore {
             try connection.queryOne("""
                 SELECT id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect, id_token_signed_response_alg,
                        redirect_uris, require_dpop, proximity, device_networks, access_token_lifetime, refresh_token_lifetime,
-                       refresh_idle_lifetime, cross_device_scopes, require_totp
+                       refresh_idle_lifetime, cross_device_scopes, require_totp, ciba_mode, ciba_notification_endpoint
                 FROM clients WHERE id = ?
                 """, id) { row in
                 var client = OAuthClient(
@@ -24,6 +24,8 @@ extension SQLiteStore: ClientStore {
                     refreshTokenLifetime: row.double(14), refreshIdleLifetime: row.double(15),
                     crossDeviceScopes: row.text(16).map { ScopeSet(words: $0) })
                 client.requiresTOTP = (row.int(17) ?? 0) != 0
+                client.backchannelMode = BackchannelDeliveryMode(rawValue: row.text(18) ?? "") ?? .poll
+                client.backchannelNotificationEndpoint = row.text(19)
                 return client
             }
         }
@@ -42,14 +44,15 @@ extension SQLiteStore: ClientStore {
                     INSERT INTO clients (id, name, secret_hash, scopes, grant_types, code_lifetime, interval, can_introspect,
                                          id_token_signed_response_alg, redirect_uris, require_dpop, proximity, device_networks,
                                          access_token_lifetime, refresh_token_lifetime, refresh_idle_lifetime, cross_device_scopes,
-                                         require_totp)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                         require_totp, ciba_mode, ciba_notification_endpoint)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [c.id, c.name, c.secretHash, c.scopes.description,
                                      c.grantTypes.map(\.rawValue).joined(separator: " "), c.codeLifetime,
                                      c.interval, c.canIntrospect, c.idTokenSigningAlgorithm, c.storedRedirectURIs,
                                      c.requiresDPoP, c.proximity.rawValue, c.deviceNetworks?.description,
                                      c.accessTokenLifetime, c.refreshTokenLifetime, c.refreshIdleLifetime,
-                                     c.crossDeviceScopes?.description, c.requiresTOTP])
+                                     c.crossDeviceScopes?.description, c.requiresTOTP, c.backchannelMode.rawValue,
+                                     c.backchannelNotificationEndpoint])
             }
         } catch where isUniqueViolation(error) {
             throw StoreError.duplicate("client \(c.id)")
@@ -77,6 +80,8 @@ extension SQLiteStore: ClientStore {
             refreshIdleLifetime: row["refresh_idle_lifetime"],
             crossDeviceScopes: (row["cross_device_scopes"] as String?).map { ScopeSet(words: $0) })
         client.requiresTOTP = row["require_totp"] ?? false
+        client.backchannelMode = BackchannelDeliveryMode(rawValue: row["ciba_mode"] ?? "") ?? .poll
+        client.backchannelNotificationEndpoint = row["ciba_notification_endpoint"]
         return client
     }
 }

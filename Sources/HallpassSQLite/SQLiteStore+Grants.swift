@@ -12,14 +12,15 @@ extension SQLiteStore: GrantStore {
         try db.cachedStatement(sql: """
             INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
                 created_at, expires_at, interval, device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message)
-            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message,
+                auth_req_id, client_notification_token)
+            VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT DO NOTHING
             """).execute(arguments: [g.deviceCodeHash, g.userCode.normalized, g.clientID, g.requestedScopes.description,
                              g.createdAt.unix, g.expiresAt.unix, g.interval, g.deviceIP, g.userAgent, g.guessBudget,
                              g.authorization?.redirectURI, g.authorization?.redirectURISent, g.authorization?.state,
                              g.authorization?.codeChallenge, g.authorization?.nonce, g.authorizationCodeHash, g.loginHint,
-                             g.backchannel, g.bindingMessage])
+                             g.backchannel, g.bindingMessage, g.notification?.authRequestID, g.notification?.clientToken])
         guard db.changesCount == 1 else { return .userCodeTaken }
         return .inserted(id: db.lastInsertedRowID)
     }
@@ -60,7 +61,7 @@ extension SQLiteStore: GrantStore {
         SELECT id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status,
                created_at, expires_at, interval, user_id, decided_at, redeemed_at, device_ip, user_agent, guess_budget,
                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, amr, acr, auth_time,
-               backchannel, binding_message
+               backchannel, binding_message, auth_req_id, client_notification_token
         FROM device_grants WHERE
         """
 
@@ -94,6 +95,9 @@ extension SQLiteStore: GrantStore {
         }
         grant.backchannel = (row.int(26) ?? 0) != 0
         grant.bindingMessage = row.text(27)
+        if let authRequestID = row.text(28), let token = row.text(29) {
+            grant.notification = BackchannelNotification(authRequestID: authRequestID, clientToken: token)
+        }
         return grant
     }
 

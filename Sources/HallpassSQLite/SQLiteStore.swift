@@ -238,7 +238,11 @@ public final class SQLiteStore: Sendable {
             try db.execute(sql: """
                 ALTER TABLE device_grants ADD COLUMN backchannel INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE device_grants ADD COLUMN binding_message TEXT;
+                ALTER TABLE device_grants ADD COLUMN auth_req_id TEXT;
+                ALTER TABLE device_grants ADD COLUMN client_notification_token TEXT;
                 CREATE INDEX device_grants_inbox ON device_grants(login_hint, status);
+                ALTER TABLE clients ADD COLUMN ciba_mode TEXT NOT NULL DEFAULT 'poll';
+                ALTER TABLE clients ADD COLUMN ciba_notification_endpoint TEXT;
                 """)
         }
         return migrator

@@ -39,6 +39,8 @@ extension AuthorizationServer {
                     held: store, secondFactor: secondFactorDesk)
         desk.sites = configuration.sites
         desk.audit = audit
+        desk.backchannel = BackchannelNotifier(clients: store, grants: store, users: store, minter: tokenMinter,
+                                               transport: backchannelTransport, clock: clock, audit: audit)
         return desk
     }
 

@@ -36,11 +36,15 @@ public final class AuthorizationServer: Sendable {
     let unknownCodes: UnknownDeviceCodeBudget
     /// Seals TOTP secrets (`totp_key_file`).
     public let totpVault: TOTPVault
+    /// Where CIBA ping and push deliveries go out.
+    let backchannelTransport: any BackchannelTransport
 
     public init(store: any HallpassStorage, configuration: ServerSettings, clock: any WallClock = SystemClock(),
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
                 events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger(),
-                audit: AuditTrail = .disabled, totpVault: TOTPVault? = nil) {
+                audit: AuditTrail = .disabled, totpVault: TOTPVault? = nil,
+                backchannelTransport: any BackchannelTransport = URLSessionBackchannelTransport()) {
+        self.backchannelTransport = backchannelTransport
         // `serve` passes the vault of `totp_key_file`; tests get one whose key lives in memory.
         self.totpVault = totpVault ?? TOTPVault(key: .init(data: SystemRandomSource().bytes(32)))
         self.audit = audit

@@ -23,6 +23,8 @@ struct ConsentDesk: Sendable {
     var audit: AuditTrail = .disabled
     /// Authenticators: asked at login when confirmed, and for step-up (ARCHITECTURE.md §4.8).
     let secondFactor: SecondFactorDesk
+    /// CIBA ping and push (ARCHITECTURE.md §4.9): told of every decided backchannel request.
+    var backchannel: BackchannelNotifier?
     /// How long a session waiting for its second factor lives.
     static let pendingLifetime: TimeInterval = 300
 
@@ -230,6 +232,10 @@ struct ConsentDesk: Sendable {
         }
         metrics.decisions.increment()
         if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
+        if grant.backchannel, let backchannel {
+            let decided = grant
+            Task { await backchannel.decided(decided) }
+        }
         audit.record("decision", outcome: approve ? "approved" : "denied", actor: session.user.name, address: session.record.source,
                      client: grant.clientID, grant: grant.id.map(String.init),
                      detail: approve ? "scope \(grant.grantedScopes?.description ?? ""); device \(grant.deviceIP)" : "device \(grant.deviceIP)")
@@ -246,6 +252,9 @@ struct ConsentDesk: Sendable {
         if try await grants.recordDecision(denied, at: now), let id = denied.id {
             metrics.decisions.increment()
             events.publish(GrantEvent(grantID: id, outcome: .denied))
+            if denied.backchannel, let backchannel {
+                Task { await backchannel.decided(denied) }
+            }
         }
         audit.record("decision", outcome: "refused_proximity", actor: session.user.name, address: session.record.source,
                      client: grant.clientID, grant: grant.id.map(String.init), detail: "device \(grant.deviceIP)")

@@ -65,7 +65,7 @@ struct DiscoveryEndpoints {
             consentSSHURI: sshConsentURI)
         if grantTypes.contains(OAuthClient.GrantType.ciba.rawValue) {
             body.backchannelAuthenticationEndpoint = urls.endpoint(BackchannelAuthenticationEndpoint.path)
-            body.backchannelTokenDeliveryModesSupported = ["poll"]
+            body.backchannelTokenDeliveryModesSupported = BackchannelDeliveryMode.allCases.map(\.rawValue)
             body.backchannelUserCodeParameterSupported = false
         }
         if openID { body.addOpenIDFields(idTokenAlgorithms: algorithms) }

@@ -33,6 +33,11 @@ struct Clients: AsyncParsableCommand {
         @Flag(name: .customLong("require-dpop"),
               help: "Every token request must carry a DPoP proof; its tokens are always key-bound (RFC 9449 §5.2).")
         var requireDPoP = false
+        @Option(name: .customLong("ciba-mode"), help: "With --grant ciba: poll (default), ping or push (CIBA Core §5).")
+        var cibaMode: String = "poll"
+        @Option(name: .customLong("ciba-notification-endpoint"),
+                help: "Where ping and push deliveries go: https, or http on 127.0.0.1 / [::1].")
+        var cibaNotificationEndpoint: String?
         @Flag(name: .customLong("require-totp"),
               help: "Approving this client's requests needs a code from the approver's authenticator (a consent session opened with one).")
         var requireTOTP = false
@@ -71,6 +76,21 @@ struct Clients: AsyncParsableCommand {
                 // CIBA Core §7.1: the backchannel endpoint authenticates its clients.
                 if grantTypes.contains(.ciba), isPublic {
                     throw CLIError("--grant ciba needs a confidential client (--secret-stdin or --generate-secret)")
+                }
+                guard let deliveryMode = BackchannelDeliveryMode(rawValue: cibaMode) else {
+                    throw CLIError("--ciba-mode must be poll, ping or push")
+                }
+                if deliveryMode != .poll || cibaNotificationEndpoint != nil {
+                    guard grantTypes.contains(.ciba) else { throw CLIError("--ciba-mode and --ciba-notification-endpoint go with --grant ciba") }
+                    guard (deliveryMode == .poll) == (cibaNotificationEndpoint == nil) else {
+                        throw CLIError(deliveryMode == .poll ? "a poll-mode client has no notification endpoint"
+                                       : "--ciba-mode \(deliveryMode.rawValue) needs --ciba-notification-endpoint")
+                    }
+                }
+                if let cibaNotificationEndpoint {
+                    do { _ = try BackchannelDeliveryMode.checkEndpoint(cibaNotificationEndpoint) } catch {
+                        throw CLIError("--ciba-notification-endpoint \(TerminalText.sanitize(cibaNotificationEndpoint)): \(error)")
+                    }
                 }
                 var registered: [RedirectURI] = []
                 for text in redirectURIs {
@@ -133,6 +153,8 @@ struct Clients: AsyncParsableCommand {
                                          refreshTokenLifetime: refreshLifetime, refreshIdleLifetime: idleLifetime,
                                          crossDeviceScopes: crossDevice)
                 client.requiresTOTP = requireTOTP
+                client.backchannelMode = deliveryMode
+                client.backchannelNotificationEndpoint = cibaNotificationEndpoint
                 try await self.store.withStore { store in
                     do {
                         try await store.addClient(client)

@@ -4,6 +4,7 @@ import HallpassServer
 import HallpassStore
 import Hummingbird
 import HummingbirdTesting
+import Synchronization
 import Testing
 
 /// CIBA Core 1.0 in poll mode (ARCHITECTURE.md §4.9): the backchannel authentication endpoint's
@@ -158,10 +159,89 @@ import Testing
             for path in ["/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"] {
                 let meta = try await client.raw(path)
                 #expect(meta.string("backchannel_authentication_endpoint") == "http://127.0.0.1:8080/oauth/bc-authorize")
-                #expect(meta["backchannel_token_delivery_modes_supported"] as? [String] == ["poll"])
+                #expect(meta["backchannel_token_delivery_modes_supported"] as? [String] == ["poll", "ping", "push"])
                 #expect(meta["backchannel_user_code_parameter_supported"] as? Bool == false)
                 #expect((meta["grant_types_supported"] as? [String])?.contains(Self.grantType) == true)
             }
+        }
+    }
+
+    /// Records deliveries instead of making them.
+    final class RecordingTransport: BackchannelTransport, @unchecked Sendable {
+        let calls = Mutex<[(url: String, json: Data, bearer: String)]>([])
+        func post(_ url: String, json: Data, bearer: String) async throws -> Int {
+            calls.withLock { $0.append((url, json, bearer)) }
+            return 204
+        }
+        func waitForCalls(_ count: Int) async throws -> [(url: String, body: [String: Any], bearer: String)] {
+            for _ in 0..<200 {
+                if calls.withLock({ $0.count }) >= count { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return calls.withLock { $0 }.map { call in
+                (call.url, (try? JSONSerialization.jsonObject(with: call.json)) as? [String: Any] ?? [:], call.bearer)
+            }
+        }
+    }
+
+    static func client(mode: BackchannelDeliveryMode, in h: Harness) async throws {
+        var client = OAuthClient(id: "shell", name: "Build box", secretHash: try PasswordHasher.hash(Harness.confidentialSecret),
+                                 scopes: ScopeSet(["openid", "read"]), grantTypes: [.ciba], interval: 5)
+        client.backchannelMode = mode
+        client.backchannelNotificationEndpoint = "https://shell.example/cb"
+        try await h.store.addClient(client)
+    }
+
+    @Test func pingTellsTheClientItsRequestIsDecidedWithItsOwnToken() async throws {
+        let transport = RecordingTransport()
+        let h = try await Harness(backchannelTransport: transport)
+        try await Self.client(mode: .ping, in: h)
+        try await h.test { client in
+            expectOAuthError(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]), "invalid_request", .badRequest)
+            expectOAuthError(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", "a b")]),
+                             "invalid_request", .badRequest)
+            let made = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", "nt-8f2k")])
+            let authRequestID = try #require(made.string("auth_req_id"))
+            let alice = try await client.login()
+            let code = try #require((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
+                                     as? [[String: Any]])?.first?["user_code"] as? String)
+            #expect(try await client.approve(code, session: alice).status == .ok)
+            let calls = try await transport.waitForCalls(1)
+            #expect(calls.count == 1)
+            #expect(calls.first?.url == "https://shell.example/cb" && calls.first?.bearer == "nt-8f2k")
+            #expect(calls.first?.body.keys.sorted() == ["auth_req_id"] && calls.first?.body["auth_req_id"] as? String == authRequestID)
+            // Pinged, the client fetches its tokens at the token endpoint.
+            #expect(try await Self.poll(client, authRequestID).status == .ok)
+        }
+    }
+
+    @Test func pushDeliversTheTokenResponseOrTheDenial() async throws {
+        let transport = RecordingTransport()
+        let h = try await Harness(backchannelTransport: transport)
+        try await Self.client(mode: .push, in: h)
+        try await h.test { client in
+            let first = try #require(try await Self.request(client, [("scope", "openid read"), ("login_hint", "alice"),
+                                                                     ("client_notification_token", "nt-1")]).string("auth_req_id"))
+            let second = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"),
+                                                                      ("client_notification_token", "nt-2")]).string("auth_req_id"))
+            // A push-mode client does not poll.
+            expectOAuthError(try await Self.poll(client, first), "unauthorized_client", .badRequest)
+            let alice = try await client.login()
+            let inbox = try #require(try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
+                                     as? [[String: Any]])
+            #expect(try await client.approve(try #require(inbox[0]["user_code"] as? String), session: alice).status == .ok)
+            #expect(try await client.json("/consent/deny", ["user_code": try #require(inbox[1]["user_code"] as? String)], bearer: alice)
+                .status == .ok)
+            let calls = try await transport.waitForCalls(2)
+            let approved = try #require(calls.first { $0.bearer == "nt-1" })
+            #expect(approved.body["auth_req_id"] as? String == first)
+            let accessToken = try #require(approved.body["access_token"] as? String)
+            #expect(approved.body["id_token"] != nil && approved.body["token_type"] as? String == "Bearer" && approved.body["scope"] as? String == "openid read")
+            let seen = try await client.form("/oauth/introspect", [("token", accessToken)], headers: .basic("rs", Harness.confidentialSecret))
+            #expect(seen["active"] as? Bool == true && seen["client_id"] as? String == "shell")
+            let denied = try #require(calls.first { $0.bearer == "nt-2" })
+            #expect(denied.body["auth_req_id"] as? String == second && denied.body["error"] as? String == "access_denied")
+            #expect(denied.body["access_token"] == nil)
         }
     }
 }

@@ -20,7 +20,8 @@ struct Harness {
     let aliceID: Int64
 
     init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none, dpopNonces: Bool = false,
-         audit: AuditTrail = .disabled, configure: (inout ServerSettings) -> Void = { _ in }) async throws {
+         audit: AuditTrail = .disabled, backchannelTransport: any BackchannelTransport = URLSessionBackchannelTransport(),
+         configure: (inout ServerSettings) -> Void = { _ in }) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-http-\(UUID().uuidString)")
         store = try SQLiteStore(path: dir.appendingPathComponent("test.db").path)
         var configuration = ServerSettings()
@@ -30,7 +31,7 @@ struct Harness {
         configuration.dpopNonces = dpopNonces
         configure(&configuration)
         server = AuthorizationServer(store: store, configuration: configuration, clock: clock, random: SeededRandomSource(seed: seed),
-                                     audit: audit)
+                                     audit: audit, backchannelTransport: backchannelTransport)
         for (name, text) in [("openid", "Confirm who you are"), ("profile", "See your user name"), ("read", "Read your data"), ("write", "Change your data")] {
             try await store.setScope(name: name, description: text)
         }

@@ -39,6 +39,14 @@ struct BackchannelAuthenticationEndpoint {
             throw OAuthError(.unauthorizedClient, "this client may not use backchannel authentication (register it with --grant ciba)")
         }
         let (scopes, loginHint, bindingMessage, lifetime) = try Self.read(form, client: client)
+        // §7.1: ping and push clients say how the notification endpoint will know the call is ours.
+        var clientToken: String?
+        if client.backchannelMode != .poll {
+            guard let text = form["client_notification_token"] else {
+                throw OAuthError(.invalidRequest, "client_notification_token is required for a \(client.backchannelMode.rawValue)-mode client")
+            }
+            clientToken = try BackchannelNotification.checkToken(text)
+        }
         let now = clock.now
         // Unknown names are charged like wrong user codes, to the caller's address.
         let addressKey = FailureKey(.codeByAddress, context.clientIP)
@@ -65,6 +73,7 @@ struct BackchannelAuthenticationEndpoint {
             grant.loginHint = loginHint
             grant.backchannel = true
             grant.bindingMessage = bindingMessage
+            grant.notification = clientToken.map { BackchannelNotification(authRequestID: authRequestID, clientToken: $0) }
             if case .inserted(let id) = try await grants.insertGrant(grant) {
                 audit.record("backchannel_request", outcome: "ok", address: context.clientIP, client: client.id, grant: String(id))
                 return try JSONResponse.make(BackchannelAuthenticationResponse(

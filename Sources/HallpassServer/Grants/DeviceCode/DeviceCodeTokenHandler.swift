@@ -24,6 +24,9 @@ struct DeviceCodeTokenHandler: TokenGrantHandler {
 
     func exchange(_ request: TokenGrantRequest) async throws -> Response {
         let (client, now) = (request.client, request.now)
+        if backchannel, client.backchannelMode == .push {
+            throw OAuthError(.unauthorizedClient, "this client receives its tokens at its notification endpoint (push mode), not here")
+        }
         guard let grant = try await grants.grant(deviceCodeHash: SecretToken.hash(try request.form.require(parameter))),
               grant.clientID == client.id, let grantID = grant.id,
               grant.authorization == nil,    // a browser sign-in's page handle is no device code
