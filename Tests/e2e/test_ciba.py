@@ -1,4 +1,4 @@
-"""CIBA poll mode (issue 19, begun) with the real binary: a confidential client asks for alice by
+"""CIBA (issue 19) with the real binary: a confidential client asks for alice by
 name with a binding message, `approve --inbox` decides it by that message, and the polled tokens
 verify with PyJWT against the server's JWKS; the endpoint's refusals on the wire."""
 import base64
@@ -39,7 +39,7 @@ def ciba_client(server):
 
 def test_a_request_by_name_is_decided_from_the_inbox_by_its_binding_message(server, ciba_client):
     meta = get_json(server.base + "/.well-known/openid-configuration")
-    assert meta["backchannel_token_delivery_modes_supported"] == ["poll"]
+    assert meta["backchannel_token_delivery_modes_supported"] == ["poll", "ping", "push"]
     assert meta["backchannel_user_code_parameter_supported"] is False and GRANT in meta["grant_types_supported"]
     endpoint = meta["backchannel_authentication_endpoint"]
     status, other = post(endpoint, {"scope": "openid", "login_hint": "alice", "binding_message": "first request"}, ciba_client)
@@ -149,3 +149,52 @@ def test_an_ssh_sessions_screen_has_the_inbox_too(server, ciba_client, keys, ssh
     t.keys("F4")
     t.keys("Enter")
     t.wait_for("Check that your device shows: “via ssh”")
+
+
+def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
+    import http.server
+    import threading
+    received = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append((self.path, self.headers["Authorization"], json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        secrets = {}
+        for mode in ("ping", "push"):
+            r = server.cli("clients", "add", f"{mode}-box", "--name", f"{mode} box", "--generate-secret", "--scopes", "openid",
+                           "--grant", "ciba", "--ciba-mode", mode, "--ciba-notification-endpoint",
+                           f"http://127.0.0.1:{httpd.server_address[1]}/{mode}")
+            assert r.returncode == 0, r.stderr
+            secrets[mode] = re.search(r"client_secret: (\S+)", r.stdout).group(1)
+        bad = server.cli("clients", "add", "x-box", "--name", "x", "--generate-secret", "--grant", "ciba", "--ciba-mode", "ping")
+        assert bad.returncode == 1 and "--ciba-notification-endpoint" in bad.stderr
+        ids = {}
+        for mode, secret in secrets.items():
+            auth = base64.b64encode(f"{mode}-box:{secret}".encode()).decode()
+            request = urllib.request.Request(server.base + "/oauth/bc-authorize", headers={"Authorization": f"Basic {auth}"},
+                                             data=urllib.parse.urlencode({"scope": "openid", "login_hint": "alice", "binding_message": mode,
+                                                                          "client_notification_token": f"token-{mode}"}).encode())
+            with urllib.request.urlopen(request, timeout=10) as r:
+                ids[mode] = json.loads(r.read())["auth_req_id"]
+            decided = run(["approve", "--server", server.base, "--user", "alice", "--password-stdin", "--inbox", "--decision", "approve",
+                           "--binding-message", mode], server.db, stdin=ALICE_PASSWORD + "\n")
+            assert decided.returncode == 0, decided.stderr
+        deadline = time.time() + 10
+        while len(received) < 2 and time.time() < deadline:
+            time.sleep(0.05)
+        by_path = {path: (bearer, body) for path, bearer, body in received}
+        assert by_path["/ping"] == ("Bearer token-ping", {"auth_req_id": ids["ping"]})
+        bearer, pushed = by_path["/push"]
+        assert bearer == "Bearer token-push" and pushed["auth_req_id"] == ids["push"] and "id_token" in pushed, pushed
+        key = jwt.PyJWKClient(server.base + "/oauth/jwks.json").get_signing_key_from_jwt(pushed["access_token"])
+        assert jwt.decode(pushed["access_token"], key.key, algorithms=["EdDSA", "ES256"], audience=server.base)["client_id"] == "push-box"
+    finally:
+        httpd.shutdown()
