@@ -17,31 +17,17 @@ import json
 import os
 import re
 import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import DEFAULT_BIN, cli, percentile, start_server  # noqa: E402
+
 PASSWORD = "bench-password-123"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(binary, db, *args, stdin=None):
-    r = subprocess.run([binary, *args, "--db", db], input=stdin, capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(args)}: {r.stderr}")
-    return r.stdout
 
 
 def request(url, data=None, headers=None, method=None):
@@ -81,30 +67,14 @@ class Endpoint:
             return self.arrived[auth_req_id]
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "debug", "hallpass"))
+    parser.add_argument("--bin", default=DEFAULT_BIN)
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="hallpass-ciba-bench-")
-    db = os.path.join(tmp, "hallpass.db")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([args.bin, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", "--no-ssh"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+    server, base, db, tmp = start_server(args.bin, "hallpass-ciba-bench-")
     endpoint = Endpoint()
     try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.05)
         cli(args.bin, db, "scopes", "add", "openid", "--description", "Who you are")
         out = cli(args.bin, db, "clients", "add", "box", "--name", "Bench box", "--generate-secret", "--scopes", "openid",
                   "--grant", "ciba", "--ciba-mode", "ping", "--ciba-notification-endpoint", f"http://127.0.0.1:{endpoint.port}/cb")

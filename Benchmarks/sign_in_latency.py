@@ -23,31 +23,18 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.parse
 import urllib.request
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from benchlib import DEFAULT_BIN, cli, percentile, start_server  # noqa: E402
+
 PASSWORD = "bench-password-123"
 USER_CODE = re.compile(r"\b([BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4})\b")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cli(binary, db, *args, stdin=None):
-    r = subprocess.run([binary, *args, "--db", db], input=stdin, capture_output=True, text=True, timeout=60)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(args)}: {r.stderr}")
 
 
 def post_json(url, body, bearer=None):
@@ -81,33 +68,17 @@ class Callback:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
-def percentile(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--bin", default=os.path.join(ROOT, ".build", "debug", "hallpass"))
+    parser.add_argument("--bin", default=DEFAULT_BIN)
     parser.add_argument("--rounds", type=int, default=30)
     args = parser.parse_args()
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
-    tmp = tempfile.mkdtemp(prefix="hallpass-bench-signin-")
-    db = os.path.join(tmp, "hallpass.db")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen([args.bin, "serve", "--db", db, "--listen", f"127.0.0.1:{port}", "--no-ssh"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp)
+    server, base, db, tmp = start_server(args.bin, "hallpass-bench-signin-")
     browser = None
     try:
-        for _ in range(300):
-            try:
-                urllib.request.urlopen(base + "/livez", timeout=1).read()
-                break
-            except OSError:
-                time.sleep(0.1)
         cli(args.bin, db, "scopes", "add", "openid", "--description", "Confirm who you are")
         cli(args.bin, db, "clients", "add", "cli", "--name", "Bench CLI", "--public", "--scopes", "openid",
             "--grant", "authorization_code", "--redirect-uri", "http://127.0.0.1/callback")
