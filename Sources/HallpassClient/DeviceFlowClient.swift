@@ -64,7 +64,35 @@ public struct DeviceFlowClient: Sendable {
         return codes
     }
 
-    /// Polls until a decision (RFC 8628 §3.4–3.5). `onPoll` sees each interim answer. With
+    /// OpenID Connect CIBA Core §7 (poll mode): asks the named person directly, with a binding
+    /// message both screens show. Needs a confidential client; the answer, once polled for with
+    /// `waitForToken`, is a token like a device code's. Throws `.oauth` with the server's code when
+    /// the server or the client cannot do it (`unauthorized_client`, `invalid_client`), so the
+    /// caller can fall back to a device code bound to the same person.
+    public func backchannelAuthorize(scope: String?, loginHint: String, bindingMessage: String) async throws -> DeviceAuthorization {
+        let metadata = try await metadata()
+        guard let endpoint = metadata.backchannel_authentication_endpoint.flatMap(URL.init(string:)) else {
+            throw DeviceFlowError.oauth("unsupported", "the server does not offer backchannel authentication")
+        }
+        var form = credentials()
+        form["scope"] = scope ?? "openid"
+        form["login_hint"] = loginHint
+        form["binding_message"] = bindingMessage
+        let (status, body) = try await transport.postForm(endpoint, fields: form)
+        guard status == 200 else { throw DeviceFlowError.fromErrorBody(status: status, body: body) }
+        struct Answer: Decodable { var auth_req_id: String; var expires_in: Int; var interval: Int? }
+        guard let answer = try? JSONDecoder().decode(Answer.self, from: body) else {
+            throw DeviceFlowError.badResponse("malformed backchannel authentication response")
+        }
+        var request = DeviceAuthorization(device_code: answer.auth_req_id, user_code: "", verification_uri: "",
+                                          expires_in: answer.expires_in, interval: answer.interval)
+        request.tokenEndpoint = metadata.token_endpoint
+        request.backchannel = true
+        request.bindingMessage = bindingMessage
+        return request
+    }
+
+    /// Polls until a decision (RFC 8628 §3.4–3.5; for a backchannel request, CIBA Core §10.1). `onPoll` sees each interim answer. With
     /// `push` and a `push_uri` from the server, a decision wakes the wait at once (the next poll
     /// redeems immediately); polling at `interval` continues underneath, so a dropped socket or a
     /// restarted server never loses the decision.
@@ -87,8 +115,8 @@ public struct DeviceFlowClient: Sendable {
                 try await wake.sleep(interval, using: sleep)
             }
             var form = credentials()
-            form["grant_type"] = "urn:ietf:params:oauth:grant-type:device_code"
-            form["device_code"] = codes.device_code
+            form["grant_type"] = codes.backchannel ? "urn:openid:params:grant-type:ciba" : "urn:ietf:params:oauth:grant-type:device_code"
+            form[codes.backchannel ? "auth_req_id" : "device_code"] = codes.device_code
             let status: Int
             let body: Data
             do {

@@ -10,6 +10,8 @@ public struct ServerMetadata: Decodable, Sendable {
     public var jwks_uri: String?
     /// Hallpass's SSH consent front, `ssh://HOST:PORT`, when the server runs one.
     public var consent_ssh_uri: String?
+    /// OpenID Connect CIBA Core §4, when the server offers it.
+    public var backchannel_authentication_endpoint: String?
 }
 
 /// RFC 8628 §3.2 device authorization response.
@@ -26,6 +28,10 @@ public struct DeviceAuthorization: Decodable, Sendable, Equatable {
     public var tokenEndpoint: String?
     /// The SSH consent front to approve on, from the metadata (`consent_ssh_uri`).
     public var sshConsent: SSHConsentAddress?
+    /// A CIBA request (`DeviceFlowClient.backchannelAuthorize`): `device_code` holds its
+    /// `auth_req_id`, `user_code` is empty, and `bindingMessage` is what the person's screen shows.
+    public var backchannel = false
+    public var bindingMessage: String?
 
     enum CodingKeys: String, CodingKey {
         case device_code, user_code, verification_uri, verification_uri_complete, expires_in, interval, push_uri

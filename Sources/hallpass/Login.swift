@@ -20,7 +20,9 @@ struct Login: AsyncParsableCommand {
     @Flag(name: .customLong("no-push"), help: "Only poll; do not wait on the push channel.") var noPush = false
     @Flag(help: "Print the token response instead of saving it.") var print = false
     @Option(name: .customLong("token-file"), help: "Save the token response here (mode 0600).") var tokenFile: String?
-    @Option(help: "Only this user may approve the request (login_hint; others are told the code does not exist).") var user: String?
+    @Option(help: "Only this user may approve the request (login_hint; others are told the code does not exist). With a client secret, the request goes straight to their inbox (CIBA) when the server offers it.") var user: String?
+    @Flag(name: .customLong("client-secret-stdin"), help: "Read this client's secret from standard input (a confidential client; needed for CIBA).")
+    var clientSecretStdin = false
     @Flag(help: "Bind the tokens to a new key kept beside the token file (mode 0600), with DPoP (RFC 9449).") var dpop = false
     @Option(name: .customLong("dpop-alg"), help: "The DPoP key's algorithm: EdDSA (default) or ES256.") var dpopAlg: String = "EdDSA"
 
@@ -49,12 +51,20 @@ struct Login: AsyncParsableCommand {
             } else {
                 try TokenFile.removeDPoPKey(besideTokenFile: keyBeside)
             }
-            let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID, dpopKey: key)
+            let secret = clientSecretStdin ? try readSecretFromStdin(what: "client secret") : nil
+            let client = DeviceFlowClient(server: URL(string: server)!, clientID: clientID, clientSecret: secret, dpopKey: key)
             do {
-                let codes = try await client.authorize(scope: scope, loginHint: user)
-                let screen = DeviceScreen(codes: codes, server: server, terminal: terminal, showQR: !noQR)
-                if json { announceJSON(codes) } else { screen.announce() }
-                let countdown = terminal ? screen.startCountdown() : nil
+                let codes: DeviceAuthorization
+                var countdown: Task<Void, Never>?
+                if let backchannel = try await backchannelRequest(client) {
+                    codes = backchannel
+                    announceBackchannel(codes)
+                } else {
+                    codes = try await client.authorize(scope: scope, loginHint: user)
+                    let screen = DeviceScreen(codes: codes, server: server, terminal: terminal, showQR: !noQR)
+                    if json { announceJSON(codes) } else { screen.announce() }
+                    countdown = terminal ? screen.startCountdown() : nil
+                }
                 defer { countdown?.cancel() }
                 let token = try await client.waitForToken(codes, push: noPush ? nil : WebSocketPushChannel()) { event in
                     if case .slowDown(let interval) = event, !json {
@@ -72,6 +82,32 @@ struct Login: AsyncParsableCommand {
             } catch let error as DeviceFlowError {
                 throw CLIError(TerminalText.sanitize(error.description))
             }
+        }
+    }
+
+    /// CIBA (ARCHITECTURE.md §4.9): with `--user` and a client secret, ask the person directly
+    /// when the server offers it. Nil (use a device code bound to `--user`) when there is no user
+    /// or secret, or the server or this client cannot do it.
+    private func backchannelRequest(_ client: DeviceFlowClient) async throws -> DeviceAuthorization? {
+        guard let user, client.clientSecret != nil else { return nil }
+        // A short message both screens show: four letters of the user-code alphabet.
+        let letters = SystemRandomSource().uniform(below: UserCode.alphabet.count, count: 4).map { UserCode.alphabet[$0] }
+        do {
+            return try await client.backchannelAuthorize(scope: scope.map { $0.contains("openid") ? $0 : "openid " + $0 },
+                                                         loginHint: user, bindingMessage: "HP-" + String(letters))
+        } catch DeviceFlowError.oauth(let code, _) where ["unsupported", "unauthorized_client", "invalid_client"].contains(code) {
+            return nil
+        }
+    }
+
+    private func announceBackchannel(_ request: DeviceAuthorization) {
+        let message = request.bindingMessage ?? ""
+        if json {
+            let object: [String: Any] = ["event": "backchannel", "user": user ?? "", "binding_message": message, "expires_in": request.expires_in]
+            if let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) { writeOut(String(decoding: data, as: UTF8.self)) }
+        } else {
+            writeOut("Asked \(TerminalText.sanitize(user ?? "")) to approve on their Hallpass screen.\n"
+                     + "Check that it shows: \(message)\nWaiting (the request expires in \(request.expires_in / 60) minutes)…")
         }
     }
 

@@ -198,3 +198,34 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
         assert jwt.decode(pushed["access_token"], key.key, algorithms=["EdDSA", "ES256"], audience=server.base)["client_id"] == "push-box"
     finally:
         httpd.shutdown()
+
+
+def test_hallpass_login_with_a_secret_asks_the_person_directly(server, ciba_client):
+    import subprocess
+    from conftest import BIN
+    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "build-box", "--client-secret-stdin",
+                             "--user", "alice", "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(ciba_client + "\n")
+    proc.stdin.close()
+    first = json.loads(proc.stdout.readline())
+    assert first["event"] == "backchannel" and first["user"] == "alice", first
+    assert re.fullmatch(r"HP-[BCDFGHJKLMNPQRSTVWXZ]{4}", first["binding_message"]), first
+    decided = run(["approve", "--server", server.base, "--user", "alice", "--password-stdin", "--inbox", "--decision", "approve",
+                   "--binding-message", first["binding_message"]], server.db, stdin=ALICE_PASSWORD + "\n")
+    assert decided.returncode == 0, decided.stderr
+    proc.wait(timeout=30)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    assert proc.returncode == 0, err
+    approved = json.loads(out.strip().splitlines()[-1])
+    assert approved["event"] == "approved" and "id_token" in approved["token"], approved
+    # A secret for a client the server does not let use CIBA: the code of a device grant, bound to alice.
+    r = server.cli("clients", "add", "plain-box", "--name", "Plain box", "--generate-secret", "--scopes", "openid")
+    assert r.returncode == 0, r.stderr
+    secret = re.search(r"client_secret: (\S+)", r.stdout).group(1)
+    proc = subprocess.Popen([BIN, "login", "--server", server.base, "--client-id", "plain-box", "--client-secret-stdin",
+                             "--user", "alice", "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdin.write(secret + "\n")
+    proc.stdin.close()
+    first = json.loads(proc.stdout.readline())
+    proc.kill()
+    assert first["event"] == "code" and re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", first["user_code"]), first
