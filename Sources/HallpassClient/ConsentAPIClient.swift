@@ -36,10 +36,7 @@ public struct ConsentAPIClient: Sendable {
     /// The session as the server has it (`GET /consent/session`): whose, for how long, and
     /// whether it still waits for a code.
     public func sessionStatus(session: String) async throws -> ConsentAPI.SessionAnswer {
-        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/session"), bearer: session)
-        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.SessionAnswer.self, from: response) { return value }
-        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
-        throw ConsentAPI.Failure(error)
+        try await get("consent/session", bearer: session)
     }
 
     /// A code from the user's authenticator, or a recovery code (`POST /consent/otp`): finishes
@@ -73,18 +70,12 @@ public struct ConsentAPIClient: Sendable {
 
     /// "Your devices": the user's grants that still hold tokens (`GET /consent/devices`).
     public func devices(session: String) async throws -> ConsentAPI.DeviceList {
-        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/devices"), bearer: session)
-        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.DeviceList.self, from: response) { return value }
-        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
-        throw ConsentAPI.Failure(error)
+        try await get("consent/devices", bearer: session)
     }
 
     /// The backchannel requests naming the user (`GET /consent/inbox`, CIBA), oldest first.
     public func inbox(session: String) async throws -> ConsentAPI.Inbox {
-        let (status, response) = try await transport.getJSON(server.appendingPathComponent("consent/inbox"), bearer: session)
-        if status == 200, let value = try? JSONDecoder().decode(ConsentAPI.Inbox.self, from: response) { return value }
-        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
-        throw ConsentAPI.Failure(error)
+        try await get("consent/inbox", bearer: session)
     }
 
     /// Revokes one of them (`POST /consent/devices/revoke`).
@@ -103,6 +94,13 @@ public struct ConsentAPIClient: Sendable {
         components?.scheme = server.scheme == "https" ? "wss" : "ws"
         guard let uri = components?.string else { return nil }
         return try? await channel.outcome(pushURI: uri, subscription: ConsentAPI.EventSubscription(session: session, userCode: code))
+    }
+
+    private func get<T: Decodable>(_ path: String, bearer: String) async throws -> T {
+        let (status, response) = try await transport.getJSON(server.appendingPathComponent(path), bearer: bearer)
+        if status == 200, let value = try? JSONDecoder().decode(T.self, from: response) { return value }
+        guard status != 200, let error = try? JSONDecoder().decode(ErrorBody.self, from: response) else { throw UnexpectedAnswer(status: status) }
+        throw ConsentAPI.Failure(error)
     }
 
     private func post<T: Decodable>(_ path: String, _ body: some Encodable, bearer: String?) async throws -> T {

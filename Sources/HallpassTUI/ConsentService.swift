@@ -65,6 +65,11 @@ public struct AuthenticatorEnrolment: Equatable, Sendable {
         self.uri = uri
         self.qr = qr
     }
+
+    /// `ABCD EFGH …`: a base32 secret in groups of four, for typing (the screen and `users totp enroll`).
+    public static func grouped(_ secret: String) -> String {
+        stride(from: 0, to: secret.count, by: 4).map { String(secret.dropFirst($0).prefix(4)) }.joined(separator: " ")
+    }
 }
 
 /// A consent session: an opaque token and whose it is.

@@ -42,7 +42,7 @@ extension Frame {
             for (index, code) in codes.enumerated() {
                 let y = row + index / columns
                 guard y < bottom else { break }
-                buffer.text(code, x: margin + 2 + (index % columns) * 22, y: y, role: .text)
+                buffer.text(TerminalText.sanitize(code), x: margin + 2 + (index % columns) * 22, y: y, maxWidth: 21, role: .text)
             }
             return
         }
@@ -91,7 +91,7 @@ extension Frame {
         }
         buffer.text(words.secretLabel, x: x, y: row, maxWidth: width, role: .muted)
         row += 1
-        row += buffer.paragraph(CodePromptLayout.grouped(enrolment.secret), x: x, y: row, maxWidth: width, maxRows: 3, role: .accent)
+        row += buffer.paragraph(AuthenticatorEnrolment.grouped(TerminalText.sanitize(enrolment.secret)), x: x, y: row, maxWidth: width, maxRows: 3, role: .accent)
         row += 1
         guard row <= bottom else { return }
         let label = words.enrolCodeLabel
@@ -111,9 +111,4 @@ extension Frame {
 
 enum CodePromptLayout {
     static let fieldWidth = 26
-
-    /// `ABCD EFGH …`: a base32 secret in groups of four, for typing.
-    static func grouped(_ secret: String) -> String {
-        stride(from: 0, to: secret.count, by: 4).map { String(secret.dropFirst($0).prefix(4)) }.joined(separator: " ")
-    }
 }

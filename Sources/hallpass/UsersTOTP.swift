@@ -4,6 +4,7 @@ import HallpassClient
 import HallpassCore
 import HallpassServer
 import HallpassStore
+import HallpassTUI
 
 /// `hallpass users totp …`: an administrator's side of people's authenticators (ARCHITECTURE.md
 /// §4.8). Secrets are sealed with `totp_key_file`, which must be the running server's.
@@ -35,7 +36,7 @@ struct UsersTOTP: AsyncParsableCommand {
                 } else if isatty(STDOUT_FILENO) == 1 {
                     var lines = ["Scan this with an authenticator app (or type the secret):", ""]
                     if let qr = QRCode(encoding: enrolment.uri) { lines += qr.halfBlockLines().map { "  " + $0 } + [""] }
-                    lines += ["  secret: \(UsersTOTP.grouped(enrolment.secret))", "  \(enrolment.uri)", "",
+                    lines += ["  secret: \(AuthenticatorEnrolment.grouped(enrolment.secret))", "  \(enrolment.uri)", "",
                               "Then confirm with one code: hallpass users totp confirm \(name) CODE"]
                     print(lines.joined(separator: "\n"))
                 } else {
@@ -99,13 +100,6 @@ struct UsersTOTP: AsyncParsableCommand {
                 print("removed the authenticator of \(name)")
             }
         }
-    }
-
-    /// `ABCD EFGH …`: the base32 secret in groups of four, for typing.
-    static func grouped(_ secret: String) -> String {
-        stride(from: 0, to: secret.count, by: 4).map { offset in
-            String(secret.dropFirst(offset).prefix(4))
-        }.joined(separator: " ")
     }
 
     static func time(_ date: Date) -> String {
