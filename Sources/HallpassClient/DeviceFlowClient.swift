@@ -80,13 +80,14 @@ public struct DeviceFlowClient: Sendable {
         form["binding_message"] = bindingMessage
         let (status, body) = try await transport.postForm(endpoint, fields: form)
         guard status == 200 else { throw DeviceFlowError.fromErrorBody(status: status, body: body) }
-        struct Answer: Decodable { var auth_req_id: String; var expires_in: Int; var interval: Int? }
+        struct Answer: Decodable { var auth_req_id: String; var expires_in: Int; var interval: Int?; var push_uri: String? }
         guard let answer = try? JSONDecoder().decode(Answer.self, from: body) else {
             throw DeviceFlowError.badResponse("malformed backchannel authentication response")
         }
         var request = DeviceAuthorization(device_code: answer.auth_req_id, user_code: "", verification_uri: "",
                                           expires_in: answer.expires_in, interval: answer.interval)
         request.tokenEndpoint = metadata.token_endpoint
+        request.push_uri = answer.push_uri
         request.backchannel = true
         request.bindingMessage = bindingMessage
         return request
@@ -106,7 +107,7 @@ public struct DeviceFlowClient: Sendable {
         let wake = WakeSignal()
         let listener = push.flatMap { channel in
             codes.push_uri.map { uri in
-                Task { await Self.listen(channel, uri: uri, deviceCode: codes.device_code, until: deadline, wake: wake) }
+                Task { await Self.listen(channel, uri: uri, codes: codes, until: deadline, wake: wake) }
             }
         }
         defer { listener?.cancel() }
@@ -150,10 +151,13 @@ public struct DeviceFlowClient: Sendable {
 
     /// Keeps a push socket open until an outcome arrives (then wakes the poller) or the code
     /// expires; reconnects after a dropped socket with a growing pause.
-    static func listen(_ channel: any PushChannel, uri: String, deviceCode: String, until deadline: Date, wake: WakeSignal) async {
+    static func listen(_ channel: any PushChannel, uri: String, codes: DeviceAuthorization, until deadline: Date, wake: WakeSignal) async {
         var pause: UInt64 = 500
         while !Task.isCancelled, Date() < deadline {
-            if let outcome = try? await channel.outcome(pushURI: uri, deviceCode: deviceCode) {
+            let outcome = codes.backchannel
+                ? try? await channel.outcome(pushURI: uri, subscription: PushAPI.BackchannelSubscription(authRequestID: codes.device_code))
+                : try? await channel.outcome(pushURI: uri, deviceCode: codes.device_code)
+            if let outcome {
                 _ = outcome
                 wake.fire()
                 return

@@ -67,7 +67,7 @@ extension AuthorizationServer {
     /// CIBA's backchannel authentication endpoint (ARCHITECTURE.md §4.9).
     var backchannelAuthenticationEndpoint: BackchannelAuthenticationEndpoint {
         BackchannelAuthenticationEndpoint(authenticator: clientAuthenticator, grants: store, users: store, failures: failures, clock: clock,
-                                          random: random, audit: audit)
+                                          random: random, urls: urls, audit: audit)
     }
 
     var authorizationEndpoint: AuthorizationEndpoint {

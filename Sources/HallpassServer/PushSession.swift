@@ -5,8 +5,8 @@ import Logging
 import NIOWebSocket
 
 /// What one push socket means (ARCHITECTURE.md §4.3): the subscription frame, `subscribed`, then exactly
-/// one of `approved`, `denied`, `expired`, then close. Devices subscribe with their device_code;
-/// approvers' screens with their consent session and the user code on the screen. The frames
+/// one of `approved`, `denied`, `expired`, then close. Devices subscribe with their device_code,
+/// CIBA clients with their auth_req_id; approvers' screens with their consent session and the user code on the screen. The frames
 /// themselves are `PushSocketHandler`'s; this holds the lookups behind them.
 struct PushSession: Sendable {
     let hub: DevicePushHub
@@ -80,15 +80,21 @@ struct PushSession: Sendable {
         }
     }
 
-    /// A device's grant by device_code; an unknown one counts like a failed redemption.
+    /// A device's grant by device_code, or a CIBA request's by auth_req_id; an unknown one (or
+    /// one of the other kind) counts like a failed redemption.
     private func deviceGrant(_ text: String) async throws -> DeviceGrant {
-        let code = try subscription(text, as: PushAPI.DeviceSubscription.self, keys: ["device_code"]).deviceCode
+        // The key the frame names says which kind it is; the rest is checked as for either.
+        let backchannel = (try? JSONDecoder().decode([String: JSONScalar].self, from: Data(text.utf8)))?.keys.contains("auth_req_id") == true
+        let secret = backchannel
+            ? try subscription(text, as: PushAPI.BackchannelSubscription.self, keys: ["auth_req_id"]).authRequestID
+            : try subscription(text, as: PushAPI.DeviceSubscription.self, keys: ["device_code"]).deviceCode
+        let name = backchannel ? "auth_req_id" : "device_code"
         if let blocked = hub.unknownCodes.retryAfter(address: address) {
-            throw Refusal(code: .policyViolation, reason: "too many unknown device codes; try again in \(blocked) seconds")
+            throw Refusal(code: .policyViolation, reason: "too many unknown \(name)s; try again in \(blocked) seconds")
         }
-        guard let grant = try await hub.grants.grant(deviceCodeHash: SecretToken.hash(code)) else {
+        guard let grant = try await hub.grants.grant(deviceCodeHash: SecretToken.hash(secret)), grant.backchannel == backchannel else {
             hub.unknownCodes.recordFailure(address: address)
-            throw Refusal(code: .policyViolation, reason: "unknown device_code")
+            throw Refusal(code: .policyViolation, reason: "unknown \(name)")
         }
         return grant
     }

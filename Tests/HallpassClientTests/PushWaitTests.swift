@@ -9,13 +9,16 @@ final class ScriptedPush: PushChannel, Sendable {
     let drops: Mutex<Int>
     let delay: Duration
     let connects = Mutex(0)
+    /// Each subscription frame sent, as JSON.
+    let frames = Mutex<[String]>([])
     init(drops: Int = 0, after delay: Duration) {
         self.drops = Mutex(drops)
         self.delay = delay
     }
     func outcome(pushURI: String, subscription: some Encodable & Sendable) async throws -> GrantOutcome? {
         connects.withLock { $0 += 1 }
-        #expect(subscription as? PushAPI.DeviceSubscription == PushAPI.DeviceSubscription(deviceCode: "dc"))
+        let frame = String(decoding: try JSONEncoder().encode(subscription), as: UTF8.self)
+        frames.withLock { $0.append(frame) }
         if drops.withLock({ d in defer { d -= 1 }; return d > 0 }) { return nil }
         try await Task.sleep(for: delay)
         return .approved
@@ -44,6 +47,23 @@ final class ScriptedPush: PushChannel, Sendable {
         #expect(waits.waits.withLock { $0 } == [5])             // one wait, cut short by the push
     }
 
+    /// CIBA (ARCHITECTURE.md §4.9): a backchannel request follows its auth_req_id on the socket
+    /// and redeems it with the ciba grant.
+    @Test(.timeLimit(.minutes(1)))
+    func aBackchannelRequestSubscribesWithItsAuthRequestID() async throws {
+        var codes = Self.codes
+        codes.backchannel = true
+        let transport = ScriptedTransport(tokenReplies: [DeviceFlowClientTests.token])
+        let push = ScriptedPush(after: .milliseconds(20))
+        let flow = DeviceFlowClient(server: URL(string: "http://s")!, clientID: "tv", transport: transport) { _ in
+            try await Task.sleep(for: .seconds(3600))
+        }
+        _ = try await flow.waitForToken(codes, push: push)
+        #expect(push.frames.withLock { $0 } == [#"{"auth_req_id":"dc"}"#])
+        let poll = try #require(transport.posts.withLock { $0 }.last)
+        #expect(poll["grant_type"] == "urn:openid:params:grant-type:ciba" && poll["auth_req_id"] == "dc" && poll["device_code"] == nil)
+    }
+
     @Test(.timeLimit(.minutes(1)))
     func droppedSocketsReconnectAndPollingContinuesUnderneath() async throws {
         let transport = ScriptedTransport(tokenReplies: [DeviceFlowClientTests.token])
@@ -53,6 +73,7 @@ final class ScriptedPush: PushChannel, Sendable {
         }
         _ = try await flow.waitForToken(Self.codes, push: push)
         #expect(push.connects.withLock { $0 } == 3)
+        #expect(push.frames.withLock { $0 } == Array(repeating: #"{"device_code":"dc"}"#, count: 3))
     }
 
     @Test func withoutAPushURIItOnlyPolls() async throws {

@@ -41,6 +41,7 @@ import Testing
             #expect(made.headers[.cacheControl] == "no-store")
             let authRequestID = try #require(made.string("auth_req_id"))
             #expect(made["expires_in"] as? Int == 600 && made["interval"] as? Int == 5)
+            #expect(made.string("push_uri") == "ws://127.0.0.1:8080/oauth/device/push")
             expectOAuthError(try await Self.poll(client, authRequestID), "authorization_pending", .badRequest)
 
             // Bob's inbox is empty; alice's holds it, with the binding message and where it came from.

@@ -131,6 +131,43 @@ struct PushSocketHandlerTests {
         #expect(close.code == .policyViolation && close.reason == "unknown device_code")
     }
 
+    /// A backchannel request (CIBA) in the store, as `bc-authorize` makes one; its auth_req_id and id.
+    func backchannelRequest() async throws -> (authRequestID: String, id: Int64) {
+        let authRequestID = "auth-req-id-1"
+        var grant = DeviceGrant(deviceCodeHash: SecretToken.hash(authRequestID), userCode: try UserCode(parsing: "MNPQRSTV"),
+                                clientID: "tv", requestedScopes: ScopeSet(["openid"]), createdAt: h.clock.now,
+                                lifetime: 300, interval: 5, deviceIP: "127.0.0.1", userAgent: "test")
+        grant.loginHint = "alice"
+        grant.backchannel = true
+        guard case .inserted(let id) = try await h.store.insertGrant(grant) else { throw StoreError.corrupt("not inserted") }
+        return (authRequestID, id)
+    }
+
+    @Test func aBackchannelRequestIsFollowedByItsAuthRequestID() async throws {
+        let request = try await backchannelRequest()
+        try await send(.text, "{\"auth_req_id\":\"\(request.authRequestID)\"}")
+        #expect(try await nextText() == "{\"event\":\"subscribed\",\"expires_in\":300}")
+        var denied = try #require(try await h.store.grant(deviceCodeHash: SecretToken.hash(request.authRequestID)))
+        try denied.deny(by: 1, at: h.clock.now)
+        #expect(try await h.store.recordDecision(denied, at: h.clock.now))
+        h.server.events.publish(GrantEvent(grantID: request.id, outcome: .denied))
+        #expect(try await nextText() == "{\"event\":\"denied\"}")
+    }
+
+    @Test func anAuthRequestIDIsNoDeviceCode() async throws {
+        let request = try await backchannelRequest()
+        try await send(.text, "{\"device_code\":\"\(request.authRequestID)\"}")
+        let close = try await nextClose()
+        #expect(close.code == .policyViolation && close.reason == "unknown device_code")
+    }
+
+    @Test func aDeviceCodeIsNoAuthRequestID() async throws {
+        let g = try await grant()
+        try await send(.text, "{\"auth_req_id\":\"\(g.deviceCode)\"}")
+        let close = try await nextClose()
+        #expect(close.code == .policyViolation && close.reason == "unknown auth_req_id")
+    }
+
     @Test func serverShutdownClosesWaitingSocketsWithGoingAway() async throws {
         _ = try await subscribe()
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())

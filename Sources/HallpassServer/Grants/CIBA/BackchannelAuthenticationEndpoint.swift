@@ -6,7 +6,9 @@ import Hummingbird
 /// `POST /oauth/bc-authorize`: the backchannel authentication endpoint of OpenID Connect CIBA
 /// Core 1.0 §7 (ARCHITECTURE.md §4.9). The device names its person (`login_hint`, a user name);
 /// the request waits as a grant bound to that name, in the person's inbox, until they decide it
-/// on their screen. The device polls the token endpoint with `auth_req_id` (poll mode, §10.1).
+/// on their screen. The device polls the token endpoint with `auth_req_id` (poll mode, §10.1),
+/// or is called at its notification endpoint (ping §10.2, push §10.3); `push_uri` names
+/// Hallpass's WebSocket, where `{"auth_req_id":"…"}` learns the decision the moment it is made.
 ///
 /// Whether a name exists is never said: a request naming nobody is made and answered the same,
 /// and simply expires. Such lookups are charged to the caller's address like wrong user codes.
@@ -23,6 +25,7 @@ struct BackchannelAuthenticationEndpoint {
     let failures: any FailureLedger
     let clock: any WallClock
     let random: any RandomSource
+    let urls: IssuerURLs
     var audit: AuditTrail = .disabled
 
     func addRoutes(to group: RouterGroup<HallpassRequestContext>) {
@@ -77,7 +80,7 @@ struct BackchannelAuthenticationEndpoint {
             if case .inserted(let id) = try await grants.insertGrant(grant) {
                 audit.record("backchannel_request", outcome: "ok", address: context.clientIP, client: client.id, grant: String(id))
                 return try JSONResponse.make(BackchannelAuthenticationResponse(
-                    authRequestID: authRequestID, expiresIn: Int(lifetime), interval: client.interval))
+                    authRequestID: authRequestID, expiresIn: Int(lifetime), interval: client.interval, pushURI: urls.pushURI))
             }
         }
         throw OAuthError(.temporarilyUnavailable, "could not allocate a request; try again")
@@ -117,11 +120,15 @@ struct BackchannelAuthenticationEndpoint {
     }
 }
 
-/// CIBA Core §7.3.
+/// CIBA Core §7.3, with `push_uri` (an extension member, as in the device authorization
+/// response; clients that do not know it ignore it, RFC 6749 §8.2 / CIBA §7.3).
 struct BackchannelAuthenticationResponse: Codable, Equatable {
     var authRequestID: String
     var expiresIn: Int
     var interval: Int
+    var pushURI: String
 
-    enum CodingKeys: String, CodingKey { case authRequestID = "auth_req_id", expiresIn = "expires_in", interval }
+    enum CodingKeys: String, CodingKey {
+        case authRequestID = "auth_req_id", expiresIn = "expires_in", interval, pushURI = "push_uri"
+    }
 }
