@@ -128,6 +128,15 @@ extension PostgresStore: GrantStore {
         return (Int(counts?.0 ?? 0), Int(counts?.1 ?? 0))
     }
 
+    /// One conditional UPDATE: a row another replica expired first is not returned here.
+    public func expireNotifiedBackchannel(at now: Date) async throws -> [DeviceGrant] {
+        try await all("""
+            UPDATE device_grants SET status = 'expired'
+            WHERE status = 'pending' AND backchannel AND client_notification_token IS NOT NULL AND expires_at <= \(now.unix)
+            RETURNING \(unescaped: Self.grantColumns)
+            """, Self.grant(from:))
+    }
+
     public func setInterval(grantID: Int64, interval: Int) async throws {
         try await count("UPDATE device_grants SET \"interval\" = GREATEST(\"interval\", \(interval)) WHERE id = \(grantID)")
     }
@@ -184,7 +193,8 @@ extension PostgresStore: GrantStore {
             let horizon = now.unix - 24 * 3600
             var touched = try await Self.count("""
                 UPDATE device_grants SET status = 'expired'
-                WHERE status IN ('pending', 'approved') AND expires_at <= \(now.unix) RETURNING 1
+                WHERE status IN ('pending', 'approved') AND expires_at <= \(now.unix)
+                  AND NOT (status = 'pending' AND backchannel AND client_notification_token IS NOT NULL) RETURNING 1
                 """, on: connection, logger: logger)
             touched += try await Self.count("DELETE FROM device_grants WHERE expires_at <= \(horizon) RETURNING 1",
                                             on: connection, logger: logger)

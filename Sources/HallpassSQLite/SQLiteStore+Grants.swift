@@ -209,6 +209,7 @@ extension SQLiteStore: GrantStore {
             try db.execute(sql: """
                 UPDATE device_grants SET status = 'expired'
                 WHERE status IN ('pending', 'approved') AND expires_at <= ?
+                  AND NOT (status = 'pending' AND backchannel = 1 AND client_notification_token IS NOT NULL)
                 """, arguments: [now.unix])
             var touched = db.changesCount
             let horizon = now.unix - 24 * 3600
@@ -225,6 +226,21 @@ extension SQLiteStore: GrantStore {
                 """, arguments: [horizon, horizon])
             touched += db.changesCount
             return touched
+        }
+    }
+
+    public func expireNotifiedBackchannel(at now: Date) async throws -> [DeviceGrant] {
+        // One write transaction (SQLite serialises writers): the ids read are the ids expired.
+        let ids = try await pool.write { db in
+            let ids = try Int64.fetchAll(db, sql: """
+                SELECT id FROM device_grants
+                WHERE status = 'pending' AND backchannel = 1 AND client_notification_token IS NOT NULL AND expires_at <= ?
+                """, arguments: [now.unix])
+            for id in ids { try db.execute(sql: "UPDATE device_grants SET status = 'expired' WHERE id = ?", arguments: [id]) }
+            return ids
+        }
+        return try ids.compactMap { id in
+            try hot.withConnection { connection in try connection.queryOne(Self.grantQuery + " id = ?", String(id), row: Self.grant(from:)) }
         }
     }
 

@@ -39,9 +39,14 @@ extension AuthorizationServer {
                     held: store, secondFactor: secondFactorDesk)
         desk.sites = configuration.sites
         desk.audit = audit
-        desk.backchannel = BackchannelNotifier(clients: store, grants: store, users: store, minter: tokenMinter,
-                                               transport: backchannelTransport, clock: clock, audit: audit)
+        desk.backchannel = backchannelNotifier
         return desk
+    }
+
+    /// CIBA ping and push deliveries, after a decision (the desk) or an expiry (the sweeper).
+    var backchannelNotifier: BackchannelNotifier {
+        BackchannelNotifier(clients: store, grants: store, users: store, minter: tokenMinter,
+                            transport: backchannelTransport, clock: clock, audit: audit)
     }
 
     /// The SSH front's logins, under the consent API's rules and budgets.
@@ -86,9 +91,10 @@ extension AuthorizationServer {
                            sshConsentURI: configuration.sshConsentURI, grantTypes: grantTypes)
     }
 
-    /// The expiry sweeper (every 30 s), a Service for `serve`'s ServiceGroup.
+    /// The expiry sweeper (every 30 s; expired CIBA ping and push requests every 5 s), a
+    /// Service for `serve`'s ServiceGroup.
     public func expirySweeper(logger: Logger) -> some Service {
-        ExpirySweeper(grants: store, clock: clock, logger: logger)
+        ExpirySweeper(grants: store, clock: clock, logger: logger, backchannel: backchannelNotifier)
     }
 
     /// The push channel's sockets (devices and approvers' screens).

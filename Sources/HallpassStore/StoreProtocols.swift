@@ -59,7 +59,13 @@ public protocol GrantStore: Sendable {
     /// account, write the tokens. Returns `.redeemed` only if all of it committed.
     func redeem(grantID: Int64, tokens: IssuedTokens, at now: Date) async throws -> RedemptionResult
     /// Marks expired grants and deletes long-dead rows; returns the number of rows touched.
+    /// Backchannel requests with a notification token are left pending for
+    /// `expireNotifiedBackchannel`, so their expiry is announced exactly once.
     func sweep(at now: Date) async throws -> Int
+    /// CIBA ping and push (ARCHITECTURE.md §4.9): marks the pending backchannel requests that
+    /// carry a client notification token and have run out as expired, and returns them (now
+    /// expired). Atomic: of several replicas sweeping at once, each request goes to exactly one.
+    func expireNotifiedBackchannel(at now: Date) async throws -> [DeviceGrant]
     /// CIBA (ARCHITECTURE.md §4.9): the pending, unexpired backchannel requests naming
     /// `loginHint`, oldest first (the approver's inbox).
     func pendingBackchannelGrants(loginHint: String, at now: Date) async throws -> [DeviceGrant]

@@ -1,6 +1,6 @@
 import Foundation
 import HallpassCore
-import HallpassServer
+@testable import HallpassServer
 import HallpassStore
 import Hummingbird
 import HummingbirdTesting
@@ -243,6 +243,37 @@ import Testing
             let denied = try #require(calls.first { $0.bearer == "nt-2" })
             #expect(denied.body["auth_req_id"] as? String == second && denied.body["error"] as? String == "access_denied")
             #expect(denied.body["access_token"] == nil)
+        }
+    }
+
+    /// §12 and §10.2 on expiry: nobody decided in time, so the sweeper's claim tells a push
+    /// client `expired_token` and pings a ping client (whose poll then answers `expired_token`),
+    /// each exactly once; a poll-mode client is not called.
+    @Test(arguments: [BackchannelDeliveryMode.push, .ping])
+    func anExpiryIsAnnouncedToPingAndPushClients(mode: BackchannelDeliveryMode) async throws {
+        let transport = RecordingTransport()
+        let h = try await Harness(backchannelTransport: transport)
+        try await Self.client(mode: mode, in: h)
+        let sweeper = ExpirySweeper(grants: h.store, clock: h.clock, logger: .init(label: "test"), backchannel: h.server.backchannelNotifier)
+        try await h.test { client in
+            let made = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("requested_expiry", "30"),
+                                                       ("client_notification_token", "nt-x")])
+            let authRequestID = try #require(made.string("auth_req_id"))
+            try await sweeper.claimExpiredBackchannel()
+            h.clock.advance(by: 31)
+            try await sweeper.claimExpiredBackchannel()
+            try await sweeper.claimExpiredBackchannel()
+            let calls = try await transport.waitForCalls(1)
+            try await Task.sleep(for: .milliseconds(100))
+            #expect(transport.calls.withLock { $0.count } == 1)
+            let call = try #require(calls.first)
+            #expect(call.bearer == "nt-x" && call.body["auth_req_id"] as? String == authRequestID)
+            if mode == .push {
+                #expect(call.body["error"] as? String == "expired_token" && call.body["access_token"] == nil)
+            } else {
+                #expect(call.body.keys.sorted() == ["auth_req_id"])
+                expectOAuthError(try await Self.poll(client, authRequestID), "expired_token", .badRequest)
+            }
         }
     }
 }

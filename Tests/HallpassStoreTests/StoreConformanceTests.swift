@@ -158,6 +158,35 @@ import Testing
         #expect(try await db.store.pendingGrant(userCode: UserCode(parsing: "BCDFGHJK")) == nil)
     }
 
+    /// CIBA (ARCHITECTURE.md §4.9): a ping or push request that ran out is left to the claim,
+    /// which hands it out once however many replicas sweep at the same moment; poll-mode
+    /// requests and device grants expire in the ordinary sweep.
+    @Test(arguments: StoreKind.allCases) func anExpiredNotifiedBackchannelRequestIsClaimedExactlyOnce(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        func request(_ code: String, token: String?) throws -> DeviceGrant {
+            var grant = try pendingGrant(code, lifetime: 60)
+            grant.loginHint = "alice"
+            grant.backchannel = true
+            grant.notification = token.map { BackchannelNotification(authRequestID: "req-\(code)", clientToken: $0) }
+            return grant
+        }
+        _ = try await db.store.insertGrant(try request("BCDFGHJK", token: "nt-1"))
+        _ = try await db.store.insertGrant(try request("MNPQRSTV", token: nil))
+        _ = try await db.store.insertGrant(try pendingGrant("WXZBCDFG", lifetime: 60))
+        #expect(try await db.store.expireNotifiedBackchannel(at: clock.now).isEmpty)      // not yet run out
+        clock.advance(by: 61)
+        #expect(try await db.store.sweep(at: clock.now) == 2)                               // the poll-mode one and the device grant
+        let claims = try await withThrowingTaskGroup(of: [DeviceGrant].self) { group in
+            for _ in 0..<8 { group.addTask { try await db.store.expireNotifiedBackchannel(at: self.clock.now) } }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(claims.count == 1)
+        let claimed = try #require(claims.first)
+        #expect(claimed.status == .expired && claimed.notification?.clientToken == "nt-1" && claimed.id != nil)
+        #expect(try await db.store.expireNotifiedBackchannel(at: clock.now).isEmpty)
+        #expect(try await db.store.sweep(at: clock.now) == 0)
+    }
+
     @Test(arguments: StoreKind.allCases) func duplicatesAreReported(kind: StoreKind) async throws {
         let db = try await TestStore.make(kind)
         _ = try await db.store.addUser(name: "dave", passwordHash: "x")

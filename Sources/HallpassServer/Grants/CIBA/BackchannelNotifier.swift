@@ -27,10 +27,13 @@ public struct URLSessionBackchannelTransport: BackchannelTransport {
     }
 }
 
-/// After a backchannel request of a ping- or push-mode client is decided (ARCHITECTURE.md §4.9):
-/// ping sends `{"auth_req_id"}` (§10.2); push mints the tokens, redeems the request and sends the
-/// token response with `auth_req_id` (§10.3.1), or `access_denied` (§12). The client's
-/// `client_notification_token` is the bearer. Tried three times, a second apart; each outcome audited.
+/// After a backchannel request of a ping- or push-mode client is decided or has expired
+/// (ARCHITECTURE.md §4.9): ping sends `{"auth_req_id"}` (§10.2); push mints the tokens, redeems
+/// the request and sends the token response with `auth_req_id` (§10.3.1), or the error payload of
+/// §12: `access_denied`, or `expired_token` when nobody decided in time (optional for the OP, and
+/// a ping on expiry is allowed too: without either, a client that does not poll waits on its own
+/// clock). The client's `client_notification_token` is the bearer. Tried three times, a second
+/// apart; each outcome audited.
 struct BackchannelNotifier: Sendable {
     let clients: any ClientStore
     let grants: any GrantStore
@@ -40,6 +43,7 @@ struct BackchannelNotifier: Sendable {
     let clock: any WallClock
     var audit: AuditTrail = .disabled
 
+    /// `grant` was approved, denied or has expired (its `status` says which).
     func decided(_ grant: DeviceGrant) async {
         guard grant.backchannel, let note = grant.notification, let grantID = grant.id,
               let client = try? await clients.client(id: grant.clientID), client.backchannelMode != .poll,
@@ -47,7 +51,8 @@ struct BackchannelNotifier: Sendable {
         else { return }
         var payload: [String: Any] = ["auth_req_id": note.authRequestID]
         if client.backchannelMode == .push {
-            if grant.status == .approved {
+            switch grant.status {
+            case .approved:
                 let now = clock.now
                 do {
                     let minted = try await minter.mint(approved: grant, client: client, users: users, at: now)
@@ -60,7 +65,10 @@ struct BackchannelNotifier: Sendable {
                     payload["error"] = "transaction_failed"
                     payload["error_description"] = "the tokens could not be issued"
                 }
-            } else {
+            case .expired:
+                payload["error"] = "expired_token"
+                payload["error_description"] = "nobody decided the request before it expired; make a new one"
+            default:
                 payload["error"] = "access_denied"
                 payload["error_description"] = "the user denied the request"
             }
@@ -69,7 +77,7 @@ struct BackchannelNotifier: Sendable {
         for attempt in 1...3 {
             if let status = try? await transport.post(endpoint, json: body, bearer: note.clientToken), (200..<300).contains(status) {
                 audit.record("backchannel_notification", outcome: "ok", client: client.id, grant: String(grantID),
-                             detail: "\(client.backchannelMode.rawValue), attempt \(attempt)")
+                             detail: "\(client.backchannelMode.rawValue) (\(grant.status.rawValue)), attempt \(attempt)")
                 return
             }
             if attempt < 3 { try? await Task.sleep(for: .seconds(1)) }
