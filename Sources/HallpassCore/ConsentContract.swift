@@ -152,6 +152,20 @@ public enum ConsentAPI {
         }
         enum CodingKeys: String, CodingKey { case session, userCode = "user_code" }
     }
+
+    /// The first frame on `/consent/events` of a screen that watches its user's inbox (CIBA,
+    /// ARCHITECTURE.md §4.9): `{"session":"…","watch":"inbox"}`. The socket then says
+    /// `subscribed` (with the session's seconds left) and `inbox` whenever it may have changed,
+    /// until the session ends; the screen reads `GET /consent/inbox` on each.
+    public struct InboxSubscription: Codable, Equatable, Sendable {
+        public var session: String
+        public var watch: String
+        public init(session: String) {
+            self.session = session
+            watch = Self.inbox
+        }
+        public static let inbox = "inbox"
+    }
 }
 
 /// A pending request as the consent API describes it (`POST /consent/lookup`) and the screens

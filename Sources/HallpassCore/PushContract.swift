@@ -19,7 +19,8 @@ public enum PushAPI {
     }
 
     /// An event: `subscribed` (with the seconds the grant has left), then exactly one of
-    /// `approved`, `denied` or `expired` (a `GrantOutcome`).
+    /// `approved`, `denied` or `expired` (a `GrantOutcome`); on an inbox socket, `subscribed`
+    /// (the session's seconds left) and then `inbox` whenever it may have changed.
     public struct Event: Codable, Equatable, Sendable {
         public var event: String
         public var expiresIn: Int?
@@ -29,6 +30,8 @@ public enum PushAPI {
         }
         public static func subscribed(expiresIn: Int) -> Event { Event(event: "subscribed", expiresIn: expiresIn) }
         public static func decided(_ outcome: GrantOutcome) -> Event { Event(event: outcome.rawValue) }
+        /// An inbox socket's news: the watched inbox may have changed (ARCHITECTURE.md §4.9).
+        public static let inboxChanged = Event(event: "inbox")
         /// The outcome this event tells, if it tells one.
         public var outcome: GrantOutcome? { GrantOutcome(rawValue: event) }
         enum CodingKeys: String, CodingKey { case event, expiresIn = "expires_in" }

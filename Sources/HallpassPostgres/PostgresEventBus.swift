@@ -10,7 +10,7 @@ import Synchronization
 /// `LISTEN` connection per replica. Notifications are hints: listeners re-read the store. When
 /// the listening connection drops and comes back, every grant someone here waits on gets a
 /// "look again" event, so a decision announced while the connection was down is not missed.
-/// Only decisions are announced, never polls.
+/// Only decisions and inbox changes (CIBA, §4.9) are announced, never polls.
 public final class PostgresEventBus: GrantEventBus {
     static let channel = "hallpass_grants"
 
@@ -59,21 +59,36 @@ public final class PostgresEventBus: GrantEventBus {
     public func publish(_ event: GrantEvent) {
         local.publish(event)
         guard let outcome = event.outcome else { return }
-        let payload = "\(replicaID) \(event.grantID) \(outcome.rawValue)"
+        notify("\(replicaID) \(event.grantID) \(outcome.rawValue)", what: "a decision")
+    }
+
+    private func notify(_ payload: String, what: String) {
         let store = store
         Task {
             do {
                 try await store.count("SELECT pg_notify(\(Self.channel), \(payload))")
             } catch {
-                // Other replicas' sockets still learn it: their expiry timers and the devices'
-                // polling fall back to the store. Logged, not thrown: the decision is committed.
-                self.logger.warning("cannot announce a decision to other replicas: \(String(reflecting: error))")
+                // Other replicas' sockets still learn it: their expiry timers, the devices' polling
+                // and the screens' slower inbox reads fall back to the store. Logged, not thrown:
+                // what is announced is already committed.
+                self.logger.warning("cannot announce \(what) to other replicas: \(String(reflecting: error))")
             }
         }
     }
 
     public func listen(grantID: Int64, _ handler: @escaping @Sendable (GrantEvent) -> Void) -> GrantSubscription {
         local.listen(grantID: grantID, handler)
+    }
+
+    /// `"<replica> inbox <name, base64>"`: a user name may hold spaces; base64 keeps the payload
+    /// three words (and far below NOTIFY's 8000 bytes: names are at most 255).
+    public func publishInbox(loginHint: String) {
+        local.publishInbox(loginHint: loginHint)
+        notify("\(replicaID) inbox \(Data(loginHint.utf8).base64EncodedString())", what: "an inbox change")
+    }
+
+    public func listenInbox(loginHint: String, _ handler: @escaping @Sendable () -> Void) -> GrantSubscription {
+        local.listenInbox(loginHint: loginHint, handler)
     }
 
     /// Listening connections opened so far (1 until a reconnect; for tests and metrics).
@@ -101,6 +116,7 @@ public final class PostgresEventBus: GrantEventBus {
                     backoff = .milliseconds(100)
                     // Whatever was announced while we were away: every waiting socket looks again.
                     for grantID in local.grantIDs { local.publish(GrantEvent(grantID: grantID, outcome: nil)) }
+                    for name in local.inboxNames { local.publishInbox(loginHint: name) }
                 } catch {
                     try? await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, .seconds(5))
@@ -118,10 +134,16 @@ public final class PostgresEventBus: GrantEventBus {
         if let (connection, _) = current { try? await connection.close() }
     }
 
-    /// `"<replica> <grant id> <outcome>"`; anything else is ignored.
+    /// `"<replica> <grant id> <outcome>"` or `"<replica> inbox <name, base64>"`; anything else
+    /// is ignored.
     func deliver(_ payload: String) {
         let parts = payload.split(separator: " ")
-        guard parts.count == 3, parts[0] != Substring(replicaID), let grantID = Int64(parts[1]),
+        guard parts.count == 3, parts[0] != Substring(replicaID) else { return }
+        if parts[1] == "inbox" {
+            guard let name = Data(base64Encoded: String(parts[2])).flatMap({ String(data: $0, encoding: .utf8) }) else { return }
+            return local.publishInbox(loginHint: name)
+        }
+        guard let grantID = Int64(parts[1]),
               let outcome = GrantOutcome(rawValue: String(parts[2]))
         else { return }
         local.publish(GrantEvent(grantID: grantID, outcome: outcome))

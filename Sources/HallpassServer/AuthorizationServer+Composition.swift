@@ -71,7 +71,8 @@ extension AuthorizationServer {
 
     /// CIBA's backchannel authentication endpoint (ARCHITECTURE.md §4.9).
     var backchannelAuthenticationEndpoint: BackchannelAuthenticationEndpoint {
-        BackchannelAuthenticationEndpoint(authenticator: clientAuthenticator, grants: store, users: store, failures: failures, clock: clock,
+        BackchannelAuthenticationEndpoint(authenticator: clientAuthenticator, grants: store, users: store, failures: failures,
+                                          events: events, clock: clock,
                                           random: random, urls: urls, audit: audit)
     }
 

@@ -231,11 +231,7 @@ struct ConsentDesk: Sendable {
             throw ConsentAPI.Failure(.alreadyDecided, "this request was decided elsewhere or has expired")
         }
         metrics.decisions.increment()
-        if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: approve ? .approved : .denied)) }
-        if grant.backchannel, let backchannel {
-            let decided = grant
-            Task { await backchannel.decided(decided) }
-        }
+        announce(grant, outcome: approve ? .approved : .denied)
         audit.record("decision", outcome: approve ? "approved" : "denied", actor: session.user.name, address: session.record.source,
                      client: grant.clientID, grant: grant.id.map(String.init),
                      detail: approve ? "scope \(grant.grantedScopes?.description ?? ""); device \(grant.deviceIP)" : "device \(grant.deviceIP)")
@@ -249,16 +245,22 @@ struct ConsentDesk: Sendable {
         var denied = grant
         denied.decidedVia = session.record.front
         try? denied.deny(by: session.user.id, at: now)
-        if try await grants.recordDecision(denied, at: now), let id = denied.id {
+        if try await grants.recordDecision(denied, at: now) {
             metrics.decisions.increment()
-            events.publish(GrantEvent(grantID: id, outcome: .denied))
-            if denied.backchannel, let backchannel {
-                Task { await backchannel.decided(denied) }
-            }
+            announce(denied, outcome: .denied)
         }
         audit.record("decision", outcome: "refused_proximity", actor: session.user.name, address: session.record.source,
                      client: grant.clientID, grant: grant.id.map(String.init), detail: "device \(grant.deviceIP)")
         throw ConsentAPI.Failure(.proximityRequired, "this client must be approved from the network the device is on "
                                  + "(it asked from \(grant.deviceIP), you are elsewhere); the request is denied")
+    }
+
+    /// After a decision is durable: the bus (the device's and the screens' sockets); for a CIBA
+    /// request also the named user's inbox on every screen and, in ping or push mode, the client.
+    private func announce(_ grant: DeviceGrant, outcome: GrantOutcome) {
+        if let id = grant.id { events.publish(GrantEvent(grantID: id, outcome: outcome)) }
+        guard grant.backchannel else { return }
+        if let loginHint = grant.loginHint { events.publishInbox(loginHint: loginHint) }
+        if let backchannel { Task { await backchannel.decided(grant) } }
     }
 }

@@ -20,11 +20,25 @@ struct PushSession: Sendable {
         var reason: String
     }
 
-    /// The grant a socket's subscription frame names: a device's by device_code, an approver's
-    /// by consent session and user code. Throws a `Refusal` or an `OAuthError` (both become a
-    /// close frame with a reason).
-    func grant(subscription text: String) async throws -> DeviceGrant {
-        try await (forDevice ? deviceGrant(text) : approverGrant(text))
+    /// What a socket follows: one grant to its outcome, or an approver's inbox (CIBA, §4.9)
+    /// until the consent session ends.
+    enum Subject: Sendable {
+        case grant(DeviceGrant)
+        case inbox(user: String, until: Date)
+    }
+
+    /// What a socket's subscription frame names: a device's grant by device_code (or auth_req_id),
+    /// an approver's by consent session and user code, or an approver's inbox by session. Throws
+    /// a `Refusal` or an `OAuthError` (both become a close frame with a reason).
+    func subject(subscription text: String) async throws -> Subject {
+        if forDevice { return .grant(try await deviceGrant(text)) }
+        if Self.keys(of: text)?.contains("watch") == true { return try await inbox(text) }
+        return .grant(try await approverGrant(text))
+    }
+
+    /// The keys of a JSON object frame, or nil when it is not one.
+    private static func keys(of text: String) -> Set<String>? {
+        (try? JSONDecoder().decode([String: JSONScalar].self, from: Data(text.utf8))).map { Set($0.keys) }
     }
 
     /// The close frame for a failed subscription: refusals and OAuth errors say what was wrong;
@@ -84,7 +98,7 @@ struct PushSession: Sendable {
     /// one of the other kind) counts like a failed redemption.
     private func deviceGrant(_ text: String) async throws -> DeviceGrant {
         // The key the frame names says which kind it is; the rest is checked as for either.
-        let backchannel = (try? JSONDecoder().decode([String: JSONScalar].self, from: Data(text.utf8)))?.keys.contains("auth_req_id") == true
+        let backchannel = Self.keys(of: text)?.contains("auth_req_id") == true
         let secret = backchannel
             ? try subscription(text, as: PushAPI.BackchannelSubscription.self, keys: ["auth_req_id"]).authRequestID
             : try subscription(text, as: PushAPI.DeviceSubscription.self, keys: ["device_code"]).deviceCode
@@ -106,6 +120,16 @@ struct PushSession: Sendable {
         let desk = hub.desk
         let session = try await desk.session(bearer: fields.session)
         return try await desk.pendingGrant(code: fields.userCode, session: session)
+    }
+
+    /// An approver's inbox: a live consent session (no lookup budget: it names no code).
+    private func inbox(_ text: String) async throws -> Subject {
+        let fields = try subscription(text, as: ConsentAPI.InboxSubscription.self, keys: ["session", "watch"])
+        guard fields.watch == ConsentAPI.InboxSubscription.inbox else {
+            throw Refusal(code: .unacceptableData, reason: "watch must be \"inbox\"")
+        }
+        let session = try await hub.desk.session(bearer: fields.session)
+        return .inbox(user: session.user.name, until: session.record.expiresAt)
     }
 
     /// The grant's outcome as the store has it now; nil while it is still pending.

@@ -1,3 +1,4 @@
+import Foundation
 import HallpassCore
 import HallpassStore
 import NIOCore
@@ -5,7 +6,8 @@ import NIOWebSocket
 
 /// One push socket's conversation as a NIO handler (ARCHITECTURE.md §4.3), after the RFC 6455 upgrade:
 /// the subscription frame (within `subscribeTimeout`), `subscribed`, exactly one outcome, then
-/// the closing handshake. Store lookups run as short tasks whose results hop back onto the
+/// the closing handshake; or, for a screen watching its inbox (§4.9), `subscribed`, an `inbox`
+/// frame at every change, and the closing handshake when the consent session ends. Store lookups run as short tasks whose results hop back onto the
 /// socket's event loop; while a socket merely waits it costs its channel, a bus listener and
 /// two scheduled timers, and no Swift task.
 final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -17,6 +19,8 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         case resolving
         /// Subscribed to the bus; `announced` once the `subscribed` frame went out.
         case waiting(DeviceGrant, announced: Bool)
+        /// Following an approver's inbox until the session ends.
+        case watchingInbox
         case closing
         case closed
     }
@@ -152,8 +156,8 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         let session = session
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         Task {
-            let result: Result<DeviceGrant, any Error>
-            do { result = .success(try await session.grant(subscription: text)) } catch { result = .failure(error) }
+            let result: Result<PushSession.Subject, any Error>
+            do { result = .success(try await session.subject(subscription: text)) } catch { result = .failure(error) }
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 handler.resolved(context: context, result)
@@ -161,14 +165,16 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    private func resolved(context: ChannelHandlerContext, _ result: Result<DeviceGrant, any Error>) {
+    private func resolved(context: ChannelHandlerContext, _ result: Result<PushSession.Subject, any Error>) {
         guard case .resolving = state else { return }           // the socket went away meanwhile
         let grant: DeviceGrant
         switch result {
         case .failure(let error):
             let (code, reason) = PushSession.closing(for: error)
             return refuse(context: context, code, reason)
-        case .success(let found):
+        case .success(.inbox(let user, let until)):
+            return watchInbox(context: context, user: user, until: until)
+        case .success(.grant(let found)):
             grant = found
         }
         let id = grant.id ?? 0
@@ -192,6 +198,26 @@ final class PushSocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.check(context: context, hint: .expired)
         }
         check(context: context, hint: nil)
+    }
+
+    /// An approver's inbox: `inbox` at every hint on the bus (the screen re-reads the store),
+    /// until the session's end closes the socket normally.
+    private func watchInbox(context: ChannelHandlerContext, user: String, until: Date) {
+        state = .watchingInbox
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        subscription = session.hub.events.listenInbox(loginHint: user) {
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                guard case .watchingInbox = handler.state else { return }
+                handler.send(context: context, .text, text: PushSession.text(of: .inboxChanged))
+                handler.session.hub.delivered.increment()
+            }
+        }
+        let left = max(0, until.timeIntervalSince(session.clock.now))
+        send(context: context, .text, text: PushSession.text(of: .subscribed(expiresIn: Int(left))))
+        expiryTimer = context.eventLoop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(left * 1000))) {
+            self.refuse(context: context, .normalClosure, "session expired")
+        }
     }
 
     /// Reads the grant's outcome from the store (a bus event is only a hint); the first answer

@@ -21,6 +21,12 @@ public protocol GrantEventBus: Sendable {
     /// Calls `handler` for every event of `grantID` from now on, until the subscription is
     /// cancelled. Cheaper than a stream when thousands of sockets wait (no task per listener).
     func listen(grantID: Int64, _ handler: @escaping @Sendable (GrantEvent) -> Void) -> GrantSubscription
+    /// CIBA (ARCHITECTURE.md §4.9): the inbox of the user named `loginHint` changed (a request
+    /// arrived or was decided). A hint: listeners re-read the inbox from the store.
+    func publishInbox(loginHint: String)
+    /// Calls `handler` whenever the inbox of `loginHint` may have changed, until cancelled;
+    /// also after a replica's event connection came back (something may have been missed).
+    func listenInbox(loginHint: String, _ handler: @escaping @Sendable () -> Void) -> GrantSubscription
 }
 
 extension GrantEventBus {
@@ -43,42 +49,66 @@ public final class GrantSubscription: Sendable {
     }
 }
 
-/// The single-replica `GrantEventBus`: a table of handlers behind one lock.
+/// The single-replica `GrantEventBus`: tables of handlers (by grant, by inbox) behind locks.
 public final class InProcessEventBus: GrantEventBus {
-    private struct Table {
-        var next = 0
-        var byGrant: [Int64: [Int: @Sendable (GrantEvent) -> Void]] = [:]
-    }
-    private let table = Mutex(Table())
+    private let byGrant = HandlerTable<Int64, GrantEvent>()
+    private let byInbox = HandlerTable<String, Void>()
 
     public init() {}
 
     public func publish(_ event: GrantEvent) {
-        let targets = table.withLock { $0.byGrant[event.grantID].map { Array($0.values) } ?? [] }
-        for handler in targets { handler(event) }
+        byGrant.call(event.grantID, with: event)
     }
 
     public func listen(grantID: Int64, _ handler: @escaping @Sendable (GrantEvent) -> Void) -> GrantSubscription {
-        let key = table.withLock { t in
+        byGrant.add(grantID, handler)
+    }
+
+    public func publishInbox(loginHint: String) {
+        byInbox.call(loginHint, with: ())
+    }
+
+    public func listenInbox(loginHint: String, _ handler: @escaping @Sendable () -> Void) -> GrantSubscription {
+        byInbox.add(loginHint) { _ in handler() }
+    }
+
+    /// The grants someone listens to right now.
+    public var grantIDs: [Int64] { byGrant.keys }
+
+    /// The inboxes someone watches right now.
+    public var inboxNames: [String] { byInbox.keys }
+
+    /// Subscriptions currently open (for metrics and tests).
+    public var subscriberCount: Int { byGrant.count + byInbox.count }
+}
+
+/// Handlers by key behind one lock; `add` returns the subscription that removes its handler.
+final class HandlerTable<Key: Hashable & Sendable, Event>: Sendable {
+    private struct Table {
+        var next = 0
+        var byKey: [Key: [Int: @Sendable (Event) -> Void]] = [:]
+    }
+    private let table = Mutex(Table())
+
+    func call(_ key: Key, with event: Event) {
+        let targets = table.withLock { $0.byKey[key].map { Array($0.values) } ?? [] }
+        for handler in targets { handler(event) }
+    }
+
+    func add(_ key: Key, _ handler: @escaping @Sendable (Event) -> Void) -> GrantSubscription {
+        let slot = table.withLock { t in
             t.next += 1
-            t.byGrant[grantID, default: [:]][t.next] = handler
+            t.byKey[key, default: [:]][t.next] = handler
             return t.next
         }
         return GrantSubscription { [weak self] in
             self?.table.withLock { t in
-                t.byGrant[grantID]?[key] = nil
-                if t.byGrant[grantID]?.isEmpty == true { t.byGrant[grantID] = nil }
+                t.byKey[key]?[slot] = nil
+                if t.byKey[key]?.isEmpty == true { t.byKey[key] = nil }
             }
         }
     }
 
-    /// The grants someone listens to right now.
-    public var grantIDs: [Int64] {
-        table.withLock { Array($0.byGrant.keys) }
-    }
-
-    /// Subscriptions currently open (for metrics and tests).
-    public var subscriberCount: Int {
-        table.withLock { $0.byGrant.values.reduce(0) { $0 + $1.count } }
-    }
+    var keys: [Key] { table.withLock { Array($0.byKey.keys) } }
+    var count: Int { table.withLock { $0.byKey.values.reduce(0) { $0 + $1.count } } }
 }

@@ -67,6 +67,25 @@ import Testing
         }
     }
 
+    /// Every screen of the named user hears of a new request and of its decision on the bus
+    /// (the socket's `inbox` frames); nobody else's.
+    @Test func theNamedUsersInboxIsToldOfEachRequestAndDecision() async throws {
+        let h = try await Self.harness()
+        let heard = Mutex<[String]>([])
+        let alice = h.server.events.listenInbox(loginHint: "alice") { heard.withLock { $0.append("alice") } }
+        let bob = h.server.events.listenInbox(loginHint: "bob") { heard.withLock { $0.append("bob") } }
+        defer { alice.cancel(); bob.cancel() }
+        try await h.test { client in
+            _ = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]).string("auth_req_id"))
+            #expect(heard.withLock { $0 } == ["alice"])
+            let session = try await client.login()
+            let code = try #require((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(session)"])["requests"]
+                                     as? [[String: Any]])?.first?["user_code"] as? String)
+            #expect(try await client.json("/consent/deny", ["user_code": code], bearer: session).status == .ok)
+            #expect(heard.withLock { $0 } == ["alice", "alice"])
+        }
+    }
+
     @Test func pollingTooFastSlowsDownAndADenialOrExpiryEndsIt() async throws {
         let h = try await Self.harness()
         try await h.test { client in

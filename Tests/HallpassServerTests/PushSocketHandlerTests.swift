@@ -168,6 +168,55 @@ struct PushSocketHandlerTests {
         #expect(close.code == .policyViolation && close.reason == "unknown auth_req_id")
     }
 
+    /// CIBA (ARCHITECTURE.md §4.9): a screen's socket on its user's inbox says `inbox` at every
+    /// hint for that user (not for others) and closes when the consent session ends.
+    @Test func anApproversScreenHearsOfItsInboxUntilTheSessionEnds() async throws {
+        let screen = NIOAsyncTestingChannel()
+        var limits = PushLimits()
+        limits.pingInterval = .hours(24)                         // no pings to answer while the clock jumps
+        try await screen.pipeline.addHandler(PushSocketHandler(session: PushSession(hub: hub, address: "127.0.0.1", forDevice: false),
+                                                               limits: limits))
+        try await screen.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_001))
+        func text() async throws -> String {
+            let frame = try await screen.waitForOutboundWrite(as: WebSocketFrame.self)
+            #expect(frame.opcode == .text)
+            return String(buffer: frame.unmaskedData)
+        }
+        let login = try await h.server.consentDesk.login(name: "alice", password: Harness.alicePassword, source: "127.0.0.1")
+        let lifetime = Int(login.session.expiresAt.timeIntervalSince(h.clock.now))
+        try await screen.writeInbound(WebSocketFrame(fin: true, opcode: .text,
+                                                     data: ByteBuffer(string: "{\"session\":\"\(login.token)\",\"watch\":\"inbox\"}")))
+        #expect(try await text() == "{\"event\":\"subscribed\",\"expires_in\":\(lifetime)}")
+        h.server.events.publishInbox(loginHint: "bob")
+        h.server.events.publishInbox(loginHint: "alice")
+        #expect(try await text() == "{\"event\":\"inbox\"}")
+        #expect(try await screen.readOutbound(as: WebSocketFrame.self) == nil)     // bob's news is not hers
+        h.server.events.publishInbox(loginHint: "alice")
+        #expect(try await text() == "{\"event\":\"inbox\"}")
+        await screen.testingEventLoop.advanceTime(by: .seconds(Int64(lifetime - 1)))
+        #expect(try await screen.readOutbound(as: WebSocketFrame.self) == nil)
+        await screen.testingEventLoop.advanceTime(by: .seconds(1))
+        let frame = try await screen.waitForOutboundWrite(as: WebSocketFrame.self)
+        #expect(frame.opcode == .connectionClose)
+        var data = frame.unmaskedData
+        #expect(data.readWebSocketErrorCode() == .normalClosure && data.readString(length: data.readableBytes) == "session expired")
+    }
+
+    @Test func anInboxWatchNeedsALiveSessionAndSaysWhatItWatches() async throws {
+        for (frame, reason) in [("{\"session\":\"cs_nope\",\"watch\":\"inbox\"}", "log in first (no or expired session)"),
+                                ("{\"session\":\"cs_nope\",\"watch\":\"grants\"}", "watch must be \"inbox\"")] {
+            let screen = NIOAsyncTestingChannel()
+            try await screen.pipeline.addHandler(PushSocketHandler(session: PushSession(hub: hub, address: "127.0.0.1", forDevice: false),
+                                                                   limits: PushLimits()))
+            try await screen.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 40_002))
+            try await screen.writeInbound(WebSocketFrame(fin: true, opcode: .text, data: ByteBuffer(string: frame)))
+            let close = try await screen.waitForOutboundWrite(as: WebSocketFrame.self)
+            var data = close.unmaskedData
+            #expect(close.opcode == .connectionClose && data.readWebSocketErrorCode() != nil)
+            #expect(data.readString(length: data.readableBytes) == reason)
+        }
+    }
+
     @Test func serverShutdownClosesWaitingSocketsWithGoingAway() async throws {
         _ = try await subscribe()
         channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())

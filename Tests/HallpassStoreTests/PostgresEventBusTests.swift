@@ -48,6 +48,24 @@ import Testing
         #expect(elsewhere.all.isEmpty)
     }
 
+    /// CIBA (ARCHITECTURE.md §4.9): a request made on one replica reaches the screens of the
+    /// named user on the other, names with spaces and all, and nobody else's.
+    @Test func anInboxChangeOnOneReplicaReachesTheNamedUsersScreensOnTheOther() async throws {
+        let (a, b, _) = try await twoReplicas()
+        defer { a.stop(); b.stop() }
+        let alice = Inbox(), bob = Inbox(), aliceOnA = Inbox()
+        let s1 = b.listenInbox(loginHint: "alice smith") { alice.put(GrantEvent(grantID: 0, outcome: nil)) }
+        let s2 = b.listenInbox(loginHint: "bob") { bob.put(GrantEvent(grantID: 0, outcome: nil)) }
+        let s3 = a.listenInbox(loginHint: "alice smith") { aliceOnA.put(GrantEvent(grantID: 0, outcome: nil)) }
+        defer { s1.cancel(); s2.cancel(); s3.cancel() }
+        a.publishInbox(loginHint: "alice smith")
+        try await alice.waitForCount(1)
+        try await Task.sleep(for: .milliseconds(200))         // A's own notification comes back to A: ignored
+        #expect(alice.all.count == 1 && aliceOnA.all.count == 1 && bob.all.isEmpty)
+        b.deliver("x inbox !!!not-base64")                        // a malformed payload is ignored
+        #expect(alice.all.count == 1 && bob.all.isEmpty)
+    }
+
     @Test func afterTheEventConnectionDropsWaitingGrantsAreToldToLookAgain() async throws {
         let (a, b, store) = try await twoReplicas()
         defer { a.stop(); b.stop() }

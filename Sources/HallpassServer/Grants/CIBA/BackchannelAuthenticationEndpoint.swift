@@ -23,6 +23,8 @@ struct BackchannelAuthenticationEndpoint {
     let grants: any GrantStore
     let users: any UserStore
     let failures: any FailureLedger
+    /// Every screen the named user is logged in to hears of the request at once.
+    let events: any GrantEventBus
     let clock: any WallClock
     let random: any RandomSource
     let urls: IssuerURLs
@@ -79,6 +81,7 @@ struct BackchannelAuthenticationEndpoint {
             grant.notification = clientToken.map { BackchannelNotification(authRequestID: authRequestID, clientToken: $0) }
             if case .inserted(let id) = try await grants.insertGrant(grant) {
                 audit.record("backchannel_request", outcome: "ok", address: context.clientIP, client: client.id, grant: String(id))
+                events.publishInbox(loginHint: loginHint)
                 return try JSONResponse.make(BackchannelAuthenticationResponse(
                     authRequestID: authRequestID, expiresIn: Int(lifetime), interval: client.interval, pushURI: urls.pushURI))
             }
