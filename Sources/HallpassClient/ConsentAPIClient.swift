@@ -90,10 +90,26 @@ public struct ConsentAPIClient: Sendable {
     /// Follows a pending request over the consent event socket (`/consent/events`) until it is
     /// decided or expires: "approved", "denied" or "expired"; nil if the socket ended first.
     public func watch(code: String, session: String, channel: any PushChannel = WebSocketPushChannel()) async -> GrantOutcome? {
+        guard let uri = eventsURI else { return nil }
+        return try? await channel.outcome(pushURI: uri, subscription: ConsentAPI.EventSubscription(session: session, userCode: code))
+    }
+
+    /// Follows the session user's inbox on the consent event socket (CIBA, ARCHITECTURE.md
+    /// §4.9): `onSubscribed` once the server accepted the session, `onChange` at each hint, until
+    /// the socket ends (the session expired, the server went away, or it refused).
+    public func watchInbox(session: String, onSubscribed: @escaping @Sendable () -> Void,
+                           onChange: @escaping @Sendable () -> Void) async {
+        guard let uri = eventsURI else { return }
+        try? await WebSocketPushChannel().follow(pushURI: uri, subscription: ConsentAPI.InboxSubscription(session: session)) { event in
+            if event.event == "subscribed" { onSubscribed() } else if event == .inboxChanged { onChange() }
+        }
+    }
+
+    /// `/consent/events` as a ws:// or wss:// URL, like the server's scheme.
+    private var eventsURI: String? {
         var components = URLComponents(url: server.appendingPathComponent("consent/events"), resolvingAgainstBaseURL: false)
         components?.scheme = server.scheme == "https" ? "wss" : "ws"
-        guard let uri = components?.string else { return nil }
-        return try? await channel.outcome(pushURI: uri, subscription: ConsentAPI.EventSubscription(session: session, userCode: code))
+        return components?.string
     }
 
     private func get<T: Decodable>(_ path: String, bearer: String) async throws -> T {

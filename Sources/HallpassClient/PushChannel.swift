@@ -42,4 +42,22 @@ public struct WebSocketPushChannel: PushChannel {
         }
         return result.withLock { $0 }
     }
+
+    /// Follows a socket that tells many events (an inbox watch, ARCHITECTURE.md §4.9): sends
+    /// `frame`, then calls `onEvent` for each event until the server closes the socket.
+    public func follow(pushURI: String, subscription frame: some Encodable & Sendable,
+                       onEvent: @escaping @Sendable (PushAPI.Event) -> Void) async throws {
+        guard pushURI.hasPrefix("ws://") || pushURI.hasPrefix("wss://") else { return }
+        let subscription = try JSONEncoder().encode(frame)
+        var logger = Logger(label: "hallpass.push")
+        logger.logLevel = .critical
+        try await WebSocketClient.connect(url: pushURI, configuration: .init(maxFrameSize: 4096), logger: logger) { inbound, outbound, _ in
+            try await outbound.write(.text(String(decoding: subscription, as: UTF8.self)))
+            for try await message in inbound.messages(maxSize: 4096) {
+                guard case .text(let text) = message,
+                      let event = try? JSONDecoder().decode(PushAPI.Event.self, from: Data(text.utf8)) else { continue }
+                onEvent(event)
+            }
+        }
+    }
 }

@@ -14,6 +14,12 @@ extension ConsentProgram {
             case .watch(let code, let session):
                 watchTask?.cancel()
                 watchTask = follow(code: code, session: session)
+            case .watchInbox(let session):
+                inboxTask?.cancel()
+                inboxTask = followInbox(session: session)
+            case .unwatchInbox:
+                inboxTask?.cancel()
+                inboxTask = nil
             default: launch(effect)
             }
         }
@@ -43,6 +49,26 @@ extension ConsentProgram {
                 }
                 try? await Task.sleep(for: .milliseconds(pause))
                 pause = min(pause * 2, 4_000)
+            }
+        }
+    }
+
+    /// Follows the inbox by push for as long as the session lasts, reconnecting after a
+    /// dropped socket (250 ms, doubling to 8 s); stops when the service cannot push.
+    private func followInbox(session: String) -> Task<Void, Never> {
+        let service = self.service
+        let feed = self.feed
+        return Task {
+            var pause: UInt64 = 250
+            while !Task.isCancelled {
+                let canPush = await service.watchInbox(session: session) { event in
+                    guard !Task.isCancelled else { return }
+                    feed.yield(.message(event == .live ? .inboxWatching(true) : .inboxChanged))
+                }
+                guard canPush, !Task.isCancelled else { return }
+                feed.yield(.message(.inboxWatching(false)))
+                try? await Task.sleep(for: .milliseconds(pause))
+                pause = min(pause * 2, 8_000)
             }
         }
     }
@@ -83,7 +109,7 @@ extension ConsentProgram {
             } catch { return .devicesFailed(error) }
         case .listInbox(let session):
             do { return .inboxListed(try await service.inbox(session: session)) } catch { return .inboxFailed(error) }
-        case .wipeScreen, .quit, .watch, .unwatch:
+        case .wipeScreen, .quit, .watch, .unwatch, .watchInbox, .unwatchInbox:
             return nil
         }
     }

@@ -41,6 +41,8 @@ public final class ConsentProgram {
     /// Service calls started and not yet answered.
     var inFlight = 0
     var watchTask: Task<Void, Never>?
+    /// The inbox's push watch (CIBA, ARCHITECTURE.md §4.9).
+    var inboxTask: Task<Void, Never>?
 
     public init(state: ConsentState, service: any ConsentService, backend: any TerminalBackend, theme: Theme,
                 strings: Strings, now: @escaping @Sendable () -> Date = { Date() },
@@ -84,6 +86,7 @@ public final class ConsentProgram {
         }
         clock.cancel()
         watchTask?.cancel()
+        inboxTask?.cancel()
         await settle(&iterator)
         feed.finish()
     }

@@ -26,6 +26,16 @@ public protocol ConsentService: Sendable {
     func confirmAuthenticator(code: String, session: String) async throws(ConsentFailure) -> [String]
     /// The backchannel requests naming the user (CIBA inbox, ARCHITECTURE.md §4.9), oldest first.
     func inbox(session: String) async throws(ConsentFailure) -> [PendingRequest]
+    /// Follows the user's inbox by push until the socket ends: `onEvent(.live)` once it is
+    /// subscribed, `.changed` at each hint. False when this service cannot push at all (the
+    /// screen then only reads the inbox each second), true otherwise, even after a failure.
+    func watchInbox(session: String, onEvent: @escaping @Sendable (InboxWatchEvent) -> Void) async -> Bool
+}
+
+/// What an inbox watch reports.
+public enum InboxWatchEvent: Equatable, Sendable {
+    case live
+    case changed
 }
 
 extension ConsentService {
@@ -52,6 +62,8 @@ extension ConsentService {
     public func inbox(session: String) async throws(ConsentFailure) -> [PendingRequest] {
         throw .refused("this consent service has no inbox")
     }
+
+    public func watchInbox(session: String, onEvent: @escaping @Sendable (InboxWatchEvent) -> Void) async -> Bool { false }
 }
 
 /// A new authenticator as the enrolment screen shows it: the base32 secret, the otpauth URI,

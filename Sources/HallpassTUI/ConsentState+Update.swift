@@ -83,7 +83,7 @@ extension ConsentState {
             return [.unwatch]
         case .codeVerified, .codeFailed, .enrolmentStarted, .enrolmentConfirmed, .enrolmentFailed:
             return secondFactorMessage(message)
-        case .inboxListed, .inboxFailed:
+        case .inboxListed, .inboxFailed, .inboxWatching, .inboxChanged:
             return inboxMessage(message)
         case .decisionFailed(let failure):
             busy = nil
@@ -180,7 +180,8 @@ extension ConsentState {
     }
 
     mutating func backToLogin(_ notice: LoginForm.Notice?) -> [ConsentEffect] {
-        let effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
+        let effects = [ConsentEffect.unwatch] + (inbox.watching ? [.unwatchInbox] : [])
+            + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
         let keep = login.name
         session = nil
         review = nil
@@ -199,7 +200,8 @@ extension ConsentState {
 
     /// Kiosk: log out, forget everything typed, wipe the screen and scrollback.
     mutating func resetKiosk(notice: LoginForm.Notice?) -> [ConsentEffect] {
-        var effects = [ConsentEffect.unwatch] + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
+        var effects = [ConsentEffect.unwatch] + (inbox.watching ? [.unwatchInbox] : [])
+            + (session.map { [ConsentEffect.logout(session: $0.session)] } ?? [])
         effects.append(.wipeScreen)
         session = nil
         review = nil

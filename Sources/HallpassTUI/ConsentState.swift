@@ -42,7 +42,14 @@ public struct ConsentState: Equatable, Sendable {
         public var refreshing = false
         /// `approve --inbox`: open the inbox once it first has something.
         public var openWhenListed = false
+        /// The push watch was started (`.watchInbox`), and whether its socket is live now.
+        public var watching = false
+        public var live = false
+        /// News arrived while a read was under way: read again as soon as it ends.
+        public var stale = false
+        /// Reads without push, and the safety read while the socket is live.
         public static let refreshInterval: TimeInterval = 1
+        public static let liveRefreshInterval: TimeInterval = 30
     }
 
     public struct AuthenticatorSetup: Equatable, Sendable {
@@ -174,6 +181,10 @@ public enum ConsentEffect: Equatable, Sendable {
     case confirmAuthenticator(code: String, session: String)
     /// Read the inbox (in the background: nothing shows as busy).
     case listInbox(session: String)
+    /// Follow the inbox by push while the session lasts: `.inboxWatching` when the socket is
+    /// live or drops, `.inboxChanged` at news.
+    case watchInbox(session: String)
+    case unwatchInbox
     case deny(code: String, session: String)
     case logout(session: String)
     case listDevices(session: String)
@@ -207,6 +218,8 @@ public enum ConsentMessage: Equatable, Sendable {
     case enrolmentFailed(ConsentFailure)
     case inboxListed([PendingRequest])
     case inboxFailed(ConsentFailure)
+    case inboxWatching(Bool)
+    case inboxChanged
     /// Push news about the request being watched (`code` says which).
     case requestUpdated(code: String, GrantOutcome)
 }

@@ -57,6 +57,11 @@ struct HTTPConsentService: ConsentService {
         await api.logout(session: session)
     }
 
+    func watchInbox(session: String, onEvent: @escaping @Sendable (InboxWatchEvent) -> Void) async -> Bool {
+        await api.watchInbox(session: session, onSubscribed: { onEvent(.live) }, onChange: { onEvent(.changed) })
+        return true
+    }
+
     func watch(code: String, session: String) async -> GrantOutcome? {
         await api.watch(code: code, session: session)
     }

@@ -3,8 +3,8 @@ import HallpassCore
 import Testing
 @testable import HallpassTUI
 
-/// The inbox's transitions (CIBA, ARCHITECTURE.md §4.9): read once a second in the background,
-/// shown without taking the focus, opened with F4, decided through the consent screen.
+/// The inbox's transitions (CIBA, ARCHITECTURE.md §4.9): followed by push (read once a second
+/// without it), shown without taking the focus, opened with F4, decided through the consent screen.
 @Suite struct InboxUpdateTests {
     static func waiting(_ message: String = "K7 on build-01", code: String = "QRST-VWXZ") -> PendingRequest {
         var request = Fixture.request
@@ -22,16 +22,18 @@ import Testing
         return s
     }
 
-    @Test func theInboxIsReadOnceASecondAndNeverTwiceAtOnce() {
+    @Test func withoutPushTheInboxIsReadOnceASecondAndNeverTwiceAtOnce() {
         var s = Self.loggedIn()
-        #expect(s.update(.tick(Fixture.t0)) == [.listInbox(session: "cs_test")])
+        #expect(s.update(.tick(Fixture.t0)) == [.watchInbox(session: "cs_test"), .listInbox(session: "cs_test")])
         #expect(s.update(.tick(Fixture.t0.addingTimeInterval(2))) == [])          // still reading
         _ = s.update(.inboxListed([]))
         #expect(s.update(.tick(Fixture.t0.addingTimeInterval(2.5))) == [.listInbox(session: "cs_test")])
         _ = s.update(.inboxFailed(.unreachable))
         #expect(s.unreachable == false && s.screen == .codeEntry)                // a background read fails quietly
-        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(3))) == [])
-        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(3.5))) == [.listInbox(session: "cs_test")])
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(2.75))) == [.listInbox(session: "cs_test")])   // and is tried again
+        _ = s.update(.inboxListed([]))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(3.5))) == [])
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(3.75))) == [.listInbox(session: "cs_test")])
         // Not before login, not while a code from the authenticator is awaited, not when disabled.
         var t = Fixture.state()
         t.inboxEnabled = true
@@ -40,6 +42,53 @@ import Testing
         #expect(t.update(.tick(Fixture.t0)) == [])
         var u = Fixture.loggedIn()
         #expect(u.update(.tick(Fixture.t0)) == [])
+    }
+
+    /// With the push socket live the inbox is read at each hint (at once, or right after a read
+    /// under way) and every 30 s for safety; when the socket drops, every second again.
+    @Test func withPushTheInboxIsReadAtEachHint() {
+        var s = Self.loggedIn()
+        _ = s.update(.tick(Fixture.t0))
+        _ = s.update(.inboxListed([]))
+        #expect(s.update(.inboxWatching(true)) == [])
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(0.5))) == [.listInbox(session: "cs_test")])   // what happened meanwhile
+        _ = s.update(.inboxListed([]))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(20))) == [])
+        #expect(s.update(.inboxChanged) == [.listInbox(session: "cs_test")])
+        #expect(s.update(.inboxChanged) == [])                                       // one read at a time…
+        _ = s.update(.inboxListed([]))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(20.5))) == [.listInbox(session: "cs_test")])  // …and one more after it
+        _ = s.update(.inboxListed([Self.waiting()]))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(50))) == [])
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(50.5))) == [.listInbox(session: "cs_test")])  // the 30 s safety read
+        _ = s.update(.inboxListed([Self.waiting()]))
+        _ = s.update(.inboxWatching(false))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(51))) == [.listInbox(session: "cs_test")])
+        _ = s.update(.inboxListed([Self.waiting()]))
+        #expect(s.update(.tick(Fixture.t0.addingTimeInterval(52))) == [.listInbox(session: "cs_test")])
+        // Logging out stops the watch; news for a session that is gone is ignored.
+        let out = s.update(.key(.escape))
+        #expect(out.contains(.unwatchInbox) && out.contains(.logout(session: "cs_test")))
+        #expect(s.update(.inboxChanged) == [] && s.update(.inboxWatching(true)) == [] && s.inbox == ConsentState.Inbox())
+    }
+
+    /// Between reads, a request whose time ran out leaves the list (and the list screen, if it
+    /// was the last), as the countdown beside it reaches zero.
+    @Test func aRequestLeavesTheInboxWhenItsTimeRunsOut() {
+        var s = Self.loggedIn()
+        _ = s.update(.tick(Fixture.t0))
+        var soon = Self.waiting()
+        soon.expiresIn = 10
+        _ = s.update(.inboxListed([soon]))
+        _ = s.update(.inboxWatching(true))
+        _ = s.update(.tick(Fixture.t0.addingTimeInterval(0.1)))
+        _ = s.update(.inboxListed([soon]))                    // read at t0 + 0.1: 10 s left from then
+        _ = s.update(.key(.function(4)))
+        #expect(s.screen == .inbox)
+        _ = s.update(.tick(Fixture.t0.addingTimeInterval(9.5)))
+        #expect(s.inbox.requests.count == 1 && s.screen == .inbox)
+        _ = s.update(.tick(Fixture.t0.addingTimeInterval(10.2)))
+        #expect(s.inbox.requests.isEmpty && s.screen == .codeEntry)
     }
 
     @Test func aNewRequestIsABannerThatTakesNoFocusAndF4OpensIt() {

@@ -49,11 +49,20 @@ def test_a_request_by_name_is_decided_from_the_inbox_by_its_binding_message(serv
     status, pending = post(meta["token_endpoint"], {"grant_type": GRANT, "auth_req_id": made["auth_req_id"]}, ciba_client)
     assert status == 400 and pending["error"] == "authorization_pending", pending
 
+    # The push hint: the socket at push_uri follows the request by its auth_req_id.
+    assert made["push_uri"] == server.base.replace("http://", "ws://") + "/oauth/device/push", made
+    from ws import WS
+    ws = WS(server.port)
+    ws.send_text(json.dumps({"auth_req_id": made["auth_req_id"]}))
+    assert ws.event()["event"] == "subscribed"
+
     base = ["approve", "--server", server.base, "--user", "alice", "--password-stdin", "--inbox", "--decision", "approve"]
     nothing = run(base + ["--binding-message", "no such message"], server.db, stdin=ALICE_PASSWORD + "\n")
     assert nothing.returncode == 1 and "no request in your inbox" in nothing.stderr, nothing.stderr
     decided = run(base + ["--binding-message", "K7 on build-01"], server.db, stdin=ALICE_PASSWORD + "\n")
     assert decided.returncode == 0 and "the device shows: K7 on build-01" in decided.stderr, decided.stderr
+    assert ws.event() == {"event": "approved"}
+    ws.close()
 
     status, token = post(meta["token_endpoint"], {"grant_type": GRANT, "auth_req_id": made["auth_req_id"]}, ciba_client)
     assert status == 200, token
@@ -229,3 +238,66 @@ def test_hallpass_login_with_a_secret_asks_the_person_directly(server, ciba_clie
     first = json.loads(proc.stdout.readline())
     proc.kill()
     assert first["event"] == "code" and re.fullmatch(r"[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}", first["user_code"]), first
+
+
+def test_a_request_made_on_one_replica_reaches_alices_screen_on_the_other(tmpdir_path):
+    """Two replicas on one PostgreSQL: a request made on A is announced on the event bus
+    (NOTIFY), so B's inbox socket says `inbox` at once and alice's screen on B shows it within
+    a second; she approves it there and A hands the device its tokens."""
+    import os
+
+    from conftest import post_json
+    from test_replicas import Replicas
+    from ws import WS
+    for sub in ("a", "b"):
+        os.makedirs(os.path.join(tmpdir_path, sub))
+    r = Replicas(tmpdir_path)
+    try:
+        a, b = r.a, r.b
+        added = a.cli("clients", "add", "build-box", "--name", "Build box", "--generate-secret", "--scopes", "openid",
+                      "--grant", "ciba", "--interval", "1s")
+        assert added.returncode == 0, added.stderr
+        secret = re.search(r"client_secret: (\S+)", added.stdout).group(1)
+
+        def ask_a(message):
+            status, made = post(f"http://127.0.0.1:{a.port}/oauth/bc-authorize",
+                                {"scope": "openid", "login_hint": "alice", "binding_message": message}, secret)
+            assert status == 200, made
+            return made["auth_req_id"]
+
+        # On the wire: B's socket on alice's inbox hears of A's request.
+        session = post_json(f"http://127.0.0.1:{b.port}/consent/login", {"username": "alice", "password": ALICE_PASSWORD})["session"]
+        ws = WS(b.port, path="/consent/events")
+        assert ws.status == 101
+        ws.send_text(json.dumps({"session": session, "watch": "inbox"}))
+        assert ws.event()["event"] == "subscribed"
+        started = time.perf_counter()
+        first = ask_a("first via A")
+        assert ws.event() == {"event": "inbox"}
+        delay = (time.perf_counter() - started) * 1000
+        print(f"A's request → B's inbox socket: {delay:.1f} ms")
+        assert delay < 1000, delay
+        ws.close()
+
+        # On the screen: alice's TUI on B counts a second request from A within a second.
+        t = Tmux(tmpdir_path, ["approve", "--server", f"http://127.0.0.1:{b.port}"])
+        try:
+            t.log_in("alice", ALICE_PASSWORD)
+            t.wait_for("1 waiting", timeout=3)
+            started = time.time()
+            ask_a("second via A")
+            t.wait_for("2 waiting", timeout=3)
+            assert time.time() - started < 1.5
+            t.keys("F4")
+            t.wait_for("Requests for you")
+            t.keys("Enter")
+            t.wait_for("Check that your device shows: “first via A”")
+            t.keys("Right")
+            t.keys("Enter")
+            t.wait_for("Approved")
+        finally:
+            t.close()
+        status, token = post(f"http://127.0.0.1:{a.port}/oauth/token", {"grant_type": GRANT, "auth_req_id": first}, secret)
+        assert status == 200 and "id_token" in token, token
+    finally:
+        r.stop()
