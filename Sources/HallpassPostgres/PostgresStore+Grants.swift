@@ -6,20 +6,30 @@ import PostgresNIO
 extension PostgresStore: GrantStore {
     public func insertGrant(_ g: DeviceGrant) async throws -> GrantInsertion {
         // The partial unique index on live user codes makes a clash a no-op, not an error.
-        let id = try await first("""
-            INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
-                created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
-                redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message,
-                auth_req_id, client_notification_token)
-            VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
-                    \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
-                    \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
-                    \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint),
-                    \(g.backchannel), \(g.bindingMessage), \(g.notification?.authRequestID), \(g.notification?.clientToken))
-            ON CONFLICT DO NOTHING RETURNING id
-            """) { try $0.decode(Int64.self) }
+        let id = try await first(Self.insertion(g)) { try $0.decode(Int64.self) }
         return id.map { .inserted(id: $0) } ?? .userCodeTaken
     }
+
+    /// The INSERT of a new grant, `RETURNING id` (no row when its user code is taken).
+    static func insertion(_ g: DeviceGrant) -> PostgresQuery {
+        """
+        INSERT INTO device_grants (device_code_hash, user_code, client_id, requested_scopes, status,
+            created_at, expires_at, "interval", device_ip, user_agent, guess_budget,
+            redirect_uri, redirect_uri_sent, state, code_challenge, nonce, code_hash, login_hint, backchannel, binding_message,
+            auth_req_id, client_notification_token)
+        VALUES (\(g.deviceCodeHash), \(g.userCode.normalized), \(g.clientID), \(g.requestedScopes.description), 'pending',
+                \(g.createdAt.unix), \(g.expiresAt.unix), \(g.interval), \(g.deviceIP), \(g.userAgent), \(g.guessBudget),
+                \(g.authorization?.redirectURI), \(g.authorization?.redirectURISent), \(g.authorization?.state),
+                \(g.authorization?.codeChallenge), \(g.authorization?.nonce), \(g.authorizationCodeHash), \(g.loginHint),
+                \(g.backchannel), \(g.bindingMessage), \(g.notification?.authRequestID), \(g.notification?.clientToken))
+        ON CONFLICT DO NOTHING RETURNING id
+        """
+    }
+
+    /// Advisory-lock namespaces for the CIBA flood limits (the key is the name's `hashtext`; a
+    /// collision only makes two names wait for each other).
+    static let backchannelUserLock: Int32 = 0x4349_4255   // "CIBU"
+    static let backchannelClientLock: Int32 = 0x4349_4243 // "CIBC"
 
     static let grantColumns = """
         id, device_code_hash, user_code, client_id, requested_scopes, granted_scopes, status, created_at, expires_at,
@@ -117,15 +127,29 @@ extension PostgresStore: GrantStore {
             """, Self.grant(from:))
     }
 
-    public func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int) {
-        guard isStorable(loginHint), isStorable(clientID) else { return (0, 0) }
-        let counts = try await first("""
-            SELECT (SELECT count(*) FROM device_grants WHERE login_hint = \(loginHint) AND status = 'pending' AND backchannel
-                        AND expires_at > \(now.unix)),
-                   (SELECT count(*) FROM device_grants WHERE client_id = \(clientID) AND status = 'pending' AND backchannel
-                        AND expires_at > \(now.unix))
-            """) { try $0.decode((Int64, Int64).self) }
-        return (Int(counts?.0 ?? 0), Int(counts?.1 ?? 0))
+    /// Every replica takes the user's lock before the client's, so two requests can only wait
+    /// for each other, never deadlock; the locks end with the transaction.
+    public func insertBackchannelRequest(_ grant: DeviceGrant, perUser: Int, perClient: Int, at now: Date) async throws -> GrantInsertion {
+        guard let loginHint = grant.loginHint, isStorable(loginHint), isStorable(grant.clientID) else { return .tooManyForUser }
+        let logger = logger
+        return try await transaction { connection in
+            try await Self.count("""
+                SELECT pg_advisory_xact_lock(\(Self.backchannelUserLock), hashtext(\(loginHint))),
+                       pg_advisory_xact_lock(\(Self.backchannelClientLock), hashtext(\(grant.clientID)))
+                """, on: connection, logger: logger)
+            var counts: (Int64, Int64) = (0, 0)
+            for try await row in try await connection.query("""
+                SELECT (SELECT count(*) FROM device_grants WHERE login_hint = \(loginHint) AND status = 'pending' AND backchannel
+                            AND expires_at > \(now.unix)),
+                       (SELECT count(*) FROM device_grants WHERE client_id = \(grant.clientID) AND status = 'pending' AND backchannel
+                            AND expires_at > \(now.unix))
+                """, logger: logger) { counts = try row.decode((Int64, Int64).self) }
+            guard counts.0 < perUser else { return .tooManyForUser }
+            guard counts.1 < perClient else { return .tooManyForClient }
+            var id: Int64?
+            for try await row in try await connection.query(Self.insertion(grant), logger: logger) { id = try row.decode(Int64.self) }
+            return id.map { .inserted(id: $0) } ?? .userCodeTaken
+        }
     }
 
     /// One conditional UPDATE: a row another replica expired first is not returned here.

@@ -141,16 +141,19 @@ extension SQLiteStore: GrantStore {
         }
     }
 
-    public func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int) {
-        guard isStorable(loginHint), isStorable(clientID) else { return (0, 0) }
-        return try await pool.read { db in
+    public func insertBackchannelRequest(_ grant: DeviceGrant, perUser: Int, perClient: Int, at now: Date) async throws -> GrantInsertion {
+        guard let loginHint = grant.loginHint, isStorable(loginHint), isStorable(grant.clientID) else { return .tooManyForUser }
+        // One write transaction: SQLite's single writer makes the counts and the insert one step.
+        return try await pool.write { db in
             let user = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM device_grants WHERE login_hint = ? AND status = 'pending' AND backchannel = 1 AND expires_at > ?
                 """, arguments: [loginHint, now.unix]) ?? 0
+            guard user < perUser else { return .tooManyForUser }
             let client = try Int.fetchOne(db, sql: """
                 SELECT count(*) FROM device_grants WHERE client_id = ? AND status = 'pending' AND backchannel = 1 AND expires_at > ?
-                """, arguments: [clientID, now.unix]) ?? 0
-            return (user, client)
+                """, arguments: [grant.clientID, now.unix]) ?? 0
+            guard client < perClient else { return .tooManyForClient }
+            return try Self.insert(grant, in: db)
         }
     }
 

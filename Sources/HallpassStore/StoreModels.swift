@@ -26,6 +26,10 @@ public struct UserRecord: Sendable, Equatable {
 public enum GrantInsertion: Sendable, Equatable {
     case inserted(id: Int64)
     case userCodeTaken
+    /// CIBA (`insertBackchannelRequest`): the named user, or the client, already has as many
+    /// pending requests as allowed; nothing was inserted.
+    case tooManyForUser
+    case tooManyForClient
 }
 
 public enum RedemptionResult: Sendable, Equatable {

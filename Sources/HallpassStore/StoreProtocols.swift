@@ -69,9 +69,12 @@ public protocol GrantStore: Sendable {
     /// CIBA (ARCHITECTURE.md §4.9): the pending, unexpired backchannel requests naming
     /// `loginHint`, oldest first (the approver's inbox).
     func pendingBackchannelGrants(loginHint: String, at now: Date) async throws -> [DeviceGrant]
-    /// How many pending, unexpired backchannel requests name `loginHint`, and how many
-    /// `clientID` has made (the inbox-flooding limits).
-    func pendingBackchannelCounts(loginHint: String, clientID: String, at now: Date) async throws -> (user: Int, client: Int)
+    /// CIBA's inbox-flooding limits, exact under concurrency and across replicas: inserts the
+    /// backchannel request `grant` only if fewer than `perUser` pending, unexpired requests name
+    /// its `loginHint` and fewer than `perClient` are its client's; the count and the insert are
+    /// one step (SQLite's single writer; on PostgreSQL, transaction-scoped advisory locks on the
+    /// user, then the client).
+    func insertBackchannelRequest(_ grant: DeviceGrant, perUser: Int, perClient: Int, at now: Date) async throws -> GrantInsertion
 }
 
 public protocol TokenStore: Sendable {

@@ -187,6 +187,38 @@ import Testing
         #expect(try await db.store.sweep(at: clock.now) == 0)
     }
 
+    /// CIBA's flood limits hold exactly when requests race (on PostgreSQL through separate
+    /// connections, as from several replicas): 20 at once for one user, limit 5 → 5 inserted.
+    @Test(arguments: StoreKind.allCases) func theFloodLimitsHoldUnderConcurrentRequests(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let letters = UserCode.alphabet
+        func request(_ n: Int, user: String) throws -> DeviceGrant {
+            var grant = try pendingGrant(String(repeating: letters[n % 20], count: 4) + String(repeating: letters[n / 20], count: 4))
+            grant.loginHint = user
+            grant.backchannel = true
+            return grant
+        }
+        func insertAtOnce(_ grants: [DeviceGrant], perUser: Int, perClient: Int) async throws -> [GrantInsertion] {
+            try await withThrowingTaskGroup(of: GrantInsertion.self) { group in
+                for grant in grants {
+                    group.addTask { try await db.store.insertBackchannelRequest(grant, perUser: perUser, perClient: perClient, at: self.clock.now) }
+                }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+        }
+        let forAlice = try await insertAtOnce(try (0..<20).map { try request($0, user: "alice") }, perUser: 5, perClient: 50)
+        #expect(forAlice.filter { if case .inserted = $0 { true } else { false } }.count == 5)
+        #expect(forAlice.filter { $0 == .tooManyForUser }.count == 15)
+        // The client's limit, across users (5 of its requests are already pending).
+        let others = try await insertAtOnce(try (20..<30).map { try request($0, user: "user\($0)") }, perUser: 5, perClient: 8)
+        #expect(others.filter { if case .inserted = $0 { true } else { false } }.count == 3)
+        #expect(others.filter { $0 == .tooManyForClient }.count == 7)
+        // Expired requests no longer count.
+        clock.advance(by: 601)
+        #expect(try await db.store.insertBackchannelRequest(try request(31, user: "alice"), perUser: 5, perClient: 8, at: clock.now)
+                != .tooManyForUser)
+    }
+
     @Test(arguments: StoreKind.allCases) func duplicatesAreReported(kind: StoreKind) async throws {
         let db = try await TestStore.make(kind)
         _ = try await db.store.addUser(name: "dave", passwordHash: "x")

@@ -61,13 +61,6 @@ struct BackchannelAuthenticationEndpoint {
         if try await users.user(named: loginHint) == nil {
             _ = try await failures.charge([addressKey], at: now)
         }
-        let pending = try await grants.pendingBackchannelCounts(loginHint: loginHint, clientID: client.id, at: now)
-        guard pending.user < Self.pendingPerUser, pending.client < Self.pendingPerClient else {
-            audit.record("backchannel_request", outcome: "refused_flood", address: context.clientIP, client: client.id)
-            throw OAuthError(.accessDenied, pending.user >= Self.pendingPerUser
-                             ? "this user already has \(Self.pendingPerUser) requests waiting; try again when they are decided"
-                             : "this client already has \(Self.pendingPerClient) requests waiting")
-        }
 
         let authRequestID = SecretToken.generate(using: random)
         let userAgent = String((request.headers[.userAgent] ?? "").prefix(200))
@@ -79,11 +72,21 @@ struct BackchannelAuthenticationEndpoint {
             grant.backchannel = true
             grant.bindingMessage = bindingMessage
             grant.notification = clientToken.map { BackchannelNotification(authRequestID: authRequestID, clientToken: $0) }
-            if case .inserted(let id) = try await grants.insertGrant(grant) {
+            // The flood limits are checked in the same step as the insert (exact under races).
+            switch try await grants.insertBackchannelRequest(grant, perUser: Self.pendingPerUser, perClient: Self.pendingPerClient, at: now) {
+            case .inserted(let id):
                 audit.record("backchannel_request", outcome: "ok", address: context.clientIP, client: client.id, grant: String(id))
                 events.publishInbox(loginHint: loginHint)
                 return try JSONResponse.make(BackchannelAuthenticationResponse(
                     authRequestID: authRequestID, expiresIn: Int(lifetime), interval: client.interval, pushURI: urls.pushURI))
+            case .tooManyForUser:
+                audit.record("backchannel_request", outcome: "refused_flood", address: context.clientIP, client: client.id)
+                throw OAuthError(.accessDenied, "this user already has \(Self.pendingPerUser) requests waiting; try again when they are decided")
+            case .tooManyForClient:
+                audit.record("backchannel_request", outcome: "refused_flood", address: context.clientIP, client: client.id)
+                throw OAuthError(.accessDenied, "this client already has \(Self.pendingPerClient) requests waiting")
+            case .userCodeTaken:
+                continue
             }
         }
         throw OAuthError(.temporarilyUnavailable, "could not allocate a request; try again")
