@@ -46,6 +46,16 @@ public struct IDTokenClaims: JWTPayload, Equatable {
     public var acr: String?
     public var preferred_username: String?
     public var name: String?
+    /// CIBA Core §10.3.1, in push mode only: the request the pushed tokens answer, and the left
+    /// half of the refresh token's hash (as `at_hash`), so the ID token's signature vouches for
+    /// the whole pushed response.
+    public var auth_req_id: String?
+    public var rt_hash: String?
+
+    enum CodingKeys: String, CodingKey {
+        case iss, sub, aud, iat, exp, auth_time, nonce, at_hash, amr, acr, preferred_username, name
+        case auth_req_id = "urn:openid:params:jwt:claim:auth_req_id", rt_hash = "urn:openid:params:jwt:claim:rt_hash"
+    }
 
     public func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

@@ -10,7 +10,7 @@ extension TokenMinter {
     /// refresh tokens, for the family's life (RFC 9449 §5); a confidential client's refresh tokens
     /// are bound to its credentials already.
     func mint(approved grant: DeviceGrant, client: OAuthClient, users: any UserStore, at now: Date,
-              nonce: String? = nil, dpop: DPoPProof? = nil) async throws -> Minted {
+              nonce: String? = nil, dpop: DPoPProof? = nil, pushedFor authRequestID: String? = nil) async throws -> Minted {
         guard let userID = grant.userID, let scopes = grant.grantedScopes, let user = try await users.user(id: userID)
         else { throw OAuthError(.invalidGrant, "the approving account no longer exists") }
         guard !user.disabled else { throw OAuthError(.invalidGrant, "the approving account is disabled") }
@@ -24,6 +24,6 @@ extension TokenMinter {
         family.methods = grant.authentication?.methods ?? []
         family.acr = grant.authentication?.acr
         return try await mint(family: family, scopes: scopes, client: client, user: user, at: now, nonce: nonce,
-                              dpopKey: dpop?.thumbprint)
+                              dpopKey: dpop?.thumbprint, pushedFor: authRequestID)
     }
 }

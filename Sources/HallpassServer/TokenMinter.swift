@@ -20,8 +20,9 @@ struct TokenMinter: Sendable {
     /// `nonce`: the authorization request's (OpenID Connect Core §3.1.2.1), for its ID token.
     /// `dpopKey`: the thumbprint of the key the request's DPoP proof was signed with; the access
     /// token is bound to it (`cnf.jkt`) and its type is `DPoP` (RFC 9449 §5, §6).
+    /// `pushedFor`: the auth_req_id of a CIBA push delivery, bound into the ID token (§10.3.1).
     func mint(family: TokenFamily, scopes: ScopeSet, client: OAuthClient, user: User, at now: Date,
-              nonce: String? = nil, dpopKey: String? = nil) async throws -> Minted {
+              nonce: String? = nil, dpopKey: String? = nil, pushedFor authRequestID: String? = nil) async throws -> Minted {
         let iat = Int(now.timeIntervalSince1970)
         // A grant at its absolute end yields nothing more; an access token never outlives it.
         let grantEnd = client.grantEnd(familyStart: family.createdAt)
@@ -41,11 +42,13 @@ struct TokenMinter: Sendable {
         if dpopKey != nil { body.tokenType = "DPoP" }
         var refreshHash: String?
         var refreshExpires: Date?
+        var refreshToken: String?
         if client.grantTypes.contains(.refreshToken) {
             let refresh = SecretToken.generate(using: random, prefix: "rt_")
             refreshHash = SecretToken.hash(refresh)
             refreshExpires = client.refreshExpiry(familyStart: family.createdAt, now: now, policy)
             body.refreshToken = refresh
+            refreshToken = refresh
         }
         if scopes.contains("openid") {
             let profile = scopes.contains("profile")
@@ -54,7 +57,9 @@ struct TokenMinter: Sendable {
                     iss: issuer, sub: String(user.id), aud: client.id, iat: iat,
                     exp: iat + Int(policy.idTokenLifetime), auth_time: Int(family.authTime.timeIntervalSince1970),
                     nonce: nonce, at_hash: Self.halfHash(accessToken, algorithm: algorithm),
-                    amr: family.methods.isEmpty ? nil : family.methods, acr: family.acr, preferred_username: profile ? user.name : nil, name: profile ? user.name : nil)
+                    amr: family.methods.isEmpty ? nil : family.methods, acr: family.acr, preferred_username: profile ? user.name : nil, name: profile ? user.name : nil,
+                    auth_req_id: authRequestID,
+                    rt_hash: authRequestID == nil ? nil : refreshToken.map { Self.halfHash($0, algorithm: algorithm) })
             }
         }
         let record = IssuedTokens(family: family, scopes: scopes, accessJTI: jti, accessExpiresAt: accessExpires,

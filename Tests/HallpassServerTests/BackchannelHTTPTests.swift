@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HallpassCore
 @testable import HallpassServer
@@ -26,6 +27,14 @@ import Testing
 
     static func request(_ client: any TestClientProtocol, _ fields: [(String, String)], id: String = "shell") async throws -> Reply {
         try await client.form(Self.endpoint, fields, headers: .basic(id, Harness.confidentialSecret))
+    }
+
+    /// `at_hash`/`rt_hash` for the default RS256 ID token, computed here rather than by the minter:
+    /// base64url of the left half of SHA-256.
+    static func halfSHA256(_ token: String) -> String {
+        let digest = Array(SHA256.hash(data: Data(token.utf8)))
+        return Data(digest.prefix(16)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     static func poll(_ client: any TestClientProtocol, _ authRequestID: String) async throws -> Reply {
@@ -204,9 +213,9 @@ import Testing
         }
     }
 
-    static func client(mode: BackchannelDeliveryMode, in h: Harness) async throws {
+    static func client(mode: BackchannelDeliveryMode, in h: Harness, refresh: Bool = false) async throws {
         var client = OAuthClient(id: "shell", name: "Build box", secretHash: try PasswordHasher.hash(Harness.confidentialSecret),
-                                 scopes: ScopeSet(["openid", "read"]), grantTypes: [.ciba], interval: 5)
+                                 scopes: ScopeSet(["openid", "read"]), grantTypes: refresh ? [.ciba, .refreshToken] : [.ciba], interval: 5)
         client.backchannelMode = mode
         client.backchannelNotificationEndpoint = "https://shell.example/cb"
         try await h.store.addClient(client)
@@ -238,7 +247,7 @@ import Testing
     @Test func pushDeliversTheTokenResponseOrTheDenial() async throws {
         let transport = RecordingTransport()
         let h = try await Harness(backchannelTransport: transport)
-        try await Self.client(mode: .push, in: h)
+        try await Self.client(mode: .push, in: h, refresh: true)
         try await h.test { client in
             let first = try #require(try await Self.request(client, [("scope", "openid read"), ("login_hint", "alice"),
                                                                      ("client_notification_token", "nt-1")]).string("auth_req_id"))
@@ -256,7 +265,16 @@ import Testing
             let approved = try #require(calls.first { $0.bearer == "nt-1" })
             #expect(approved.body["auth_req_id"] as? String == first)
             let accessToken = try #require(approved.body["access_token"] as? String)
-            #expect(approved.body["id_token"] != nil && approved.body["token_type"] as? String == "Bearer" && approved.body["scope"] as? String == "openid read")
+            #expect(approved.body["token_type"] as? String == "Bearer" && approved.body["scope"] as? String == "openid read")
+            // §10.3.1: the ID token binds the access token, the refresh token and the request.
+            let idJWT = try #require(approved.body["id_token"] as? String)
+            let header = try #require(Base64URL.decode(String(idJWT.split(separator: ".")[0])))
+            #expect((try JSONSerialization.jsonObject(with: header) as? [String: Any])?["alg"] as? String == "RS256")
+            let idToken = try DPoPHTTPTests.claims(idJWT)
+            let refreshToken = try #require(approved.body["refresh_token"] as? String)
+            #expect(idToken["urn:openid:params:jwt:claim:auth_req_id"] as? String == first)
+            #expect(idToken["at_hash"] as? String == Self.halfSHA256(accessToken))
+            #expect(idToken["urn:openid:params:jwt:claim:rt_hash"] as? String == Self.halfSHA256(refreshToken))
             let seen = try await client.form("/oauth/introspect", [("token", accessToken)], headers: .basic("rs", Harness.confidentialSecret))
             #expect(seen["active"] as? Bool == true && seen["client_id"] as? String == "shell")
             let denied = try #require(calls.first { $0.bearer == "nt-2" })

@@ -2,6 +2,7 @@
 name with a binding message, `approve --inbox` decides it by that message, and the polled tokens
 verify with PyJWT against the server's JWKS; the endpoint's refusals on the wire."""
 import base64
+import hashlib
 import json
 import re
 import time
@@ -17,14 +18,18 @@ from conftest import ALICE_PASSWORD, get_json, run, start_login
 GRANT = "urn:openid:params:grant-type:ciba"
 
 
-def post(url, fields, secret):
-    auth = base64.b64encode(f"build-box:{secret}".encode()).decode()
+def post(url, fields, secret, client="build-box"):
+    auth = base64.b64encode(f"{client}:{secret}".encode()).decode()
     request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), headers={"Authorization": f"Basic {auth}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as r:
             return r.status, json.loads(r.read())
     except urllib.error.HTTPError as e:
         return e.code, json.loads(e.read())
+
+
+def post_as(server, client, secret, fields):
+    return post(server.base + "/oauth/token", fields, secret, client=client)
 
 
 @pytest.fixture
@@ -179,7 +184,7 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
         secrets = {}
         for mode in ("ping", "push"):
             r = server.cli("clients", "add", f"{mode}-box", "--name", f"{mode} box", "--generate-secret", "--scopes", "openid",
-                           "--grant", "ciba", "--ciba-mode", mode, "--ciba-notification-endpoint",
+                           "--grant", "ciba", "--grant", "refresh_token", "--ciba-mode", mode, "--ciba-notification-endpoint",
                            f"http://127.0.0.1:{httpd.server_address[1]}/{mode}")
             assert r.returncode == 0, r.stderr
             secrets[mode] = re.search(r"client_secret: (\S+)", r.stdout).group(1)
@@ -205,6 +210,39 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
         assert bearer == "Bearer token-push" and pushed["auth_req_id"] == ids["push"] and "id_token" in pushed, pushed
         key = jwt.PyJWKClient(server.base + "/oauth/jwks.json").get_signing_key_from_jwt(pushed["access_token"])
         assert jwt.decode(pushed["access_token"], key.key, algorithms=["EdDSA", "ES256"], audience=server.base)["client_id"] == "push-box"
+        # CIBA §10.3.1: the pushed ID token binds the access token, the refresh token and the request.
+        keys = jwt.PyJWKClient(server.base + "/oauth/jwks.json")
+        id_claims = jwt.decode(pushed["id_token"], keys.get_signing_key_from_jwt(pushed["id_token"]).key,
+                               algorithms=["RS256", "EdDSA", "ES256"], audience="push-box", issuer=server.base)
+        alg = jwt.get_unverified_header(pushed["id_token"])["alg"]
+
+        def half_hash(token):
+            digest = (hashlib.sha512 if alg == "EdDSA" else hashlib.sha256)(token.encode()).digest()
+            return base64.urlsafe_b64encode(digest[:len(digest) // 2]).rstrip(b"=").decode()
+        assert id_claims["urn:openid:params:jwt:claim:auth_req_id"] == ids["push"], id_claims
+        assert id_claims["at_hash"] == half_hash(pushed["access_token"])
+        assert id_claims["urn:openid:params:jwt:claim:rt_hash"] == half_hash(pushed["refresh_token"])
+
+        # Undecided until it runs out (10 s): push says expired_token, ping pings, each once.
+        received.clear()
+        for mode, secret in secrets.items():
+            auth = base64.b64encode(f"{mode}-box:{secret}".encode()).decode()
+            request = urllib.request.Request(server.base + "/oauth/bc-authorize", headers={"Authorization": f"Basic {auth}"},
+                                             data=urllib.parse.urlencode({"scope": "openid", "login_hint": "alice", "requested_expiry": "10",
+                                                                          "client_notification_token": f"late-{mode}"}).encode())
+            with urllib.request.urlopen(request, timeout=10) as r:
+                ids[mode] = json.loads(r.read())["auth_req_id"]
+        deadline = time.time() + 25
+        while len(received) < 2 and time.time() < deadline:
+            time.sleep(0.1)
+        by_path = {path: (bearer, body) for path, bearer, body in received}
+        assert by_path["/ping"] == ("Bearer late-ping", {"auth_req_id": ids["ping"]}), received
+        assert by_path["/push"][0] == "Bearer late-push" and by_path["/push"][1]["error"] == "expired_token", received
+        assert by_path["/push"][1]["auth_req_id"] == ids["push"]
+        status, polled = post_as(server, "ping-box", secrets["ping"], {"grant_type": GRANT, "auth_req_id": ids["ping"]})
+        assert status == 400 and polled["error"] == "expired_token", polled
+        time.sleep(6)                                         # one more claim round: nothing is announced twice
+        assert len(received) == 2, received
     finally:
         httpd.shutdown()
 

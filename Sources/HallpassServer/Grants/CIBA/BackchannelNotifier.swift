@@ -28,8 +28,9 @@ public struct URLSessionBackchannelTransport: BackchannelTransport {
 }
 
 /// After a backchannel request of a ping- or push-mode client is decided or has expired
-/// (ARCHITECTURE.md §4.9): ping sends `{"auth_req_id"}` (§10.2); push mints the tokens, redeems
-/// the request and sends the token response with `auth_req_id` (§10.3.1), or the error payload of
+/// (ARCHITECTURE.md §4.9): ping sends `{"auth_req_id"}` (§10.2); push mints the tokens (the ID
+/// token carrying `at_hash`, the auth_req_id claim and `rt_hash`), redeems the request and sends
+/// the token response with `auth_req_id` (§10.3.1), or the error payload of
 /// §12: `access_denied`, or `expired_token` when nobody decided in time (optional for the OP, and
 /// a ping on expiry is allowed too: without either, a client that does not poll waits on its own
 /// clock). The client's `client_notification_token` is the bearer. Tried three times, a second
@@ -55,7 +56,8 @@ struct BackchannelNotifier: Sendable {
             case .approved:
                 let now = clock.now
                 do {
-                    let minted = try await minter.mint(approved: grant, client: client, users: users, at: now)
+                    let minted = try await minter.mint(approved: grant, client: client, users: users, at: now,
+                                                       pushedFor: note.authRequestID)
                     guard case .redeemed = try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) else { return }
                     let token = try JSONSerialization.jsonObject(with: JSONEncoder().encode(minted.body)) as? [String: Any] ?? [:]
                     payload.merge(token) { own, _ in own }
