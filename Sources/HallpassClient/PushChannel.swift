@@ -24,21 +24,11 @@ public struct WebSocketPushChannel: PushChannel {
     public init() {}
 
     public func outcome(pushURI: String, subscription frame: some Encodable & Sendable) async throws -> GrantOutcome? {
-        guard pushURI.hasPrefix("ws://") || pushURI.hasPrefix("wss://") else { return nil }
-        let subscription = try JSONEncoder().encode(frame)
         let result = Mutex<GrantOutcome?>(nil)
-        var logger = Logger(label: "hallpass.push")
-        logger.logLevel = .critical
-        try await WebSocketClient.connect(url: pushURI, configuration: .init(maxFrameSize: 4096), logger: logger) { inbound, outbound, _ in
-            try await outbound.write(.text(String(decoding: subscription, as: UTF8.self)))
-            for try await message in inbound.messages(maxSize: 4096) {
-                guard case .text(let text) = message,
-                      let event = try? JSONDecoder().decode(PushAPI.Event.self, from: Data(text.utf8)) else { continue }
-                if let outcome = event.outcome {
-                    result.withLock { $0 = outcome }
-                    return
-                }
-            }
+        try await converse(pushURI: pushURI, subscription: frame) { event in
+            guard let outcome = event.outcome else { return true }
+            result.withLock { $0 = outcome }
+            return false
         }
         return result.withLock { $0 }
     }
@@ -47,6 +37,16 @@ public struct WebSocketPushChannel: PushChannel {
     /// `frame`, then calls `onEvent` for each event until the server closes the socket.
     public func follow(pushURI: String, subscription frame: some Encodable & Sendable,
                        onEvent: @escaping @Sendable (PushAPI.Event) -> Void) async throws {
+        try await converse(pushURI: pushURI, subscription: frame) { event in
+            onEvent(event)
+            return true
+        }
+    }
+
+    /// Connects, sends the subscription, and hands each event to `onEvent` until it returns
+    /// false or the socket ends. Not a ws:// or wss:// URI: nothing happens.
+    private func converse(pushURI: String, subscription frame: some Encodable & Sendable,
+                          onEvent: @escaping @Sendable (PushAPI.Event) -> Bool) async throws {
         guard pushURI.hasPrefix("ws://") || pushURI.hasPrefix("wss://") else { return }
         let subscription = try JSONEncoder().encode(frame)
         var logger = Logger(label: "hallpass.push")
@@ -56,7 +56,7 @@ public struct WebSocketPushChannel: PushChannel {
             for try await message in inbound.messages(maxSize: 4096) {
                 guard case .text(let text) = message,
                       let event = try? JSONDecoder().decode(PushAPI.Event.self, from: Data(text.utf8)) else { continue }
-                onEvent(event)
+                if !onEvent(event) { return }
             }
         }
     }
