@@ -27,10 +27,12 @@ public struct BackchannelNotification: Sendable, Equatable {
         self.clientToken = clientToken
     }
 
-    /// §7.1: a bearer token (RFC 6750 §2.1 characters), at most 1024 characters.
+    /// §7.1: a bearer token, at most 1024 characters. RFC 6750 §2.1 `b64token`: one or more of
+    /// `A-Z a-z 0-9 - . _ ~ + /`, then only `=` (padding, never in the middle).
     public static func checkToken(_ text: String) throws(OAuthError) -> String {
-        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
-        guard !text.isEmpty, text.count <= 1024, text.allSatisfy(allowed.contains) else {
+        let allowed = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/")
+        let body = text.prefix { $0 != "=" }
+        guard !body.isEmpty, text.count <= 1024, body.allSatisfy(allowed.contains), text.dropFirst(body.count).allSatisfy({ $0 == "=" }) else {
             throw OAuthError(.invalidRequest, "client_notification_token must be a bearer token (RFC 6750 §2.1 characters) of at most 1024")
         }
         return text

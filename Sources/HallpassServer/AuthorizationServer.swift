@@ -43,7 +43,7 @@ public final class AuthorizationServer: Sendable {
                 random: any RandomSource = SystemRandomSource(), policy: GrantPolicy = GrantPolicy(),
                 events: any GrantEventBus = InProcessEventBus(), failures: any FailureLedger = InMemoryFailureLedger(),
                 audit: AuditTrail = .disabled, totpVault: TOTPVault? = nil,
-                backchannelTransport: any BackchannelTransport = URLSessionBackchannelTransport()) {
+                backchannelTransport: any BackchannelTransport = HTTPClientBackchannelTransport()) {
         self.backchannelTransport = backchannelTransport
         // `serve` passes the vault of `totp_key_file`; tests get one whose key lives in memory.
         self.totpVault = totpVault ?? TOTPVault(key: .init(data: SystemRandomSource().bytes(32)))

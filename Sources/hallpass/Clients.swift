@@ -87,6 +87,10 @@ struct Clients: AsyncParsableCommand {
                                        : "--ciba-mode \(deliveryMode.rawValue) needs --ciba-notification-endpoint")
                     }
                 }
+                // Pushed tokens never pass the token endpoint, where a DPoP proof would bind them.
+                if deliveryMode == .push, requireDPoP {
+                    throw CLIError("--require-dpop cannot go with --ciba-mode push: pushed tokens are not bound to a key (use ping or poll)")
+                }
                 if let cibaNotificationEndpoint {
                     do { _ = try BackchannelDeliveryMode.checkEndpoint(cibaNotificationEndpoint) } catch {
                         throw CLIError("--ciba-notification-endpoint \(TerminalText.sanitize(cibaNotificationEndpoint)): \(error)")

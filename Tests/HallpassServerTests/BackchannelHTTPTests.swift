@@ -161,8 +161,9 @@ import Testing
             // Twenty unknown names from one address use up its budget; then every request waits.
             for index in 0..<19 { _ = try await Self.request(client, [("scope", "openid"), ("login_hint", "nobody\(index)")]) }
             let blocked = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")])
-            expectOAuthError(blocked, "access_denied", .badRequest)
+            expectOAuthError(blocked, "access_denied", .forbidden)      // CIBA §13: 403 here
             #expect(blocked.string("error_description")?.contains("unknown users") == true)
+            #expect(blocked.headers[.retryAfter].flatMap(Int.init).map { $0 > 0 } == true)
         }
     }
 
@@ -173,7 +174,7 @@ import Testing
                 #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]).status == .ok)
             }
             let flood = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")])
-            expectOAuthError(flood, "access_denied", .badRequest)
+            expectOAuthError(flood, "access_denied", .forbidden)
             // Bob's inbox is another person's: not full.
             #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "bob")]).status == .ok)
             // Once they expire, alice can be asked again.
@@ -227,17 +228,20 @@ import Testing
         try await Self.client(mode: .ping, in: h)
         try await h.test { client in
             expectOAuthError(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice")]), "invalid_request", .badRequest)
-            expectOAuthError(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", "a b")]),
-                             "invalid_request", .badRequest)
-            let made = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", "nt-8f2k")])
+            for token in ["a b", "a=b", "=", "ab=c="] {                     // RFC 6750 §2.1: "=" only as trailing padding
+                expectOAuthError(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", token)]),
+                                 "invalid_request", .badRequest)
+            }
+            let made = try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"), ("client_notification_token", "nt-8f2k==")])
             let authRequestID = try #require(made.string("auth_req_id"))
+            #expect(made["interval"] as? Int == 5)                          // a ping client may poll
             let alice = try await client.login()
             let code = try #require((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
                                      as? [[String: Any]])?.first?["user_code"] as? String)
             #expect(try await client.approve(code, session: alice).status == .ok)
             let calls = try await transport.waitForCalls(1)
             #expect(calls.count == 1)
-            #expect(calls.first?.url == "https://shell.example/cb" && calls.first?.bearer == "nt-8f2k")
+            #expect(calls.first?.url == "https://shell.example/cb" && calls.first?.bearer == "nt-8f2k==")
             #expect(calls.first?.body.keys.sorted() == ["auth_req_id"] && calls.first?.body["auth_req_id"] as? String == authRequestID)
             // Pinged, the client fetches its tokens at the token endpoint.
             #expect(try await Self.poll(client, authRequestID).status == .ok)
@@ -253,7 +257,9 @@ import Testing
                                                                      ("client_notification_token", "nt-1")]).string("auth_req_id"))
             let second = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"),
                                                                       ("client_notification_token", "nt-2")]).string("auth_req_id"))
-            // A push-mode client does not poll.
+            // A push-mode client does not poll: no interval (§7.3), and the token endpoint refuses it.
+            #expect(try await Self.request(client, [("scope", "openid"), ("login_hint", "bob"), ("client_notification_token", "nt-3")])
+                .body.keys.sorted() == ["auth_req_id", "expires_in", "push_uri"])
             expectOAuthError(try await Self.poll(client, first), "unauthorized_client", .badRequest)
             let alice = try await client.login()
             let inbox = try #require(try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
@@ -311,6 +317,29 @@ import Testing
                 #expect(call.body.keys.sorted() == ["auth_req_id"])
                 expectOAuthError(try await Self.poll(client, authRequestID), "expired_token", .badRequest)
             }
+        }
+    }
+
+    /// §12: a push whose tokens cannot be issued says `transaction_failed` with the reason, and
+    /// leaves no tokens behind; here the approving account was disabled after the decision.
+    @Test func aPushThatCannotIssueSaysTransactionFailed() async throws {
+        let transport = RecordingTransport()
+        let h = try await Harness(backchannelTransport: transport)
+        try await Self.client(mode: .push, in: h)
+        try await h.test { client in
+            _ = try #require(try await Self.request(client, [("scope", "openid"), ("login_hint", "alice"),
+                                                             ("client_notification_token", "nt-9")]).string("auth_req_id"))
+            let alice = try await client.login()
+            let code = try #require((try await client.raw("/consent/inbox", headers: [.authorization: "Bearer \(alice)"])["requests"]
+                                     as? [[String: Any]])?.first?["user_code"] as? String)
+            var grant = try #require(try await h.store.pendingGrant(userCode: UserCode(parsing: code)))
+            try grant.approve(by: try #require(try await h.store.user(named: "alice")).user.id, scopes: ScopeSet(["openid"]), at: h.clock.now)
+            #expect(try await h.store.recordDecision(grant, at: h.clock.now))
+            #expect(try await h.store.setDisabled(name: "alice", true))
+            await h.server.backchannelNotifier.decided(grant)
+            let call = try #require(try await transport.waitForCalls(1).first)
+            #expect(call.body["error"] as? String == "transaction_failed" && call.body["access_token"] == nil)
+            #expect((call.body["error_description"] as? String)?.contains("disabled") == true)
         }
     }
 }

@@ -20,7 +20,7 @@ struct Harness {
     let aliceID: Int64
 
     init(issuer: String? = nil, seed: UInt64 = 42, trustedProxies: TrustedProxies = .none, dpopNonces: Bool = false,
-         audit: AuditTrail = .disabled, backchannelTransport: any BackchannelTransport = URLSessionBackchannelTransport(),
+         audit: AuditTrail = .disabled, backchannelTransport: any BackchannelTransport = HTTPClientBackchannelTransport(),
          configure: (inout ServerSettings) -> Void = { _ in }) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hallpass-http-\(UUID().uuidString)")
         store = try SQLiteStore(path: dir.appendingPathComponent("test.db").path)

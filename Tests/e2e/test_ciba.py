@@ -173,7 +173,12 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             received.append((self.path, self.headers["Authorization"], json.loads(self.rfile.read(int(self.headers["Content-Length"])))))
-            self.send_response(204)
+            if self.path == "/redirect":                      # §10.2: the OP MUST NOT follow it
+                self.send_response(307)
+                self.send_header("Location", "/target")
+                self.send_header("Content-Length", "0")
+            else:
+                self.send_response(204)
             self.end_headers()
 
         def log_message(self, *args):
@@ -190,6 +195,9 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
             secrets[mode] = re.search(r"client_secret: (\S+)", r.stdout).group(1)
         bad = server.cli("clients", "add", "x-box", "--name", "x", "--generate-secret", "--grant", "ciba", "--ciba-mode", "ping")
         assert bad.returncode == 1 and "--ciba-notification-endpoint" in bad.stderr
+        bound = server.cli("clients", "add", "y-box", "--name", "y", "--generate-secret", "--grant", "ciba", "--ciba-mode", "push",
+                           "--ciba-notification-endpoint", "https://y.example/cb", "--require-dpop")
+        assert bound.returncode == 1 and "--require-dpop" in bound.stderr, bound.stderr
         ids = {}
         for mode, secret in secrets.items():
             auth = base64.b64encode(f"{mode}-box:{secret}".encode()).decode()
@@ -243,6 +251,24 @@ def test_ping_and_push_reach_a_loopback_notification_endpoint(server):
         assert status == 400 and polled["error"] == "expired_token", polled
         time.sleep(6)                                         # one more claim round: nothing is announced twice
         assert len(received) == 2, received
+
+        # A redirecting notification endpoint: three tries, each answered 307, none followed.
+        received.clear()
+        r = server.cli("clients", "add", "redir-box", "--name", "redir box", "--generate-secret", "--scopes", "openid", "--grant", "ciba",
+                       "--ciba-mode", "ping", "--ciba-notification-endpoint", f"http://127.0.0.1:{httpd.server_address[1]}/redirect")
+        assert r.returncode == 0, r.stderr
+        status, made = post(server.base + "/oauth/bc-authorize", {"scope": "openid", "login_hint": "alice", "binding_message": "redir",
+                                                                   "client_notification_token": "t-r"},
+                            re.search(r"client_secret: (\S+)", r.stdout).group(1), client="redir-box")
+        assert status == 200, made
+        decided = run(["approve", "--server", server.base, "--user", "alice", "--password-stdin", "--inbox", "--decision", "approve",
+                       "--binding-message", "redir"], server.db, stdin=ALICE_PASSWORD + "\n")
+        assert decided.returncode == 0, decided.stderr
+        deadline = time.time() + 10
+        while len(received) < 3 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(1.5)
+        assert [path for path, _, _ in received] == ["/redirect"] * 3, received
     finally:
         httpd.shutdown()
 

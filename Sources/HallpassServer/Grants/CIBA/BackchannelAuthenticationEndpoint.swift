@@ -56,7 +56,8 @@ struct BackchannelAuthenticationEndpoint {
         // Unknown names are charged like wrong user codes, to the caller's address.
         let addressKey = FailureKey(.codeByAddress, context.clientIP)
         if let blocked = try await failures.retryAfter([addressKey], at: now) {
-            throw OAuthError(.accessDenied, "too many requests naming unknown users from this address; try again in \(blocked) seconds")
+            throw Self.denied("too many requests naming unknown users from this address; try again in \(blocked) seconds",
+                              retryAfter: blocked)
         }
         if try await users.user(named: loginHint) == nil {
             _ = try await failures.charge([addressKey], at: now)
@@ -78,18 +79,25 @@ struct BackchannelAuthenticationEndpoint {
                 audit.record("backchannel_request", outcome: "ok", address: context.clientIP, client: client.id, grant: String(id))
                 events.publishInbox(loginHint: loginHint)
                 return try JSONResponse.make(BackchannelAuthenticationResponse(
-                    authRequestID: authRequestID, expiresIn: Int(lifetime), interval: client.interval, pushURI: urls.pushURI))
+                    authRequestID: authRequestID, expiresIn: Int(lifetime),
+                    interval: client.backchannelMode == .push ? nil : client.interval, pushURI: urls.pushURI))
             case .tooManyForUser:
                 audit.record("backchannel_request", outcome: "refused_flood", address: context.clientIP, client: client.id)
-                throw OAuthError(.accessDenied, "this user already has \(Self.pendingPerUser) requests waiting; try again when they are decided")
+                throw Self.denied("this user already has \(Self.pendingPerUser) requests waiting; try again when they are decided")
             case .tooManyForClient:
                 audit.record("backchannel_request", outcome: "refused_flood", address: context.clientIP, client: client.id)
-                throw OAuthError(.accessDenied, "this client already has \(Self.pendingPerClient) requests waiting")
+                throw Self.denied("this client already has \(Self.pendingPerClient) requests waiting")
             case .userCodeTaken:
                 continue
             }
         }
         throw OAuthError(.temporarilyUnavailable, "could not allocate a request; try again")
+    }
+
+    /// CIBA Core §13: here `access_denied` is 403 Forbidden (at the token endpoint it stays 400,
+    /// §11 / RFC 6749 §5.2).
+    static func denied(_ description: String, retryAfter: Int? = nil) -> ErrorAnswer {
+        ErrorAnswer(OAuthError(.accessDenied, description), status: .forbidden, retryAfter: retryAfter)
     }
 
     /// The request's parameters (CIBA Core §7.1), checked in order.
@@ -127,11 +135,12 @@ struct BackchannelAuthenticationEndpoint {
 }
 
 /// CIBA Core §7.3, with `push_uri` (an extension member, as in the device authorization
-/// response; clients that do not know it ignore it, RFC 6749 §8.2 / CIBA §7.3).
+/// response; clients that do not know it ignore it, RFC 6749 §8.2 / CIBA §7.3). `interval` only
+/// for poll and ping clients (§7.3): a push client never polls.
 struct BackchannelAuthenticationResponse: Codable, Equatable {
     var authRequestID: String
     var expiresIn: Int
-    var interval: Int
+    var interval: Int?
     var pushURI: String
 
     enum CodingKeys: String, CodingKey {

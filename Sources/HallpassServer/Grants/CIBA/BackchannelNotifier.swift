@@ -1,29 +1,34 @@
+import AsyncHTTPClient
 import Foundation
 import HallpassCore
 import HallpassStore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
 
-/// Where ping and push deliveries go out (CIBA Core §10.2–10.3). `serve` uses URLSession; tests
-/// record the calls.
+/// Where ping and push deliveries go out (CIBA Core §10.2–10.3). `serve` uses
+/// `HTTPClientBackchannelTransport`; tests record the calls.
 public protocol BackchannelTransport: Sendable {
     /// POSTs `json` to `url` with `Authorization: Bearer token`; the HTTP status.
     func post(_ url: String, json: Data, bearer: String) async throws -> Int
 }
 
-public struct URLSessionBackchannelTransport: BackchannelTransport {
+/// AsyncHTTPClient on NIO. §10.2: "The OP MUST NOT follow redirects": a 3xx is the answer (a
+/// failed delivery), so tokens never travel past the endpoint the client registered.
+public struct HTTPClientBackchannelTransport: BackchannelTransport {
+    /// One client for the process, never shut down (it lives as long as the server).
+    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
+        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(5))))
+
     public init() {}
 
     public func post(_ url: String, json: Data, bearer: String) async throws -> Int {
-        guard let target = URL(string: url) else { throw URLError(.badURL) }
-        var request = URLRequest(url: target, timeoutInterval: 5)
-        request.httpMethod = "POST"
-        request.httpBody = json
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
-        let (_, response) = try await URLSession.shared.data(for: request)
-        return (response as? HTTPURLResponse)?.statusCode ?? 0
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Authorization", value: "Bearer \(bearer)")
+        request.body = .bytes(ByteBuffer(bytes: json))
+        let response = try await Self.client.execute(request, timeout: .seconds(5))
+        _ = try? await response.body.collect(upTo: 64 * 1024)   // read to the end so the connection can be reused
+        return Int(response.status.code)
     }
 }
 
@@ -33,8 +38,9 @@ public struct URLSessionBackchannelTransport: BackchannelTransport {
 /// the token response with `auth_req_id` (§10.3.1), or the error payload of
 /// §12: `access_denied`, or `expired_token` when nobody decided in time (optional for the OP, and
 /// a ping on expiry is allowed too: without either, a client that does not poll waits on its own
-/// clock). The client's `client_notification_token` is the bearer. Tried three times, a second
-/// apart; each outcome audited.
+/// clock). A push whose tokens cannot be issued or redeemed (an account disabled meanwhile, say)
+/// says `transaction_failed` with the reason. The client's `client_notification_token` is the bearer. Tried three times,
+/// a second apart; each outcome audited; pushed tokens that never arrived are revoked.
 struct BackchannelNotifier: Sendable {
     let clients: any ClientStore
     let grants: any GrantStore
@@ -51,6 +57,7 @@ struct BackchannelNotifier: Sendable {
               let endpoint = client.backchannelNotificationEndpoint
         else { return }
         var payload: [String: Any] = ["auth_req_id": note.authRequestID]
+        var pushedTokens = false
         if client.backchannelMode == .push {
             switch grant.status {
             case .approved:
@@ -58,14 +65,24 @@ struct BackchannelNotifier: Sendable {
                 do {
                     let minted = try await minter.mint(approved: grant, client: client, users: users, at: now,
                                                        pushedFor: note.authRequestID)
-                    guard case .redeemed = try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) else { return }
-                    let token = try JSONSerialization.jsonObject(with: JSONEncoder().encode(minted.body)) as? [String: Any] ?? [:]
-                    payload.merge(token) { own, _ in own }
-                    audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id,
-                                 grant: minted.record.family.id, detail: "ciba push, grant \(grantID); scope \(minted.record.scopes)")
+                    switch try await grants.redeem(grantID: grantID, tokens: minted.record, at: now) {
+                    case .redeemed:
+                        let token = try JSONSerialization.jsonObject(with: JSONEncoder().encode(minted.body)) as? [String: Any] ?? [:]
+                        payload.merge(token) { own, _ in own }
+                        pushedTokens = true
+                        audit.record("token_issued", outcome: "ok", actor: grant.userID.map(String.init), client: client.id,
+                                     grant: minted.record.family.id, detail: "ciba push, grant \(grantID); scope \(minted.record.scopes)")
+                    case .accountDisabled:
+                        payload["error"] = "transaction_failed"
+                        payload["error_description"] = "the approving account is disabled"
+                    case .notRedeemable:
+                        payload["error"] = "transaction_failed"
+                        payload["error_description"] = "the approved request could not be redeemed"
+                    }
                 } catch {
+                    // OAuthError's own words (an account gone or disabled, a grant at its end); nothing internal.
                     payload["error"] = "transaction_failed"
-                    payload["error_description"] = "the tokens could not be issued"
+                    payload["error_description"] = (error as? OAuthError)?.errorDescription ?? "the tokens could not be issued"
                 }
             case .expired:
                 payload["error"] = "expired_token"
@@ -84,7 +101,10 @@ struct BackchannelNotifier: Sendable {
             }
             if attempt < 3 { try? await Task.sleep(for: .seconds(1)) }
         }
+        // Tokens nobody received are revoked rather than left valid somewhere in between.
+        if pushedTokens { try? await grants.revokeTokens(grantID: grantID, at: clock.now) }
         audit.record("backchannel_notification", outcome: "failed", client: client.id, grant: String(grantID),
-                     detail: "\(client.backchannelMode.rawValue) to the notification endpoint, 3 attempts")
+                     detail: "\(client.backchannelMode.rawValue) to the notification endpoint, 3 attempts"
+                        + (pushedTokens ? "; the pushed tokens are revoked" : ""))
     }
 }
