@@ -35,8 +35,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // RFC 6238 TOTP (HummingbirdOTP): the second factor (ARCHITECTURE.md §4.8).
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
-        // Outgoing HTTP on NIO (CIBA ping and push, never following redirects); HummingbirdTesting
-        // builds it already.
+        // Outgoing HTTP on NIO, never following redirects (CIBA ping and push, the CLI, resource
+        // servers): no URLSession, so no libcurl, and the binary links statically (issue 20).
+        // HummingbirdTesting builds it already.
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
@@ -154,6 +155,7 @@ let package = Package(
                 "HallpassCore",
                 "CQRencode",
                 .product(name: "WSClient", package: "swift-websocket"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
@@ -164,6 +166,7 @@ let package = Package(
                 "HallpassCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -7,7 +7,7 @@ public struct ConsentAPIClient: Sendable {
     public let server: URL
     let transport: any HTTPTransport
 
-    public init(server: URL, transport: any HTTPTransport = URLSessionTransport()) {
+    public init(server: URL, transport: any HTTPTransport = HTTPClientTransport()) {
         self.server = server
         self.transport = transport
     }

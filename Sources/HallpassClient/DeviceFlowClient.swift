@@ -1,8 +1,5 @@
 import Foundation
 import HallpassCore
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The device side of RFC 8628: ask for codes, then poll the token endpoint honouring
 /// `interval` and `slow_down` (§3.5) until the person decides or the code expires.
@@ -24,7 +21,7 @@ public struct DeviceFlowClient: Sendable {
     let sleep: @Sendable (TimeInterval) async throws -> Void
 
     public init(server: URL, clientID: String, clientSecret: String? = nil, dpopKey: DPoPKey? = nil,
-                transport: any HTTPTransport = URLSessionTransport(),
+                transport: any HTTPTransport = HTTPClientTransport(),
                 sleep: @escaping @Sendable (TimeInterval) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }) {
         self.server = server
         self.clientID = clientID

@@ -1,7 +1,7 @@
+import AsyncHTTPClient
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import NIOCore
+import NIOHTTP1
 
 /// The HTTP the device and consent clients need; injectable for tests.
 public protocol HTTPTransport: Sendable {
@@ -36,69 +36,85 @@ extension HTTPTransport {
     }
 }
 
-/// `URLSession`, ephemeral: no cookies, no cache.
-public struct URLSessionTransport: HTTPTransport {
-    let session: URLSession
+/// AsyncHTTPClient on NIO (no URLSession, so no libcurl: the binary links statically, issue 20).
+/// One client for the process, never shut down; no cookies, no cache, and redirects are not
+/// followed (an OAuth endpoint that redirects a POST with credentials is refused, not obeyed).
+public struct HTTPClientTransport: HTTPTransport {
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(10), read: .seconds(30)))
+        // A refused connection fails the request at once (AsyncHTTPClient would retry until the
+        // deadline): the screen says "cannot reach" now, and the poller retries at its interval.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+    /// Answers larger than this are refused (the server's are a few KiB).
+    static let maxBody = 4 << 20
 
-    public init() {
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.httpAdditionalHeaders = ["User-Agent": "hallpass-cli/0.1"]
-        session = URLSession(configuration: configuration)
-    }
+    public init() {}
 
     public func get(_ url: URL) async throws -> (Int, Data) {
-        try await send(URLRequest(url: url))
+        let reply = try await send(url)
+        return (reply.status, reply.body)
     }
 
     public func postForm(_ url: URL, fields: [String: String]) async throws -> (Int, Data) {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(FormEncoding.encode(fields).utf8)
-        return try await send(request)
+        let reply = try await postForm(url, fields: fields, headers: [:])
+        return (reply.status, reply.body)
     }
 
     public func postForm(_ url: URL, fields: [String: String], headers: [String: String]) async throws -> HTTPReply {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        request.httpBody = Data(FormEncoding.encode(fields).utf8)
-        do {
-            let (data, response) = try await session.data(for: request)
-            let http = response as? HTTPURLResponse
-            var fields: [String: String] = [:]
-            for (name, value) in http?.allHeaderFields ?? [:] {
-                if let name = name as? String, let value = value as? String { fields[name.lowercased()] = value }
-            }
-            return HTTPReply(status: http?.statusCode ?? 0, body: data, headers: fields)
-        } catch {
-            throw DeviceFlowError.transport(error.localizedDescription)
-        }
+        var all = headers
+        all["Content-Type"] = "application/x-www-form-urlencoded"
+        return try await send(url, method: .POST, headers: all, body: Data(FormEncoding.encode(fields).utf8))
     }
 
     public func getJSON(_ url: URL, bearer: String) async throws -> (Int, Data) {
-        var request = URLRequest(url: url)
-        request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization")
-        return try await send(request)
+        let reply = try await send(url, headers: ["Authorization": "Bearer \(bearer)"])
+        return (reply.status, reply.body)
     }
 
     public func postJSON(_ url: URL, body: Data, bearer: String?) async throws -> (Int, Data) {
-        var request = URLRequest(url: url)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        if let bearer { request.setValue("Bearer \(bearer)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = body
-        return try await send(request)
+        var headers = ["Content-Type": "application/json"]
+        if let bearer { headers["Authorization"] = "Bearer \(bearer)" }
+        let reply = try await send(url, method: .POST, headers: headers, body: body)
+        return (reply.status, reply.body)
     }
 
-    private func send(_ request: URLRequest) async throws -> (Int, Data) {
+    /// One request; the status, the body and the headers (names in lower case). A failure to
+    /// connect or to read throws `DeviceFlowError.transport` with a readable reason.
+    public func send(_ url: URL, method: HTTPMethod = .GET, headers: [String: String] = [:], body: Data? = nil,
+                     timeout: TimeAmount = .seconds(30)) async throws -> HTTPReply {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = method
+        request.headers.add(name: "User-Agent", value: "hallpass-cli/0.1")
+        for (name, value) in headers { request.headers.replaceOrAdd(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
         do {
-            let (data, response) = try await session.data(for: request)
-            return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
+            let response = try await Self.client.execute(request, timeout: timeout)
+            let buffer = try await response.body.collect(upTo: Self.maxBody)
+            var fields: [String: String] = [:]
+            for header in response.headers { fields[header.name.lowercased()] = header.value }
+            return HTTPReply(status: Int(response.status.code), body: Data(buffer.readableBytesView), headers: fields)
         } catch {
-            throw DeviceFlowError.transport(error.localizedDescription)
+            throw DeviceFlowError.transport(Self.reason(error, url: url))
+        }
+    }
+
+    /// What went wrong, in words: the NIO error's own description names the cause (connection
+    /// refused, a TLS failure, a timeout) without our internals.
+    static func reason(_ error: any Error, url: URL) -> String {
+        let place = url.host.map { host in url.port.map { "\(host):\($0)" } ?? host } ?? url.absoluteString
+        switch error {
+        case let error as HTTPClientError where error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout:
+            return "\(place) did not answer in time"
+        case let error as HTTPClientError where error == .remoteConnectionClosed:
+            return "\(place) closed the connection"
+        case is NIOTooManyBytesError:
+            return "\(place) sent an answer over \(maxBody >> 20) MiB"
+        default:
+            let text = String(describing: error)
+            return text.localizedCaseInsensitiveContains("refused") ? "connection refused by \(place)" : "\(place): \(text)"
         }
     }
 }

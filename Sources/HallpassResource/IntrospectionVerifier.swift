@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import HallpassCore
 import Synchronization
 
@@ -120,14 +117,11 @@ public final class IntrospectionEndpoint: IntrospectionVerifier.Transport {
 
     public func introspect(_ token: String) async throws -> Data {
         let endpoint = try await endpoint()
-        var request = URLRequest(url: endpoint, timeoutInterval: 10)
-        request.httpMethod = "POST"
-        request.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
         let credentials = "\(FormBody.escapeForBasic(clientID)):\(FormBody.escapeForBasic(clientSecret))"
-        request.setValue("Basic " + Data(credentials.utf8).base64EncodedString(), forHTTPHeaderField: "Authorization")
-        request.httpBody = Data(FormBody.encode([("token", token), ("token_type_hint", "access_token")]).utf8)
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = try await ResourceHTTP.send(endpoint, method: .POST, headers: [
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Authorization": "Basic " + Data(credentials.utf8).base64EncodedString(),
+        ], body: Data(FormBody.encode([("token", token), ("token_type_hint", "access_token")]).utf8))
         guard status == 200 else { throw IssuerKeySet.Failure.status(endpoint, status) }
         return data
     }

@@ -1,18 +1,13 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// The key set an issuer publishes, found the standard way: its RFC 8414 metadata
 /// (`/.well-known/oauth-authorization-server`, after the host for an issuer with a path, §3.1)
 /// names `jwks_uri`, which is fetched on every call (the verifier decides when to call).
 public struct IssuerKeySet: KeySetSource {
     public let issuer: URL
-    let session: URLSession
 
-    public init(issuer: URL, session: URLSession = .shared) {
+    public init(issuer: URL) {
         self.issuer = issuer
-        self.session = session
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -44,10 +39,7 @@ public struct IssuerKeySet: KeySetSource {
     }
 
     func get(_ url: URL) async throws -> Data {
-        var request = URLRequest(url: url, timeoutInterval: 10)
-        request.setValue("application/json", forHTTPHeaderField: "Accept")
-        let (data, response) = try await session.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let (status, data) = try await ResourceHTTP.send(url, headers: ["Accept": "application/json"])
         guard status == 200 else { throw Failure.status(url, status) }
         return data
     }

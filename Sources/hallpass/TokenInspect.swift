@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
+import HallpassClient
 import HallpassCore
 import HallpassResource
 
@@ -187,10 +185,8 @@ struct Token: AsyncParsableCommand {
 
         /// Local clock minus the issuer's (its `Date` header, RFC 9110 §6.6.1), in whole seconds.
         static func clockOffset(_ url: URL) async -> Int? {
-            var request = URLRequest(url: url, timeoutInterval: 10)
-            request.httpMethod = "GET"
-            guard let (_, response) = try? await URLSession.shared.data(for: request),
-                  let date = (response as? HTTPURLResponse)?.value(forHTTPHeaderField: "Date") else { return nil }
+            guard let reply = try? await HTTPClientTransport().send(url), let date = reply.headers["date"]
+            else { return nil }
             let formatter = DateFormatter()
             formatter.locale = Locale(identifier: "en_US_POSIX")
             formatter.timeZone = TimeZone(identifier: "GMT")

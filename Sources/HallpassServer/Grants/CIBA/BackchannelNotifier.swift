@@ -15,8 +15,12 @@ public protocol BackchannelTransport: Sendable {
 /// failed delivery), so tokens never travel past the endpoint the client registered.
 public struct HTTPClientBackchannelTransport: BackchannelTransport {
     /// One client for the process, never shut down (it lives as long as the server).
-    static let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(
-        redirectConfiguration: .disallow, timeout: .init(connect: .seconds(5), read: .seconds(5))))
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow,
+                                                     timeout: .init(connect: .seconds(5), read: .seconds(5)))
+        configuration.connectionPool.retryConnectionEstablishment = false   // the notifier's own three tries
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
 
     public init() {}
 
