@@ -38,11 +38,18 @@ class Tmux:
         return self.screen().split("\n")
 
     def wait_for(self, text, timeout=10):
+        """The first settled screen showing `text`: a capture can catch the program halfway
+        through painting a frame (seen with the release build), so the screen is taken again
+        30 ms later and returned only if it did not change meanwhile."""
         deadline = time.time() + timeout
         while time.time() < deadline:
             screen = self.screen()
             if text in screen:
-                return screen
+                time.sleep(0.03)
+                again = self.screen()
+                if again == screen:
+                    return screen
+                continue
             time.sleep(0.05)
         raise AssertionError(f"screen never showed {text!r}; it shows:\n{self.screen()}")
 
