@@ -29,6 +29,7 @@ for bin in "$@"; do
     rm -rf "$dir"
   done
   mib() { printf '%s\n' "$@" | median | awk '{printf "%.1f", $1 / 1024}'; }
-  printf '| %s | %.1f (%.1f) | %s | %s | %s | %s |\n' "$bin" "$(echo "$size / 1000000" | bc -l)" "$(echo "$ssize / 1000000" | bc -l)" \
+  printf '| %s | %s (%s) | %s | %s | %s | %s |\n' "$bin" "$(awk -v b="$size" 'BEGIN {printf "%.1f", b / 1e6}')" \
+    "$(awk -v b="$ssize" 'BEGIN {printf "%.1f", b / 1e6}')" \
     "$libs" "$(mib "${totals[@]}")" "$(mib "${anons[@]}")" "$(mib "${files[@]}")"
 done
