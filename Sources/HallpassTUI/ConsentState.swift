@@ -33,8 +33,9 @@ public struct ConsentState: Equatable, Sendable {
 
     /// "Add an authenticator": the enrolment once the server made it, the first code as typed,
     /// the recovery codes once confirmed.
-    /// The inbox (CIBA, ARCHITECTURE.md §4.9): read from the server about once a second while
-    /// logged in; a new request shows as a banner and a count, never taking the focus.
+    /// The inbox (CIBA, ARCHITECTURE.md §4.9): followed by push while logged in (read at each
+    /// hint, every 30 s for safety, every second without the socket); a new request shows as a
+    /// banner and a count, never taking the focus.
     public struct Inbox: Equatable, Sendable {
         public var requests: [PendingRequest] = []
         public var focus = 0

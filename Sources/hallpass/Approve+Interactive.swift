@@ -86,7 +86,8 @@ extension Approve {
         }
         var state = ConsentState(now: Date(), serverName: server, kiosk: settings.kiosk, idleTimeout: TimeInterval(settings.idleTimeout),
                                  user: user, code: code, session: handedOverLogin)
-        // The inbox (CIBA) is read about once a second while logged in; --inbox opens on it.
+        // The inbox (CIBA) is followed by push while logged in (read each second without the
+        // socket); --inbox opens on it.
         state.inboxEnabled = true
         state.inbox.openWhenListed = inbox
         // ncurses runs on the backend's own thread; the program awaits its keys beside the
