@@ -107,6 +107,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOWebSocket", package: "swift-nio"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -122,6 +123,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CHallpassPTY"),
+        .target(name: "CHallpassRuntime"),
         .target(
             name: "HallpassSSH",
             dependencies: [
@@ -206,6 +208,7 @@ let package = Package(
                 "HallpassTUI",
                 "HallpassTerminal",
                 "HallpassResource",
+                "CHallpassRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -2,7 +2,9 @@
 # The release binary (issue 20): optimised, the Swift runtime and Foundation linked in
 # (--static-swift-stdlib; possible since no module uses URLSession, so libcurl is not needed),
 # only the executable's own entry points exported (--no-export-dynamic: 681 dynamic symbols
-# instead of 64,524) and unreferenced sections dropped (--gc-sections). What remains dynamic is
+# instead of 64,524) and unreferenced sections dropped (--gc-sections). NIO's dlsym lookup of the
+# concurrency hook finds nothing in such a binary; Sources/hallpass/EventLoopExecutor.swift links
+# to it instead. What remains dynamic is
 # Debian's C libraries: libsqlite3, libsodium, libncursesw, libqrencode, libstdc++, libc.
 # Prints the binary's path: .build/release/hallpass.
 set -euo pipefail

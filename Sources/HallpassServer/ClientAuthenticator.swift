@@ -62,17 +62,17 @@ struct ClientAuthenticator: Sendable {
             }
             let generated = ClientSecret.isGenerated(stored)
             checks[generated ? "hmac" : "argon2id"]?.increment()
-            if ClientSecret.matches(secret, stored: stored, clientID: id) {
+            if await ClientSecret.matches(secret, stored: stored, clientID: id) {
                 verifiedSecrets.insert(id: id, secret: secret, stored: stored, now: now)
                 return client
             }
             if generated {
                 checks["argon2id"]?.increment()
-                _ = PasswordHasher.verify(secret, hash: PasswordHasher.decoy)
+                _ = await PasswordHasher.verifyOnThreadPool(secret, hash: PasswordHasher.decoy)
             }
         } else {
             checks["argon2id"]?.increment()
-            _ = PasswordHasher.verify(secret, hash: PasswordHasher.decoy)
+            _ = await PasswordHasher.verifyOnThreadPool(secret, hash: PasswordHasher.decoy)
         }
         // A 401 with the Basic challenge, however the client authenticated (`defaultChallenge`).
         throw OAuthError(.invalidClient, "client authentication failed")

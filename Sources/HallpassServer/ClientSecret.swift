@@ -37,9 +37,9 @@ public enum ClientSecret {
     public static func isGenerated(_ stored: String) -> Bool { stored.hasPrefix(generatedPrefix) }
 
     /// Checks `secret` against `stored`: a constant-time comparison for generated secrets,
-    /// Argon2id for chosen ones. False for anything malformed.
-    static func matches(_ secret: String, stored: String, clientID: String) -> Bool {
-        guard isGenerated(stored) else { return PasswordHasher.verify(secret, hash: stored) }
+    /// Argon2id for chosen ones (on the thread pool). False for anything malformed.
+    static func matches(_ secret: String, stored: String, clientID: String) async -> Bool {
+        guard isGenerated(stored) else { return await PasswordHasher.verifyOnThreadPool(secret, hash: stored) }
         guard let expected = Base64URL.decode(String(stored.dropFirst(generatedPrefix.count))) else { return false }
         let actual = mac(secret, clientID: clientID)
         guard expected.count == actual.count else { return false }

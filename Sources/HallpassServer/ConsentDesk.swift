@@ -49,7 +49,7 @@ struct ConsentDesk: Sendable {
             throw ConsentAPI.Failure(.tooManyAttempts, refusal.message, retryAfter: refusal.retryAfter)
         }
         let record = try await users.user(named: name)
-        let ok = PasswordHasher.verify(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
+        let ok = await PasswordHasher.verifyOnThreadPool(password, hash: record?.passwordHash ?? PasswordHasher.decoy)
         guard let record, ok, !record.user.disabled else {
             metrics.failedLogins.increment()
             audit.record("login", outcome: "failed", actor: name, address: source)

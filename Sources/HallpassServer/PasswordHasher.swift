@@ -1,5 +1,6 @@
 import CSodium
 import Foundation
+import NIOPosix
 
 /// Argon2id password and client-secret hashing through libsodium (`crypto_pwhash_str`).
 ///
@@ -29,6 +30,14 @@ public enum PasswordHasher {
         return hash.withCString { h in
             password.withCString { pw in crypto_pwhash_str_verify(h, pw, UInt64(strlen(pw))) == 0 }
         }
+    }
+
+    /// `verify` on NIO's pool for blocking work (`NIOThreadPool.singleton`). One Argon2id check
+    /// holds a core for tens of milliseconds (19 MiB, 2 passes); the server's handlers run on the
+    /// event loops (`EventLoopExecutor`), where it would hold up every connection of that loop.
+    /// False when the pool is shut down (the server is stopping).
+    public static func verifyOnThreadPool(_ password: String, hash: String) async -> Bool {
+        (try? await NIOThreadPool.singleton.runIfActive { verify(password, hash: hash) }) ?? false
     }
 
     /// A hash of a random password, verified against when a user does not exist, so that

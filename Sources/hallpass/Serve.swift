@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
             let configuration = try settings()
             var logger = Logger(label: "hallpass")
             logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            if !concurrencyRunsOnEventLoops {
+                logger.warning("Swift concurrency runs on its own thread pool: another hook was installed first, so every request hops between threads (about half the throughput)")
+            }
             // Opening checks the URL on one connection and migrates; the pool runs in the group.
             let storage = try await StoreOptions.openStore(configuration)
             // The group, in dependency order (ServiceGroup stops them in reverse): the database

@@ -75,14 +75,18 @@ import Testing
         }
     }
 
-    @Test func storedFormsAndMalformedHashes() {
+    @Test func storedFormsAndMalformedHashes() async throws {
         let stored = ClientSecret.storedForm(generated: "abc", clientID: "x")
         #expect(stored == ClientSecret.storedForm(generated: "abc", clientID: "x"))
         #expect(stored != ClientSecret.storedForm(generated: "abc", clientID: "y"))
-        #expect(ClientSecret.matches("abc", stored: stored, clientID: "x"))
-        #expect(!ClientSecret.matches("abd", stored: stored, clientID: "x"))
-        #expect(!ClientSecret.matches("abc", stored: ClientSecret.generatedPrefix + "!!", clientID: "x"))
-        #expect(!ClientSecret.matches("abc", stored: ClientSecret.generatedPrefix, clientID: "x"))
-        #expect(!ClientSecret.matches("abc", stored: "not a hash", clientID: "x"))
+        #expect(await ClientSecret.matches("abc", stored: stored, clientID: "x"))
+        #expect(await !ClientSecret.matches("abd", stored: stored, clientID: "x"))
+        #expect(await !ClientSecret.matches("abc", stored: ClientSecret.generatedPrefix + "!!", clientID: "x"))
+        #expect(await !ClientSecret.matches("abc", stored: ClientSecret.generatedPrefix, clientID: "x"))
+        #expect(await !ClientSecret.matches("abc", stored: "not a hash", clientID: "x"))
+        // A chosen secret: Argon2id, checked on NIO's thread pool rather than the caller's thread.
+        let chosen = try PasswordHasher.hash("a-chosen-secret")
+        #expect(await ClientSecret.matches("a-chosen-secret", stored: chosen, clientID: "x"))
+        #expect(await !ClientSecret.matches("a-chosen-secreT", stored: chosen, clientID: "x"))
     }
 }

@@ -98,7 +98,11 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        output = self.output()
         self.log.close()
+        # Every server runs Swift concurrency on NIO's event loops (EventLoopExecutor); the
+        # release binary once lost that silently, at half the throughput.
+        assert "runs on its own thread pool" not in output, output
 
 
 @pytest.fixture

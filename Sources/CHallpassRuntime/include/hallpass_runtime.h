@@ -1,0 +1,11 @@
+#ifndef HALLPASS_RUNTIME_H
+#define HALLPASS_RUNTIME_H
+#include <stdbool.h>
+
+/// Stores `hook` in the Swift runtime's `swift_task_enqueueGlobal_hook` if nothing is there yet
+/// (an atomic compare-and-exchange, as NIO's own installer does). Returns whether it was stored.
+/// Linking to the variable, instead of finding it with dlsym as NIO does, also works in a static
+/// binary, where the runtime's symbols are hidden.
+bool hp_install_enqueue_global_hook(const void *hook);
+
+#endif
