@@ -10,6 +10,7 @@ public final class SQLiteStore: Sendable {
     let pool: DatabasePool
     let grantInserts: GroupCommit<DeviceGrant, GrantInsertion>
     let decisions: GroupCommit<Decision, Bool>
+    let rotations: GroupCommit<Rotation, RotationResult>
     let hot: HotReader
 
     /// Opens (creating if needed) the database at `path` and applies migrations.
@@ -37,6 +38,11 @@ public final class SQLiteStore: Sendable {
         decisions = GroupCommit { decisions in
             try await pool.write { db in
                 try decisions.map { decision in try SQLiteStore.record(decision, in: db) }
+            }
+        }
+        rotations = GroupCommit { rotations in
+            try await pool.write { db in
+                try rotations.map { rotation in try SQLiteStore.rotate(rotation, in: db) }
             }
         }
     }

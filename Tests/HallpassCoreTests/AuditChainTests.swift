@@ -45,4 +45,16 @@ import Testing
         #expect(verify(Array(lines.dropFirst(2))) == nil)        // a rotated file starts anywhere
         #expect(AuditChain.Break.broken(line: 3, expectedSeq: 3, foundSeq: 4).description.contains("removed"))
     }
+
+    /// `verify` hashes each line's text as written, so trails written by an earlier encoder
+    /// (JSONSerialization, until issue 20) still verify, and a line's content is checked, not
+    /// its formatting.
+    @Test func aLineFromTheEarlierEncoderStillVerifies() {
+        let written = #"{"hash":"97b60f5ac4a2d29c1e584346793e9aa1ac6158bde5cda2c3c128f63034a39b36","actor":"alice","address":"127.0.0.1","event":"login","outcome":"ok","prev":"0000000000000000000000000000000000000000000000000000000000000000","seq":1,"time":"2026-12-01T10:00:00Z"}"#
+        #expect(verify([written]) == nil)
+        #expect(verify([written.replacingOccurrences(of: "\"ok\"", with: "\"failed\"")]) == .changed(line: 1))
+        let next = AuditChain.line(["event": "logout", "outcome": "ok"], seq: 2, prev: String(written.dropFirst(9).prefix(64)))
+        #expect(verify([written, next.line]) == nil)
+        #expect(next.line.contains(#""seq":2"#) && next.hash.count == 64 && next.hash.allSatisfy(\.isHexDigit))
+    }
 }

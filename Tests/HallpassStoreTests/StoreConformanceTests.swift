@@ -136,6 +136,45 @@ import Testing
         #expect(try await db.store.accessToken(jti: first.accessJTI)?.revokedAt != nil)
     }
 
+    /// Concurrent refreshes of different families (group-committed on SQLite): each is rotated
+    /// once, a token presented twice in the same burst is caught as reused, and the revocation
+    /// of that family touches no other.
+    @Test(arguments: StoreKind.allCases) func concurrentRotationsOfManyFamiliesStayApart(kind: StoreKind) async throws {
+        let db = try await TestStore.make(kind)
+        let user = try await db.store.addUser(name: "carol", passwordHash: "x")
+        var firsts: [IssuedTokens] = []
+        for (i, letter) in "BCDFGHJKLMNP".enumerated() {
+            let code = try UserCode(parsing: "BCDFGHJ" + String(letter))
+            guard case .inserted(let id) = try await db.store.insertGrant(try pendingGrant(code.normalized)) else {
+                throw StoreError.corrupt("insert failed")
+            }
+            var grant = try #require(try await db.store.pendingGrant(userCode: code))
+            try grant.approve(by: user.id, scopes: ScopeSet(["read"]), at: clock.now)
+            #expect(try await db.store.recordDecision(grant, at: clock.now))
+            let first = tokens(family(user: user.id), refresh: "r1-\(i)")
+            #expect(try await db.store.redeem(grantID: id, tokens: first, at: clock.now) == .redeemed)
+            firsts.append(first)
+        }
+        let successors = firsts.enumerated().map { i, first in tokens(first.family, refresh: "r2-\(i)") }
+        let replay = tokens(firsts[0].family, refresh: "r2-replay")
+        let now = clock.now
+        let results = try await withThrowingTaskGroup(of: (Int, RotationResult).self) { group in
+            for (i, successor) in successors.enumerated() {
+                group.addTask { (i, try await db.store.rotate(oldHash: "r1-\(i)", successor: successor, at: now)) }
+            }
+            group.addTask { (-1, try await db.store.rotate(oldHash: "r1-0", successor: replay, at: now)) }
+            return try await group.reduce(into: [Int: RotationResult]()) { $0[$1.0] = $1.1 }
+        }
+        #expect(Set([results[0], results[-1]]) == [.rotated, .reused])
+        #expect(try await db.store.family(id: firsts[0].family.id)?.revokedAt != nil)
+        for i in 1..<firsts.count {
+            #expect(results[i] == .rotated)
+            #expect(try await db.store.family(id: firsts[i].family.id)?.revokedAt == nil)
+            #expect(try await db.store.refreshToken(hash: "r1-\(i)")?.usedAt != nil)
+            #expect(try await db.store.refreshToken(hash: "r2-\(i)")?.revokedAt == nil)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases) func wrongGuessesNearALiveCodeWithdrawItAfterFive(kind: StoreKind) async throws {
         let db = try await TestStore.make(kind)
         _ = try await db.store.insertGrant(try pendingGrant())
