@@ -1,7 +1,8 @@
 -- wrk script: device authorization requests (RFC 8628 §3.1) for a public client.
 -- With a fourth argument, each thread also writes the device codes it got to PREFIX.<thread>,
--- one per line, for the polling phase.
--- args: CLIENT_ID DEVICE_PATH SCOPE [CODES_PREFIX]
+-- one per line, for the polling phase; with a fifth, FIELD (user_code for the consent
+-- benchmark) instead of device_code.
+-- args: CLIENT_ID DEVICE_PATH SCOPE [CODES_PREFIX [FIELD]]
 dofile("Benchmarks/load/report.lua")
 counted = "ok"
 
@@ -14,6 +15,7 @@ function init(args)
   if args[4] then
     out = io.open(args[4] .. "." .. id, "w")
     out:setvbuf("line")
+    field = args[5] or "device_code"
   end
 end
 
@@ -25,7 +27,7 @@ function response(status, headers, body)
   if status == 200 and body:find("user_code", 1, true) then
     good = good + 1
     if out then
-      local code = body:match('"device_code"%s*:%s*"([^"]+)"')
+      local code = body:match('"' .. field .. '"%s*:%s*"([^"]+)"')
       if code then out:write(code, "\n") end
     end
   else
