@@ -39,59 +39,19 @@ start_hallpass() {
 }
 stop_hallpass() { kill "$hp_pid" 2>/dev/null || true; wait "$hp_pid" 2>/dev/null || true; }
 
-# Two replicas on one PostgreSQL database behind nginx (the README's configuration, with
-# keepalive connections to the replicas), the load balancer listening where the others do.
+# Two replicas on one PostgreSQL database behind nginx (Benchmarks/replicas.sh), the load
+# balancer listening where the others do.
 if [ -z "${COMPARE_SKIP_PG:-}" ]; then
   eval "$(scripts/throwaway-postgres.sh start)"
   trap 'scripts/throwaway-postgres.sh stop "$HALLPASS_TEST_POSTGRES_DIR"' EXIT
 fi
-start_hallpass_pg() {
-  local round=$1 db=bench_$1 dir=$bench/pg
-  rm -rf "$dir" && mkdir -p "$dir"
-  psql -q "$HALLPASS_TEST_POSTGRES" -c "CREATE DATABASE $db" >/dev/null
-  pg_url=${HALLPASS_TEST_POSTGRES%/*}/$db
-  "$hp" users add alice --password-stdin --db "$pg_url" <<<"$pw" >/dev/null
-  local common=(--db "$pg_url" --issuer http://127.0.0.1:8080 --trusted-proxies 127.0.0.1 --no-ssh --demo --log-level warning)
-  (cd "$dir" && exec "$hp" serve "${common[@]}" --listen 127.0.0.1:8081 >"$out/hallpass-pg-a.log" 2>&1) &
-  pg_a=$!
-  wait_port 8081
-  (cd "$dir" && exec "$hp" serve "${common[@]}" --listen 127.0.0.1:8082 >"$out/hallpass-pg-b.log" 2>&1) &
-  pg_b=$!
-  wait_port 8082
-  cat >"$dir/nginx.conf" <<NGINX
-worker_processes 1;
-pid $dir/nginx.pid;
-error_log $dir/nginx-error.log;
-$( [ "$(id -u)" -eq 0 ] && echo "user root root;" )
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $dir/body; proxy_temp_path $dir/proxy; fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
-    upstream hallpass { server 127.0.0.1:8081; server 127.0.0.1:8082; keepalive 64; }
-    map \$http_upgrade \$connection_upgrade { default upgrade; '' ''; }
-    server {
-        listen 127.0.0.1:8080;
-        location / {
-            proxy_pass http://hallpass;
-            proxy_http_version 1.1;
-            proxy_set_header Upgrade \$http_upgrade;
-            proxy_set_header Connection \$connection_upgrade;
-            proxy_set_header Host \$host;
-            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-            proxy_read_timeout 1h;
-        }
-    }
+. Benchmarks/replicas.sh
+start_hallpass_pg() {  # round
+  rm -rf "$bench/pg"
+  pg_database "bench_$1"
+  start_replicas "$bench/pg" hallpass-pg 8080
 }
-NGINX
-  nginx -p "$dir" -c "$dir/nginx.conf" -g "daemon off;" 2>>"$out/nginx.log" &
-  nginx_pid=$!
-  wait_port 8080
-}
-stop_hallpass_pg() {
-  kill "$nginx_pid" "$pg_a" "$pg_b" 2>/dev/null || true
-  wait "$nginx_pid" "$pg_a" "$pg_b" 2>/dev/null || true
-}
+stop_hallpass_pg() { stop_replicas; }
 
 measure() {  # name base device_path token_path approve-args...
   local name=$1 base=$2 dpath=$3 tpath=$4 round=$5; shift 5

@@ -18,7 +18,15 @@ public final class PostgresStore: Sendable {
     /// over one connection, which gives a readable error for a bad URL and applies the migrations
     /// (safe when several replicas start at once). No query runs on the store until its `pool`
     /// runs: in `serve`'s ServiceGroup, or `withPool` for a command.
-    public init(url: String, logger: Logger = PostgresStore.quietLogger, maximumConnections: Int = 20) async throws {
+    ///
+    /// `keptOpen` (what `serve` uses) opens all `maximumConnections` at start and keeps them,
+    /// without keep-alive queries. postgres-nio otherwise arms an idle timer (60 s) and a
+    /// keep-alive timer (30 s) each time a connection goes back to the pool, and a cancelled
+    /// timer's sleep stays scheduled until its deadline: under load that held about 4.5 KiB per
+    /// request for a minute (the soak, BENCHMARKS.md). A connection the server closes is
+    /// replaced when it closes; one lost silently (a network partition) fails on its next use.
+    public init(url: String, logger: Logger = PostgresStore.quietLogger, maximumConnections: Int = 20,
+                keptOpen: Bool = false) async throws {
         let parsed = try PostgresURL(url)
         let probe = try await parsed.probe(logger: logger)
         do {
@@ -30,7 +38,8 @@ public final class PostgresStore: Sendable {
         try? await probe.close()
         var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.minimumConnections = 0
+        configuration.options.minimumConnections = keptOpen ? maximumConnections : 0
+        if keptOpen { configuration.options.keepAliveBehavior = nil }
         configuration.options.connectTimeout = .seconds(10)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
