@@ -9,14 +9,20 @@
 # Usage: Benchmarks/compare.sh [ROUNDS]   → bench-out/summary.json and a table on stdout.
 #   HALLPASS_BASELINE=REV also measures that revision's release build ("hallpass-before", one
 #   SQLite replica) in every round, for before/after figures from one run; COMPARE_SKIP_PG=1
-#   leaves out the two-replica PostgreSQL setup.
+#   leaves out the two-replica PostgreSQL setup; HALLPASS_BEFORE_BIN=PATH measures that binary as
+#   "before" instead of building one. Each wrk line also gets the servers' CPU per request
+#   (utime + stime of the server processes over the run: the peer's gunicorn and its workers,
+#   the replicas without nginx), "cpu_us_per_request".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
 rm -rf bench-out
 . Benchmarks/common.sh hallpass-bench
 hp_after=$hp
-if [ -n "${HALLPASS_BASELINE:-}" ]; then
+if [ -n "${HALLPASS_BEFORE_BIN:-}" ]; then
+  hp_before=$(realpath "$HALLPASS_BEFORE_BIN")
+  HALLPASS_BASELINE=${HALLPASS_BASELINE:-$HALLPASS_BEFORE_BIN}
+elif [ -n "${HALLPASS_BASELINE:-}" ]; then
   baseline=/tmp/hallpass-baseline-$(git rev-parse --short "$HALLPASS_BASELINE")
   [ -d "$baseline" ] || git worktree add -q --detach "$baseline" "$HALLPASS_BASELINE"
   (cd "$baseline" && swift build -c release --product hallpass >/dev/null)
@@ -53,23 +59,53 @@ start_hallpass_pg() {  # round
 }
 stop_hallpass_pg() { stop_replicas; }
 
+# utime + stime, in clock ticks, of the given processes and their children.
+cpu_ticks() {
+  local total=0 p
+  for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
+    [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$total"
+}
+
+# wrk_cpu FILE WRK-ARGS...: wrk's lines into FILE, its JSON line with the CPU per request of the
+# processes in $server_pids.
+wrk_cpu() {
+  local file=$1 before after
+  shift
+  before=$(cpu_ticks $server_pids)
+  wrk "$@" >"$file"
+  after=$(cpu_ticks $server_pids)
+  python3 - "$file" $((after - before)) "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+for i, line in enumerate(lines):
+    if line.startswith("{"):
+        run = json.loads(line)
+        run["cpu_us_per_request"] = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(run["requests"], 1)
+        lines[i] = json.dumps(run)
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+}
+
 measure() {  # name base device_path token_path approve-args...
   local name=$1 base=$2 dpath=$3 tpath=$4 round=$5; shift 5
   "$py" "$bench/bench_device_flow.py" --base-url "$base" --device-path "$dpath" --token-path "$tpath" \
       --flows 20 --approve-min 1 --approve-max 8 "$@" --out "$out/$name-driver-$round.json" 2>"$out/$name-driver-$round.log" >/dev/null || true
   sleep 2
   rm -f "$out/$name-codes".*
-  wrk -t2 -c64 -d20s -s Benchmarks/load/device_authorization.lua "$base" -- demo-device "$dpath" "openid profile read write" \
-      "$out/$name-codes" >"$out/$name-wrk-da-$round.txt"
+  wrk_cpu "$out/$name-wrk-da-$round.txt" -t2 -c64 -d20s -s Benchmarks/load/device_authorization.lua "$base" -- \
+      demo-device "$dpath" "openid profile read write" "$out/$name-codes"
   cat "$out/$name-codes".[0-9]* >"$out/$name-codes.all"
   sleep 6
-  wrk -t2 -c64 -d10s -s Benchmarks/load/poll.lua "$base" -- "$out/$name-codes.all" 2 demo-device "$tpath" \
-      >"$out/$name-wrk-poll-$round.txt"
+  wrk_cpu "$out/$name-wrk-poll-$round.txt" -t2 -c64 -d10s -s Benchmarks/load/poll.lua "$base" -- \
+      "$out/$name-codes.all" 2 demo-device "$tpath"
 }
 
 for round in $(seq 1 "$rounds"); do
   echo "round $round: peer" >&2
   start_peer
+  server_pids=$(cat "$bench/peer-data/gunicorn.pid")
   measure peer http://127.0.0.1:8628 /device_authorization /token "$round" \
       --approve-url 'http://127.0.0.1:8628/admin/decide?user_code={user_code}&decision={decision}' \
       --approve-header 'X-Admin-Token: peer-admin-secret'
@@ -78,6 +114,7 @@ for round in $(seq 1 "$rounds"); do
     echo "round $round: hallpass before ($HALLPASS_BASELINE)" >&2
     hp=$hp_before
     start_hallpass
+    server_pids=$hp_pid
     measure hallpass-before http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
         --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"
     stop_hallpass
@@ -85,12 +122,14 @@ for round in $(seq 1 "$rounds"); do
   fi
   echo "round $round: hallpass" >&2
   start_hallpass
+  server_pids=$hp_pid
   measure hallpass http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
       --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"
   stop_hallpass
   [ -n "${COMPARE_SKIP_PG:-}" ] && continue
   echo "round $round: hallpass, two replicas on PostgreSQL behind nginx" >&2
   start_hallpass_pg "$round"
+  server_pids="$pg_a $pg_b"
   measure hallpass-pg http://127.0.0.1:8080 /oauth/device_authorization /oauth/token "$round" \
       --server-pid "$pg_a" --server-pid "$pg_b" \
       --approve-cmd "echo $pw | $hp approve --server http://127.0.0.1:8080 --user alice --password-stdin --code {user_code} --decision {decision}"

@@ -30,7 +30,7 @@ def wrk_line(path):
 
 
 def collect(name):
-    rows = {"driver_da": [], "driver_poll": [], "wrk_da": [], "wrk_poll": [], "wrk_poll_bad": [],
+    rows = {"driver_da": [], "driver_poll": [], "wrk_da": [], "wrk_poll": [], "wrk_poll_bad": [], "cpu_da": [], "cpu_poll": [],
             "rss": [], "lat_p50": [], "lat_p99": []}
     for r in range(1, rounds + 1):
         d = load_json(f"{out}/{name}-driver-{r}.json") or {}
@@ -47,10 +47,14 @@ def collect(name):
         w = wrk_line(f"{out}/{name}-wrk-da-{r}.txt")
         if w:
             rows["wrk_da"].append(w["req_per_s"])
+            if "cpu_us_per_request" in w:
+                rows["cpu_da"].append(round(w["cpu_us_per_request"], 1))
         w = wrk_line(f"{out}/{name}-wrk-poll-{r}.txt")
         if w:
             rows["wrk_poll"].append(w["req_per_s"])
             rows["wrk_poll_bad"].append(w["other"] + w["socket_errors"])
+            if "cpu_us_per_request" in w:
+                rows["cpu_poll"].append(round(w["cpu_us_per_request"], 1))
     return rows
 
 
@@ -68,6 +72,7 @@ with open(os.path.join(out, "summary.json"), "w") as f:
 
 titles = {"peer": "Authlib peer", "hallpass-before": "Hallpass before, 1 × SQLite", "hallpass": "Hallpass, 1 × SQLite", "hallpass-pg": "Hallpass, 2 × PostgreSQL + nginx"}
 labels = [("wrk_poll", "pending polls/s (wrk)"), ("wrk_da", "device authorizations/s (wrk)"),
+          ("cpu_poll", "server CPU per poll, µs (wrk)"), ("cpu_da", "server CPU per device authorization, µs (wrk)"),
           ("driver_poll", "pending polls/s (driver, paced)"), ("driver_da", "device authorizations/s (driver)"),
           ("rss", "peak server RSS, MiB (driver)"), ("lat_p50", "approval→token p50, ms (polling)"),
           ("lat_p99", "approval→token p99, ms (polling)"), ("wrk_poll_bad", "polls not answered authorization_pending")]
@@ -84,4 +89,4 @@ for key, label in labels:
             cells.append(f"{v / p:.2f}×" if p and v is not None and key != "wrk_poll_bad" else "–")
     print(f"| {label} | " + " | ".join(cells) + " |")
 for n in names:
-    print(f"runs {n}: " + "; ".join(f"{k} {summary[n][k]['runs']}" for k in ("wrk_poll", "wrk_da", "rss")))
+    print(f"runs {n}: " + "; ".join(f"{k} {summary[n][k]['runs']}" for k in ("wrk_poll", "wrk_da", "cpu_poll", "cpu_da", "rss")))
