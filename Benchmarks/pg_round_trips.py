@@ -5,12 +5,15 @@ Usage: Benchmarks/pg_round_trips.py HALLPASS_BIN POSTGRES_URL CLUSTER_LOG [N]
 
 Creates a fresh database on the cluster of POSTGRES_URL (a throwaway one: scripts/
 throwaway-postgres.sh), sets `log_statement = all` on it, starts one `hallpass serve` replica
-on 127.0.0.1, and runs N (default 50) requests of each kind, one kind at a time: device
+on 127.0.0.1, and runs N (default 200) requests of each kind, one kind at a time: device
 authorizations, pending polls, consent approvals, redemptions, refreshes with rotation, and
 introspections. For each kind it counts the statements PostgreSQL logged for this database
 (postgres-nio sends one statement as parse/bind/execute in one round trip, so a statement is a
 round trip; BEGIN and COMMIT count too) and subtracts what the replica does on its own in as
-long (the sweeper, measured idle first). Prints a table: statements per request.
+long (the sweeper, measured idle first). It also reads the CPU time (utime + stime) of the
+cluster's processes (the postmaster in CLUSTER_LOG's folder, data/postmaster.pid, and its
+children) and of the replica over each kind. Requests go one at a time on one connection, so
+these are costs per request, not rates. Prints a table.
 """
 import base64
 import http.client
@@ -24,7 +27,7 @@ import time
 import urllib.parse
 
 BIN, URL, LOG = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
-N = int(sys.argv[4]) if len(sys.argv) > 4 else 50
+N = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 PASSWORD = "bench-password-123"
 DB = f"round_trips_{os.getpid()}"
 PORT = 8097
@@ -58,17 +61,36 @@ def statements():
         return sum(1 for line in f if re.search(r"LOG:  (execute|statement)", line))
 
 
+def cpu_seconds(pid, with_children):
+    """utime + stime of pid (and of its children), in seconds."""
+    pids = [pid]
+    if with_children:
+        pids += [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    ticks = 0
+    for p in pids:
+        try:
+            fields = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def measure(name, action, count=N):
     before, started = statements(), time.monotonic()
+    db_before, replica_before = cpu_seconds(postmaster, True), cpu_seconds(server.pid, False)
     for i in range(count):
         action(i)
     time.sleep(0.3)  # let the last statements reach the log
     elapsed = time.monotonic() - started
     total = statements() - before - background * elapsed
-    rows.append((name, total / count))
+    database = (cpu_seconds(postmaster, True) - db_before) / count * 1e6
+    replica = (cpu_seconds(server.pid, False) - replica_before) / count * 1e6
+    rows.append((name, total / count, database, replica))
 
 
 rows = []
+postmaster = int(open(os.path.join(os.path.dirname(LOG), "data", "postmaster.pid")).readline())
 psql(f"CREATE DATABASE {DB}")
 db_url = URL.rsplit("/", 1)[0] + "/" + DB
 psql(f"ALTER DATABASE {DB} SET log_statement = 'all'")
@@ -143,7 +165,7 @@ finally:
     psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
 
 print(f"background: {background:.2f} statements/s")
-print("| request | statements (round trips) per request |")
-print("|---|---:|")
-for name, per in rows:
-    print(f"| {name} | {per:.1f} |")
+print("| request | statements (round trips) per request | PostgreSQL CPU, µs | replica CPU, µs |")
+print("|---|---:|---:|---:|")
+for name, per, database, replica in rows:
+    print(f"| {name} | {per:.1f} | {database:,.0f} | {replica:,.0f} |")
