@@ -59,35 +59,6 @@ start_hallpass_pg() {  # round
 }
 stop_hallpass_pg() { stop_replicas; }
 
-# utime + stime, in clock ticks, of the given processes and their children.
-cpu_ticks() {
-  local total=0 p
-  for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
-    [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
-
-# wrk_cpu FILE WRK-ARGS...: wrk's lines into FILE, its JSON line with the CPU per request of the
-# processes in $server_pids.
-wrk_cpu() {
-  local file=$1 before after
-  shift
-  before=$(cpu_ticks $server_pids)
-  wrk "$@" >"$file"
-  after=$(cpu_ticks $server_pids)
-  python3 - "$file" $((after - before)) "$(getconf CLK_TCK)" <<'PY'
-import json, sys
-lines = open(sys.argv[1]).read().splitlines()
-for i, line in enumerate(lines):
-    if line.startswith("{"):
-        run = json.loads(line)
-        run["cpu_us_per_request"] = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(run["requests"], 1)
-        lines[i] = json.dumps(run)
-open(sys.argv[1], "w").write("\n".join(lines) + "\n")
-PY
-}
-
 measure() {  # name base device_path token_path approve-args...
   local name=$1 base=$2 dpath=$3 tpath=$4 round=$5; shift 5
   "$py" "$bench/bench_device_flow.py" --base-url "$base" --device-path "$dpath" --token-path "$tpath" \

@@ -28,30 +28,15 @@ codes=${RATES_CODES:-6000}
 . Benchmarks/common.sh hallpass-rates
 trap 'rm -rf "$bench"' EXIT
 hp=${HALLPASS_BIN:-$hp}
-tck=$(getconf CLK_TCK)
 
-# utime + stime, in clock ticks, of the given processes and their children.
-cpu_ticks() {
-  local total=0 p
-  for p in "$@" $(for q in "$@"; do pgrep -P "$q" || true; done); do
-    [ -r "/proc/$p/stat" ] && total=$((total + $(awk '{print $14 + $15}' "/proc/$p/stat")))
-  done
-  echo "$total"
-}
-
-# run NAME ROUND "PIDS" WRK-ARGS...: one wrk run, its JSON line with the server's CPU per request.
+# run NAME ROUND "PIDS" WRK-ARGS...: one wrk run; its JSON line, with the CPU per request of
+# PIDS (common.sh's wrk_cpu), in rates-NAME-ROUND.json.
 run() {
-  local name=$1 round=$2 pids=$3 before after
+  local name=$1 round=$2
+  server_pids=$3
   shift 3
-  before=$(cpu_ticks $pids)
-  wrk "$@" | tail -n 1 >"$out/rates-$name-$round.raw"
-  after=$(cpu_ticks $pids)
-  python3 - "$out/rates-$name-$round.raw" $((after - before)) "$tck" >"$out/rates-$name-$round.json" <<'PY'
-import json, sys
-run = json.load(open(sys.argv[1]))
-run["cpu_us_per_request"] = int(sys.argv[2]) / int(sys.argv[3]) * 1e6 / max(run["requests"], 1)
-print(json.dumps(run))
-PY
+  wrk_cpu "$out/rates-$name-$round.txt" "$@"
+  grep '^{' "$out/rates-$name-$round.txt" >"$out/rates-$name-$round.json"
   cat "$out/rates-$name-$round.json" >&2
 }
 

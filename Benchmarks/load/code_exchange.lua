@@ -7,13 +7,7 @@ dofile("Benchmarks/load/report.lua")
 counted = "issued"
 
 function init(args)
-  local nthreads = tonumber(args[2])
-  codes = {}
-  local i = 0
-  for line in io.lines(args[1]) do
-    if i % nthreads == id then codes[#codes + 1] = line end
-    i = i + 1
-  end
+  codes = slice(args[1], tonumber(args[2]))
   path = args[3]
   redirect = args[4]:gsub(":", "%%3A"):gsub("/", "%%2F")
   headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }

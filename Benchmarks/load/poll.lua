@@ -7,13 +7,7 @@ dofile("Benchmarks/load/report.lua")
 counted = "pending"
 
 function init(args)
-  local nthreads = tonumber(args[2])
-  codes = {}
-  local i = 0
-  for line in io.lines(args[1]) do
-    if i % nthreads == id then codes[#codes + 1] = line end
-    i = i + 1
-  end
+  codes = slice(args[1], tonumber(args[2]))
   client = args[3]
   path = args[4]
   counter = 0

@@ -9,13 +9,8 @@ dofile("Benchmarks/load/report.lua")
 counted = "rotated"
 
 function init(args)
-  local nthreads = tonumber(args[2])
-  queue, head, tail = {}, 1, 0
-  local i = 0
-  for line in io.lines(args[1]) do
-    if i % nthreads == id then tail = tail + 1; queue[tail] = line end
-    i = i + 1
-  end
+  queue = slice(args[1], tonumber(args[2]))
+  head, tail = 1, #queue
   client = args[3]
   path = args[4]
   good = 0
