@@ -24,7 +24,7 @@ established HTTP connections, established database connections and the rest), it
 processes, and the window's requests, p50/p99 latency and 5xx answers.
 
 Warm-up is the first 2 minutes or 20 % of the run, whichever is shorter (--warmup overrides
-it). (Before `PostgresStore(keptOpen:)`, a replica on PostgreSQL held ~4.5 KiB per request for up
+it). (Before `PostgresStore(shortIdle:)`, a replica on PostgreSQL held ~4.5 KiB per request for up
 to a minute in postgres-nio's cancelled pool timers, and this soak failed on it.) At its end and at the
 end of the run the load pauses: flows in flight are decided at once and finish, the SSH session
 and every client connection close, and after 3 s each server is measured at rest ("quiet"). The

@@ -19,14 +19,16 @@ public final class PostgresStore: Sendable {
     /// (safe when several replicas start at once). No query runs on the store until its `pool`
     /// runs: in `serve`'s ServiceGroup, or `withPool` for a command.
     ///
-    /// `keptOpen` (what `serve` uses) opens all `maximumConnections` at start and keeps them,
-    /// without keep-alive queries. postgres-nio otherwise arms an idle timer (60 s) and a
-    /// keep-alive timer (30 s) each time a connection goes back to the pool, and a cancelled
-    /// timer's sleep stays scheduled until its deadline: under load that held about 4.5 KiB per
-    /// request for a minute (the soak, BENCHMARKS.md). A connection the server closes is
-    /// replaced when it closes; one lost silently (a network partition) fails on its next use.
+    /// `shortIdle` (what `serve` uses): a connection idle for 5 s is closed, and there are no
+    /// keep-alive queries. postgres-nio arms an idle timer (60 s by default) and a keep-alive
+    /// timer (30 s) each time a connection goes back to the pool, and a cancelled timer's sleep
+    /// stays scheduled until its deadline: under load that held about 4.5 KiB per request for a
+    /// minute (the soak, BENCHMARKS.md). With a 5 s idle timeout a cancelled timer lingers 5 s at
+    /// most, and an idle connection is closed before a keep-alive would have run. (Keeping all
+    /// connections open instead, `minimumConnections = maximumConnections`, can trip a
+    /// precondition in postgres-nio 1.33's pool after the database restarts under load.)
     public init(url: String, logger: Logger = PostgresStore.quietLogger, maximumConnections: Int = 20,
-                keptOpen: Bool = false) async throws {
+                shortIdle: Bool = false) async throws {
         let parsed = try PostgresURL(url)
         let probe = try await parsed.probe(logger: logger)
         do {
@@ -38,8 +40,11 @@ public final class PostgresStore: Sendable {
         try? await probe.close()
         var configuration = parsed.clientConfiguration
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.minimumConnections = keptOpen ? maximumConnections : 0
-        if keptOpen { configuration.options.keepAliveBehavior = nil }
+        configuration.options.minimumConnections = 0
+        if shortIdle {
+            configuration.options.connectionIdleTimeout = .seconds(5)
+            configuration.options.keepAliveBehavior = nil
+        }
         configuration.options.connectTimeout = .seconds(10)
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client

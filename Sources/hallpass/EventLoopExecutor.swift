@@ -17,6 +17,10 @@ enum EventLoopExecutor {
     /// Must run on the main thread before anything uses concurrency, once. Returns whether the
     /// hook was installed (false when something else installed one first).
     static func install() -> Bool {
+        // The hook's signature is the runtime's; NIO trusts it below Swift 6.6 only, and so do we.
+        #if compiler(>=6.6)
+        return false
+        #else
         let hook: EnqueueGlobalHook = { job, _ in
             // `any()` is sticky: on one of the group's loops, it is that loop (no thread switch).
             MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
@@ -28,5 +32,6 @@ enum EventLoopExecutor {
                 hp_install_enqueue_global_hook($0.pointee)
             }
         }
+        #endif
     }
 }

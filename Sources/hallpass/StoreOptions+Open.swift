@@ -29,7 +29,7 @@ extension StoreOptions {
         let path = settings.databasePath
         do {
             if settings.usesPostgres {
-                return try await PostgresStore(url: path, maximumConnections: 4, keptOpen: true)
+                return try await PostgresStore(url: path, maximumConnections: 4, shortIdle: true)
             }
             return try SQLiteStore(path: path)
         } catch {

@@ -91,6 +91,8 @@ class Server:
         return run(list(args), self.db, stdin=stdin)
 
     def stop(self):
+        if self.log.closed:     # stopped already (a test may stop a server before its fixture does)
+            return
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
