@@ -16,7 +16,6 @@ children) and of the replica over each kind. Requests go one at a time on one co
 these are costs per request, not rates. Prints a table.
 """
 import base64
-import http.client
 import json
 import os
 import re
@@ -24,14 +23,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
+
+from token_pool import request   # the same directory
 
 BIN, URL, LOG = os.path.abspath(sys.argv[1]), sys.argv[2], sys.argv[3]
 N = int(sys.argv[4]) if len(sys.argv) > 4 else 200
 PASSWORD = "bench-password-123"
 DB = f"round_trips_{os.getpid()}"
 PORT = 8097
-conn = None
+BASE = f"http://127.0.0.1:{PORT}"
 
 
 def psql(sql, url=URL):
@@ -39,20 +39,9 @@ def psql(sql, url=URL):
 
 
 def call(method, path, form=None, body=None, headers=None):
-    global conn
-    if conn is None:
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
-    headers = dict(headers or {})
-    data = None
-    if form is not None:
-        data = urllib.parse.urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    elif body is not None:
-        data = json.dumps(body)
-        headers["Content-Type"] = "application/json"
-    conn.request(method, path, body=data, headers=headers)
-    answer = conn.getresponse()
-    return answer.status, answer.read().decode()
+    """One request to the replica on token_pool's keep-alive connection: (status, text)."""
+    status, _, text = request(BASE, method, path, body=body, headers=headers, form=form)
+    return status, text
 
 
 def statements():
@@ -108,7 +97,6 @@ try:
             call("GET", "/livez")
             break
         except OSError:
-            conn = None
             time.sleep(0.1)
     # What the replica does on its own (the sweeper, LISTEN keep-alive), per second.
     idle_before = statements()
