@@ -2,6 +2,15 @@
 import Foundation
 import PackageDescription
 
+/// `hallpass --version`'s commit (issue 21): scripts/build-release.sh sets HALLPASS_COMMIT to
+/// `git describe`'s short hash (with `-dirty` for uncommitted changes); other builds say "unknown".
+/// Only the one C file that returns it is recompiled when it changes.
+let buildCommit: String = {
+    let value = ProcessInfo.processInfo.environment["HALLPASS_COMMIT"] ?? ""
+    let allowed = value.allSatisfy { $0.isASCII && ($0.isHexDigit || $0 == "-" || $0.isLetter) }
+    return !value.isEmpty && value.count <= 64 && allowed ? value : "unknown"
+}()
+
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
 ]
@@ -123,7 +132,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "CHallpassPTY"),
-        .target(name: "CHallpassRuntime"),
+        .target(name: "CHallpassRuntime", cSettings: [.define("HALLPASS_COMMIT", to: "\"\(buildCommit)\"")]),
         .target(
             name: "HallpassSSH",
             dependencies: [
@@ -211,6 +220,9 @@ let package = Package(
                 "CHallpassRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -6,10 +6,13 @@
 # concurrency hook finds nothing in such a binary; Sources/hallpass/EventLoopExecutor.swift links
 # to it instead. What remains dynamic is
 # Debian's C libraries: libsqlite3, libsodium, libncursesw, libqrencode, libstdc++, libc.
+# `hallpass --version` names the commit (HALLPASS_COMMIT from scripts/build-commit.sh, read by
+# Package.swift); "unknown" outside a git checkout.
 # Prints the binary's path: .build/release/hallpass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >&2
+HALLPASS_COMMIT=$(scripts/build-commit.sh) && export HALLPASS_COMMIT
 swift build -c release --static-swift-stdlib --product hallpass \
   -Xlinker --no-export-dynamic -Xlinker --gc-sections >&2
 echo "$PWD/.build/release/hallpass"

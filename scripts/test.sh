@@ -10,6 +10,8 @@ if [ -z "${HALLPASS_TEST_POSTGRES:-}" ]; then
   eval "$(scripts/throwaway-postgres.sh start)"
   trap 'scripts/throwaway-postgres.sh stop "$HALLPASS_TEST_POSTGRES_DIR"' EXIT
 fi
+# `hallpass --version` names this commit; the e2e suite checks it (test_operations.py).
+HALLPASS_COMMIT=$(scripts/build-commit.sh) && export HALLPASS_COMMIT
 swift build --build-tests
 swift test --skip-build
 # The parsers that read strangers' input, fuzzed for 30 s each (longer by hand: scripts/fuzz.sh 600).

@@ -10,3 +10,9 @@ bool hp_install_enqueue_global_hook(const void *hook) {
     return __atomic_compare_exchange_n(&swift_task_enqueueGlobal_hook, &expected, hook, false,
                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
+
+#ifndef HALLPASS_COMMIT
+#define HALLPASS_COMMIT "unknown"
+#endif
+
+const char *hp_build_commit(void) { return HALLPASS_COMMIT; }

@@ -1,13 +1,14 @@
 import Foundation
 import HallpassCore
 import HallpassSettings
+import Logging
 
 /// How each key of ARCHITECTURE.md §6 sets a `ServerSettings`. `SettingsLoader` merges the file,
 /// the environment and flags and hands over only these keys.
 extension ServerSettings: LayeredSettings {
     public static let keys: Set<String> = Set(["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg",
                                                "ssh_listen", "trusted_proxies", "demo", "dpop_nonces", "sites", "device_networks", "audit_log",
-                                               "totp_key_file", "totp_for_ssh_keys"] + HTTPEdgeLimits.keys)
+                                               "totp_key_file", "totp_for_ssh_keys", "log_format", "log_level", "access_log"] + HTTPEdgeLimits.keys)
 
     /// The settings of `file` (or `HALLPASS_CONFIG`), the environment and `flags`, in that order.
     /// Not validated: `serve` calls `validate()`; the admin commands only need `db`.
@@ -35,6 +36,19 @@ extension ServerSettings: LayeredSettings {
         case "totp_for_ssh_keys":
             guard value == "true" || value == "false" else { throw ConfigurationError.invalid("\(origin): totp_for_ssh_keys is true or false") }
             totpForSSHKeys = value == "true"
+        case "log_format":
+            guard let format = LogFormat(rawValue: value) else {
+                throw ConfigurationError.invalid("\(origin): log_format is text or json, not \(Self.quoted(value))")
+            }
+            logFormat = format
+        case "log_level":
+            guard let level = Logger.Level(rawValue: value) else {
+                throw ConfigurationError.invalid("\(origin): log_level is one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(Self.quoted(value))")
+            }
+            logLevel = level
+        case "access_log":
+            guard value == "true" || value == "false" else { throw ConfigurationError.invalid("\(origin): access_log is true or false") }
+            accessLog = value == "true"
         case "sites":
             do {
                 sites = try value.split(separator: ";").map { try AddressRanges(parsing: String($0)) }.filter { !$0.isEmpty }
@@ -68,5 +82,18 @@ extension ServerSettings: LayeredSettings {
             try http.set(key, to: value, origin: "\(origin)")
         default: break
         }
+    }
+}
+
+/// `log_format`: human-readable lines (swift-log's default) or one JSON object per line.
+public enum LogFormat: String, Sendable, Equatable {
+    case text, json
+}
+
+extension ServerSettings {
+    /// A value quoted for an error message: printable ASCII only, at most 40 characters.
+    static func quoted(_ value: String) -> String {
+        let printable = value.unicodeScalars.prefix(40).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
+        return "\"" + String(printable) + (value.unicodeScalars.count > 40 ? "…" : "") + "\""
     }
 }

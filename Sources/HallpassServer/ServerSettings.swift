@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import HallpassCore
 import HallpassSettings
 
@@ -57,6 +58,12 @@ public struct ServerSettings: Sendable, Equatable {
     public var trustedProxies = TrustedProxies.none
     /// HTTP timeouts and connection limits (`http_*` settings).
     public var http = HTTPEdgeLimits()
+    /// How `serve` writes its log to standard error (`log_format`, `serve --log-format`).
+    public var logFormat = LogFormat.text
+    /// The least severe level logged (`log_level`, `serve --log-level`).
+    public var logLevel = Logger.Level.info
+    /// One `info` line per HTTP request (`access_log`, `serve --access-log`).
+    public var accessLog = false
 
     public init() {}
 

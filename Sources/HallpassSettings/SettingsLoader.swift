@@ -11,7 +11,7 @@ public enum SettingsLoader {
     public static let keys = ["db", "listen", "issuer", "tls_cert", "tls_key", "signing_alg", "theme", "language",
                               "ssh_listen", "trusted_proxies", "http_head_timeout", "http_body_timeout",
                               "http_idle_timeout", "http_max_connections", "http_max_connections_per_address", "dpop_nonces", "sites", "device_networks", "audit_log",
-                              "totp_key_file", "totp_for_ssh_keys"]
+                              "totp_key_file", "totp_for_ssh_keys", "log_format", "log_level", "access_log"]
 
     /// `S`'s defaults with the file's, the environment's and then `flags`' settings applied, in
     /// that order. `flags` may only carry `S`'s keys.
@@ -24,6 +24,14 @@ public enum SettingsLoader {
             try settings.apply(setting)
         }
         return settings
+    }
+
+    /// The value in force for each key that is set, as text (the last of file, environment,
+    /// `flags`): what `serve` compares on SIGHUP to name the changes that need a restart.
+    public static func effective(file: String?, environment: [String: String], flags: [Setting] = []) throws -> [String: String] {
+        var values: [String: String] = [:]
+        for setting in try layers(file: file, environment: environment) + flags { values[setting.key] = setting.value }
+        return values
     }
 
     /// The file's settings, then the environment's: what every command starts from.

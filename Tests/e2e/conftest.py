@@ -59,8 +59,9 @@ class Server:
                 self.port, self.ssh_port = free_ports(2, avoid=avoid)
             self.base = f"{scheme}://127.0.0.1:{self.port}{issuer_path}"
             self.log = open(os.path.join(tmp, "serve.log"), "w+")
+            # Every server writes its access log: Server.stop checks that no secret reached it.
             self.proc = subprocess.Popen([BIN, "serve", "--db", self.db, "--listen", f"127.0.0.1:{self.port}",
-                                          "--ssh-listen", f"127.0.0.1:{self.ssh_port}", *extra],
+                                          "--ssh-listen", f"127.0.0.1:{self.ssh_port}", "--access-log", *extra],
                                          stdout=self.log, stderr=subprocess.STDOUT, cwd=tmp,  # files it makes stay in tmp
                                          env={**os.environ, **(env or {})})
             try:
@@ -105,6 +106,9 @@ class Server:
         # Every server runs Swift concurrency on NIO's event loops (EventLoopExecutor); the
         # release binary once lost that silently, at half the throughput.
         assert "runs on its own thread pool" not in output, output
+        # No secret a test sent or received through the helpers below ever reaches a log (issue 21).
+        leaked = sorted(secret for secret in SECRETS if secret in output)
+        assert not leaked, f"{len(leaked)} secrets in the server's log, e.g. {leaked[0][:6]}…"
 
 
 @pytest.fixture
@@ -203,20 +207,46 @@ def approved_login(s, *extra):
     return out
 
 
+# Every secret the tests sent or received through the helpers below (and the fixed ones), for
+# Server.stop to look for in each server's log: passwords, codes, tokens, sessions.
+SECRETS = {ALICE_PASSWORD, RS_SECRET}
+SECRET_FIELDS = {"password", "client_secret", "device_code", "user_code", "access_token", "refresh_token", "id_token",
+                 "code", "code_verifier", "session", "auth_req_id", "token"}
+
+
+def remember_secrets(value, key=None):
+    if isinstance(value, dict):
+        for k, v in value.items():
+            remember_secrets(v, k)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            remember_secrets(v, key)
+    elif isinstance(value, str) and key in SECRET_FIELDS and len(value) >= 8:
+        SECRETS.add(value)
+        if key == "user_code":
+            SECRETS.add(value.replace("-", ""))
+
+
 def post_form(url, fields):
     """POSTs a form; the JSON answer (an HTTP error status raises)."""
+    remember_secrets(fields)
     with urllib.request.urlopen(url, data=urllib.parse.urlencode(fields).encode(), timeout=30) as r:
-        return json.loads(r.read())
+        answer = json.loads(r.read())
+    remember_secrets(answer)
+    return answer
 
 
 def post_json(url, body, session=None):
     """POSTs JSON (with a consent session as bearer); the JSON answer (an error status raises)."""
+    remember_secrets(body)
     headers = {"Content-Type": "application/json"}
     if session:
         headers["Authorization"] = f"Bearer {session}"
     request = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers)
     with urllib.request.urlopen(request, timeout=30) as r:
-        return json.loads(r.read())
+        answer = json.loads(r.read())
+    remember_secrets(answer)
+    return answer
 
 
 def device_authorization(base, client="tv", scope="openid"):

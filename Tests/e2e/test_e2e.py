@@ -110,7 +110,7 @@ def test_serve_refuses_bad_configuration_with_one_line(tmpdir_path):
         f.write('db = "x.db"\nlisten = "127.0.0.1:1"\ncolour = "blue"\n')
     r = subprocess.run([BIN, "serve", "--config", bad], capture_output=True, text=True, timeout=30)
     assert r.returncode == 1
-    assert r.stderr.strip() == f"hallpass: {bad}:3: unknown setting 'colour' (known: db, listen, issuer, tls_cert, tls_key, signing_alg, theme, language, ssh_listen, trusted_proxies, http_head_timeout, http_body_timeout, http_idle_timeout, http_max_connections, http_max_connections_per_address, dpop_nonces, sites, device_networks, audit_log, totp_key_file, totp_for_ssh_keys)"
+    assert r.stderr.strip() == f"hallpass: {bad}:3: unknown setting 'colour' (known: db, listen, issuer, tls_cert, tls_key, signing_alg, theme, language, ssh_listen, trusted_proxies, http_head_timeout, http_body_timeout, http_idle_timeout, http_max_connections, http_max_connections_per_address, dpop_nonces, sites, device_networks, audit_log, totp_key_file, totp_for_ssh_keys, log_format, log_level, access_log)"
     with open(bad, "w") as f:
         f.write('db = [unclosed\n')
     r = subprocess.run([BIN, "serve", "--config", bad], capture_output=True, text=True, timeout=30)

@@ -8,4 +8,8 @@
 /// binary, where the runtime's symbols are hidden.
 bool hp_install_enqueue_global_hook(const void *hook);
 
+/// The commit this binary was built from (`HALLPASS_COMMIT` when the package was built, see
+/// Package.swift), or "unknown".
+const char *hp_build_commit(void);
+
 #endif
