@@ -12,8 +12,10 @@ public final class SQLiteStore: Sendable {
     let decisions: GroupCommit<Decision, Bool>
     let rotations: GroupCommit<Rotation, RotationResult>
     let hot: HotReader
+    /// Held while the store is open, so `hallpass restore` cannot replace the file under it.
+    let lock: DatabaseLock?
 
-    /// Opens (creating if needed) the database at `path` and applies migrations.
+    /// Opens (creating if needed, mode 0600) the database at `path` and applies migrations.
     public init(path: String) throws {
         var config = Configuration()
         config.busyMode = .timeout(10)
@@ -26,6 +28,11 @@ public final class SQLiteStore: Sendable {
         }
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        lock = try DatabaseLock.shared(forDatabase: path)
+        // It holds password hashes and the signing keys: a new file is the owner's only, whatever
+        // the umask, and SQLite gives its -wal and -shm files the database file's mode.
+        let created = Foundation.open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        if created >= 0 { close(created) }
         pool = try DatabasePool(path: path, configuration: config)
         try SQLiteStore.migrator.migrate(pool)
         hot = HotReader(path: path, connections: 2)

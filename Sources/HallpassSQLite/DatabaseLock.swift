@@ -1,0 +1,49 @@
+import Foundation
+
+/// Who has a SQLite database open, across processes (issue 21): every `SQLiteStore` holds a
+/// shared `flock(2)` on `DB.lock` beside the database for its lifetime, and `hallpass restore`
+/// takes it exclusively, so a restore never replaces a file under a running server or admin
+/// command, and nothing opens a database while it is being replaced.
+///
+/// A separate file, not the database: closing any descriptor of the database file would drop
+/// SQLite's own POSIX locks on it (https://www.sqlite.org/howtocorrupt.html §2.2), and `flock`
+/// locks never interact with those. The lock is released when the object goes away (or the
+/// process ends, however it ends).
+public final class DatabaseLock: Sendable {
+    let descriptor: Int32
+
+    private init(descriptor: Int32) {
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    public static func path(forDatabase database: String) -> String { database + ".lock" }
+
+    /// The shared lock of a store. Nil when the lock file cannot be made (a read-only directory,
+    /// where no restore can happen either).
+    public static func shared(forDatabase database: String) throws -> DatabaseLock? {
+        guard let lock = open(path(forDatabase: database)) else { return nil }
+        guard flock(lock.descriptor, LOCK_SH | LOCK_NB) == 0 else {
+            throw SQLiteBackup.Failure.failed("\(database) is being restored (`hallpass restore` holds \(path(forDatabase: database))); try again when it has finished")
+        }
+        return lock
+    }
+
+    /// The exclusive lock of a restore; fails at once if anything has the database open.
+    public static func exclusive(forDatabase database: String) throws -> DatabaseLock {
+        guard let lock = open(path(forDatabase: database)) else {
+            throw SQLiteBackup.Failure.failed("cannot create \(path(forDatabase: database)): \(String(cString: strerror(errno)))")
+        }
+        guard flock(lock.descriptor, LOCK_EX | LOCK_NB) == 0 else { throw SQLiteBackup.Failure.inUse(database) }
+        return lock
+    }
+
+    private static func open(_ path: String) -> DatabaseLock? {
+        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        return fd >= 0 ? DatabaseLock(descriptor: fd) : nil
+    }
+
+    /// Releases the lock now (the descriptor closes when the object goes away).
+    public func release() { flock(descriptor, LOCK_UN) }
+}
