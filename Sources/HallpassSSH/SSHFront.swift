@@ -38,13 +38,17 @@ public struct SSHFront: Service {
 
     /// `serverURL` is where the consent screen the front runs talks to the consent API (the
     /// server's own listen address, so keypresses stay off any load balancer).
+    /// `theme` is asked at each session's start, so a theme changed in the configuration and
+    /// reloaded (SIGHUP) applies to the next session; each session's `hallpass approve` reads
+    /// the theme file itself.
     public init(gate: any SSHConsentGate, serverURL: String, hostKey: SSHHostKey, host: String, port: Int, executable: String,
+                theme: @escaping @Sendable () -> String? = { nil },
                 limits: SSHLimits = SSHLimits(), logger: Logger, onBound: @escaping @Sendable (Int) -> Void = { _ in }) {
         self.gate = gate
         self.hostKey = hostKey
         self.host = host
         self.port = port
-        self.launch = SSHSessionLaunch(executable: executable, serverURL: serverURL)
+        self.launch = SSHSessionLaunch(executable: executable, serverURL: serverURL, theme: theme)
         self.limits = limits
         self.logger = logger
         self.onBound = onBound

@@ -8,6 +8,13 @@ import NIOSSH
 struct SSHSessionLaunch: Sendable {
     var executable: String
     var serverURL: String
+    /// The configured theme (`theme`), asked at each session's start.
+    var theme: @Sendable () -> String? = { nil }
+
+    /// `hallpass approve`'s arguments for `user`.
+    func arguments(user: String) -> [String] {
+        ["approve", "--server", serverURL, "--user", user] + (theme().map { ["--theme", $0] } ?? [])
+    }
 
     /// TERM values passed through; anything else becomes xterm-256color.
     static let terminals: Set<String> = [
@@ -103,7 +110,7 @@ final class SSHSessionHandler: ChannelDuplexHandler {
         let child: PTYProcess
         do {
             child = try PTYProcess.spawn(executable: launch.executable,
-                                         arguments: ["approve", "--server", launch.serverURL, "--user", session.userName],
+                                         arguments: launch.arguments(user: session.userName),
                                          environment: environment, size: terminal.size, handover: session.token)
         } catch {
             return refuse(context: context, wanted: wantReply, "\(error)")

@@ -12,7 +12,8 @@ import NIOSSL
 /// pass an in-memory configuration and port 0. The sweeper is not in it: `serve` lists
 /// `server.expirySweeper` in its own ServiceGroup, beside the store's services.
 public func buildApplication(
-    server: AuthorizationServer, pushLimits: PushLimits = PushLimits(), logger: Logger = Logger(label: "hallpass")
+    server: AuthorizationServer, pushLimits: PushLimits = PushLimits(), tls: TLSCertificateStore? = nil,
+    logger: Logger = Logger(label: "hallpass")
 ) async throws -> some ApplicationProtocol {
     try await server.keys.ensureKey(algorithm: server.configuration.signingAlgorithm == "ES256" ? .es256 : .eddsa)
     let router = buildRouter(server: server)
@@ -21,7 +22,7 @@ public func buildApplication(
     let hub = server.pushHub(limits: pushLimits)
     var app = Application(
         router: router,
-        server: try serverBuilder(configuration, hub: hub, metrics: server.metrics),
+        server: try serverBuilder(configuration, hub: hub, metrics: server.metrics, tls: tls),
         configuration: .init(address: address, serverName: "hallpass"),
         logger: logger)
     return app
@@ -31,6 +32,8 @@ public func buildApplication(
 public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestContext> {
     let router = Router(context: HallpassRequestContext.self)
     router.add(middleware: ClientAddressMiddleware(trusted: server.configuration.trustedProxies))
+    // Outside the error middleware, so the access log sees each answer's final status.
+    if server.configuration.accessLog { router.add(middleware: AccessLogMiddleware()) }
     router.add(middleware: OAuthErrorMiddleware())
     let base = server.configuration.basePath
     let group = base.isEmpty ? router.group() : router.group(RouterPath(String(base.dropFirst())))
@@ -53,19 +56,18 @@ public func buildRouter(server: AuthorizationServer) -> Router<HallpassRequestCo
 }
 
 /// HTTP/1.1 with the push WebSocket upgrade (frames capped at 4 KiB, pings every 20 s), over TLS
-/// when a certificate is configured.
-func serverBuilder(_ configuration: ServerSettings, hub: DevicePushHub, metrics: ServerMetrics) throws -> HTTPServerBuilder {
+/// when a certificate is configured: from `tls` (which `serve` reloads on SIGHUP), or loaded here.
+func serverBuilder(_ configuration: ServerSettings, hub: DevicePushHub, metrics: ServerMetrics,
+                   tls: TLSCertificateStore? = nil) throws -> HTTPServerBuilder {
     let admission = HTTPConnectionAdmission(limits: configuration.http, trusted: configuration.trustedProxies, metrics: metrics)
     let plain = HTTPServerBuilder.http1WithPush(hub: hub, admission: admission)
     guard let certPath = configuration.tlsCertificatePath, let keyPath = configuration.tlsKeyPath else {
         return plain
     }
     do {
-        let chain = try NIOSSLCertificate.fromPEMFile(certPath).map { NIOSSLCertificateSource.certificate($0) }
-        let key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
-        let tls = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(key))
-        return try .tls(plain, tlsConfiguration: tls)
-    } catch {
-        throw ConfigurationError.invalid("cannot load TLS certificate \(certPath) or key \(keyPath): \(error)")
+        let store = try tls ?? TLSCertificateStore(certificatePath: certPath, keyPath: keyPath)
+        return try .tls(plain, tlsConfiguration: store.serverConfiguration)
+    } catch let error as TLSLoadError {
+        throw ConfigurationError.invalid(error.description)
     }
 }

@@ -6,7 +6,8 @@ struct Hallpass: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hallpass",
         abstract: "An OAuth 2.0 device authorization server (RFC 8628) with a terminal consent front.",
-        subcommands: [Serve.self, Users.self, Clients.self, Scopes.self, Keys.self, Grants.self, Audit.self, Approve.self, Login.self, Logout.self, SSH.self, Token.self],
+        version: BuildInfo.versionLine,
+        subcommands: [Serve.self, Users.self, Clients.self, Scopes.self, Keys.self, Grants.self, Audit.self, Approve.self, Login.self, Logout.self, SSH.self, Token.self, Backup.self, Restore.self, Doctor.self],
         defaultSubcommand: nil)
 }
 

@@ -8,6 +8,7 @@ import HallpassSSH
 import HallpassStore
 import Hummingbird
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -45,14 +46,19 @@ struct Serve: AsyncParsableCommand {
     @Flag(help: "Seed a public client 'demo-device' and a user 'alice' (password printed once).")
     var demo = false
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error.")
-    var logLevel: String = "info"
+    @Option(name: .customLong("log-level"), help: "Log level: trace, debug, info (default), notice, warning, error, critical (also log_level).")
+    var logLevel: String?
+
+    @Option(name: .customLong("log-format"), help: "Log format on standard error: text (default) or json, one object per line (also log_format).")
+    var logFormat: String?
+
+    @Flag(name: .customLong("access-log"), help: "Log one line per HTTP request: request id, method, route, status, duration, client address (also access_log = true).")
+    var accessLog = false
 
     func run() async throws {
         try await runReporting {
             let configuration = try settings()
-            var logger = Logger(label: "hallpass")
-            logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+            let logger = ServerLogging.bootstrap(configuration)
             if !concurrencyRunsOnEventLoops {
                 logger.warning("Swift concurrency runs on its own thread pool: another hook was installed first, so every request hops between threads (about half the throughput)")
             }
@@ -77,19 +83,31 @@ struct Serve: AsyncParsableCommand {
             do {
                 totpVault = try TOTPVault.open(path: configuration.effectiveTOTPKeyFile)
             } catch { throw CLIError("\(error)") }
+            let tls = try configuration.tlsCertificatePath.flatMap { cert in
+                try configuration.tlsKeyPath.map { key in
+                    do { return try TLSCertificateStore(certificatePath: cert, keyPath: key) } catch { throw CLIError("\(error)") }
+                }
+            }
+            let state = try reloadableState()
+            let theme = NIOLockedValueBox(state.theme)
             let server = AuthorizationServer(store: storage, configuration: configuration, events: events, failures: failures,
                                              audit: audit, totpVault: totpVault)
             services.append(server.expirySweeper(logger: logger))
-            services.append(HTTPFront(server: server, seedDemo: demo, logger: logger))
-            writeOut("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
-                     + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"))
+            services.append(HTTPFront(server: server, seedDemo: demo, tls: tls, logger: logger))
+            services.append(HangupReload(tls: tls, theme: theme, started: state.values,
+                                         reread: { try self.reloadableState() }, logger: logger))
+            ServerLogging.announce("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
+                     + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"),
+                     configuration, logger)
             if let sshHost = configuration.sshHost, let sshPort = configuration.sshPort {
                 let keyPath = SSHHostKey.defaultPath(forDatabase: configuration.databasePath)
                 let hostKey = try SSHHostKey.loadOrCreate(at: keyPath)
                 services.append(SSHFront(gate: server.sshLogins, serverURL: configuration.localURL,
                                          hostKey: hostKey, host: sshHost, port: sshPort,
-                                         executable: try Self.ownExecutable(), logger: logger) { port in
-                    writeOut("hallpass: ssh consent front on \(sshHost):\(port) · host key \(hostKey.fingerprint)")
+                                         executable: try Self.ownExecutable(), theme: { theme.withLockedValue { $0 } },
+                                         logger: logger) { port in
+                    ServerLogging.announce("hallpass: ssh consent front on \(sshHost):\(port) · host key \(hostKey.fingerprint)",
+                                           configuration, logger)
                 })
             }
             let group = ServiceGroup(configuration: .init(
@@ -103,6 +121,22 @@ extension Serve {
     /// The flags as settings, in the order they override one another (`--no-ssh` last), merged
     /// over the file and the environment by `SettingsLoader`, then checked.
     func settings() throws -> ServerSettings {
+        let settings = try store.serverSettings(extraFlags: flagSettings())
+        try settings.validate()
+        return settings
+    }
+
+    /// The values in force by key, and the configured theme: read at start and again on SIGHUP.
+    func reloadableState() throws -> (values: [String: String], theme: String?) {
+        var flags = flagSettings()
+        if let db = store.db { flags.append(Setting("db", db, from: .flag("--db"))) }
+        let environment = ProcessInfo.processInfo.environment
+        let values = try SettingsLoader.effective(file: store.config, environment: environment, flags: flags)
+        let front = try SettingsLoader.load(ConsentFrontSettings.self, file: store.config, environment: environment)
+        return (values, front.theme)
+    }
+
+    func flagSettings() -> [Setting] {
         var flags: [Setting] = []
         func flag(_ key: String, _ value: String?, _ name: String) {
             if let value { flags.append(Setting(key, value, from: .flag(name))) }
@@ -117,9 +151,10 @@ extension Serve {
         flag("ssh_listen", sshListen, "--ssh-listen")
         flag("trusted_proxies", trustedProxies, "--trusted-proxies")
         flag("ssh_listen", noSSH ? "off" : nil, "--no-ssh")
-        let settings = try store.serverSettings(extraFlags: flags)
-        try settings.validate()
-        return settings
+        flag("log_level", logLevel, "--log-level")
+        flag("log_format", logFormat, "--log-format")
+        flag("access_log", accessLog ? "true" : nil, "--access-log")
+        return flags
     }
 
     /// This binary's own path, for the SSH front's `hallpass approve` children.
@@ -135,11 +170,12 @@ extension Serve {
 struct HTTPFront: Service {
     let server: AuthorizationServer
     let seedDemo: Bool
+    let tls: TLSCertificateStore?
     let logger: Logger
 
     func run() async throws {
         if seedDemo { try await DemoSeed.seed(server.store) }
-        let app = try await buildApplication(server: server, logger: logger)
+        let app = try await buildApplication(server: server, tls: tls, logger: logger)
         try await app.run()
     }
 }

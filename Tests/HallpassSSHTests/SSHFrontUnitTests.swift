@@ -3,6 +3,7 @@ import HallpassCore
 import HallpassServer
 import HallpassSettings
 @testable import HallpassSSH
+import NIOConcurrencyHelpers
 import Testing
 
 @Suite struct SSHPublicKeyLineTests {
@@ -47,6 +48,16 @@ import Testing
         let env = launch.environment(term: "tmux-256color", clientEnvironment: ["LANG": "zh_CN.UTF-8"])
         #expect(env == ["PATH": "/usr/bin:/bin", "HOME": "/nonexistent", "TERM": "tmux-256color", "LANG": "zh_CN.UTF-8",
                         "LC_CTYPE": "C.UTF-8", "HALLPASS_SSH_SESSION_FD": "3"])
+    }
+
+    @Test func eachSessionGetsTheThemeConfiguredAtItsStart() {
+        #expect(launch.arguments(user: "alice") == ["approve", "--server", "http://127.0.0.1:8080", "--user", "alice"])
+        let theme = NIOLockedValueBox<String?>("midnight")
+        let themed = SSHSessionLaunch(executable: "/usr/bin/hallpass", serverURL: "http://127.0.0.1:8080",
+                                      theme: { theme.withLockedValue { $0 } })
+        #expect(themed.arguments(user: "bob").suffix(2) == ["--theme", "midnight"])
+        theme.withLockedValue { $0 = "high-contrast" }     // a SIGHUP reload
+        #expect(themed.arguments(user: "bob").suffix(2) == ["--theme", "high-contrast"])
     }
 
     @Test func unknownTermsAndNonUTF8LocalesFallBack() {
