@@ -49,7 +49,8 @@ public enum SQLiteBackup {
 
     /// Replaces the database at `target` with the backup `file`, which must be a Hallpass database
     /// this version can open. Refused while any hallpass process has `target` open
-    /// (`DatabaseLock`). The replaced database is kept as `target.replaced-TIMESTAMP`, returned.
+    /// (`DatabaseLock`). The replaced database is moved aside as `target.replaced-TIMESTAMP`
+    /// (returned), and moved back if the restore fails.
     public static func restore(from file: String, to target: String, now: Date = Date()) throws -> (Summary, replaced: String?) {
         guard FileManager.default.fileExists(atPath: file) else { throw Failure.missing(file) }
         _ = try inspect(file)   // before touching the target
@@ -59,27 +60,33 @@ public enum SQLiteBackup {
         if FileManager.default.fileExists(atPath: target) {
             let stamp = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withYear, .withMonth, .withDay, .withTime])
             let kept = "\(target).replaced-\(stamp)"
-            // The old database as it stands, its WAL folded in: a copy like any backup.
-            _ = try copy(from: target, into: kept, replacing: false)
+            // Moved aside as it is (with its WAL, which holds its last commits), even if it is
+            // damaged: nothing has it open while the lock is held.
+            guard !FileManager.default.fileExists(atPath: kept) else { throw Failure.exists(kept) }
+            try move(target, to: kept)
             replaced = kept
         }
-        let summary = try copy(from: file, into: target, replacing: true)
-        return (summary, replaced)
+        do {
+            return (try copy(from: file, into: target, replacing: true), replaced)
+        } catch {
+            if let replaced { try? move(replaced, to: target) }
+            throw error
+        }
+    }
+
+    /// Renames a database and its WAL; its shared-memory index is rebuilt when next opened.
+    static func move(_ database: String, to destination: String) throws {
+        for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: database + suffix) {
+            guard rename(database + suffix, destination + suffix) == 0 else {
+                throw Failure.failed("cannot move \(database + suffix) aside: \(String(cString: strerror(errno)))")
+            }
+        }
+        try? FileManager.default.removeItem(atPath: database + "-shm")
     }
 
     /// Opens `path` read-only and checks it is a whole Hallpass database this version knows.
     public static func inspect(_ path: String) throws -> Summary {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let queue: DatabaseQueue
-        do {
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw Failure.notHallpass(path, why: "SQLite cannot open it (\(Self.reason(error)))")
-        }
-        defer { try? queue.close() }
-        return try queue.read { db in try summary(of: db, path: path) }
+        try SQLiteStore.inspect(path: path).summary
     }
 
     static func summary(of db: Database, path: String) throws -> Summary {
