@@ -16,3 +16,10 @@ bool hp_install_enqueue_global_hook(const void *hook) {
 #endif
 
 const char *hp_build_commit(void) { return HALLPASS_COMMIT; }
+
+#include <malloc.h>
+
+void hp_fix_malloc_thresholds(size_t bytes) {
+    mallopt(M_MMAP_THRESHOLD, (int)bytes);
+    mallopt(M_TRIM_THRESHOLD, (int)bytes);
+}
