@@ -41,7 +41,14 @@ public final class DatabaseLock: Sendable {
 
     private static func open(_ path: String) -> DatabaseLock? {
         let fd = Foundation.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        return fd >= 0 ? DatabaseLock(descriptor: fd) : nil
+        guard fd >= 0 else { return nil }
+        // An admin command run as root must not leave a lock file the service's user cannot
+        // open: like SQLite with its -wal and -shm files, give it the database's owner.
+        var database = stat()
+        if geteuid() == 0, stat(String(path.dropLast(".lock".count)), &database) == 0 {
+            _ = fchown(fd, database.st_uid, database.st_gid)
+        }
+        return DatabaseLock(descriptor: fd)
     }
 
     /// Releases the lock now (the descriptor closes when the object goes away).
