@@ -57,7 +57,7 @@ public struct SSHFront: Service {
     public func run() async throws {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { child in self.accept(child) }
             .bind(host: host, port: port).get()
         onBound(channel.localAddress?.port ?? port)
