@@ -12,7 +12,7 @@ public struct ThemeCatalog: Sendable {
     }
 
     /// The usual search path for a program at `executable`.
-    public static func standard(executable: String = CommandLine.arguments.first ?? "hallpass",
+    public static func standard(executable: String = ownPath,
                                 environment: [String: String] = ProcessInfo.processInfo.environment) -> ThemeCatalog {
         var directories: [URL] = []
         if let dir = environment["HALLPASS_THEMES_DIR"], !dir.isEmpty { directories.append(URL(fileURLWithPath: dir)) }
@@ -24,6 +24,12 @@ public struct ThemeCatalog: Sendable {
             dir = dir.deletingLastPathComponent()
         }
         return ThemeCatalog(directories: directories)
+    }
+
+    /// This program's own file (`/proc/self/exe`), not `argv[0]`: run as `hallpass` from `PATH`,
+    /// `argv[0]` has no directory, and `/usr/share/hallpass/themes` would not be found.
+    public static var ownPath: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments.first ?? "hallpass"
     }
 
     /// Names of the themes found, without duplicates, sorted.

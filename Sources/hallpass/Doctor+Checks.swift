@@ -133,7 +133,7 @@ struct DoctorChecks {
         let totp = settings.effectiveTOTPKeyFile
         findings += FileManager.default.fileExists(atPath: totp)
             ? fileFindings(totp, subject: "TOTP key")
-            : [.ok("TOTP key", "\(totp) is made when the first authenticator is added")]
+            : [.ok("TOTP key", "\(totp) is made when hallpass serve first starts")]
         return findings
     }
 
