@@ -4,7 +4,9 @@
 # only the executable's own entry points exported (--no-export-dynamic: 681 dynamic symbols
 # instead of 64,524) and unreferenced sections dropped (--gc-sections). NIO's dlsym lookup of the
 # concurrency hook finds nothing in such a binary; Sources/hallpass/EventLoopExecutor.swift links
-# to it instead. What remains dynamic is
+# to it instead. No RUNPATH ($ORIGIN is SwiftPM's default: nothing is loaded from beside the
+# binary), only the C libraries it uses (--as-needed), and every symbol bound at start (-z now,
+# so the relocation tables can be read-only, as Debian's hardening expects). What remains dynamic is
 # Debian's C libraries: libsqlite3, libsodium, libncursesw, libqrencode, libstdc++, libc.
 # `hallpass --version` names the commit (HALLPASS_COMMIT from scripts/build-commit.sh, read by
 # Package.swift); "unknown" outside a git checkout.
@@ -13,6 +15,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh >&2
 HALLPASS_COMMIT=$(scripts/build-commit.sh) && export HALLPASS_COMMIT
-swift build -c release --static-swift-stdlib --product hallpass \
-  -Xlinker --no-export-dynamic -Xlinker --gc-sections >&2
+swift build -c release --static-swift-stdlib --product hallpass --disable-local-rpath \
+  -Xlinker --no-export-dynamic -Xlinker --gc-sections -Xlinker --as-needed -Xlinker -z -Xlinker now >&2
 echo "$PWD/.build/release/hallpass"

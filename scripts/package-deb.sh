@@ -134,6 +134,26 @@ else
   "$generate_manual" "$hp" --multi-page --date "$(date -u -d "@$SOURCE_DATE_EPOCH" +%F)" \
     --output-directory "$stage/man" >&2
   compgen -G "$stage/man/*.1" >/dev/null || die "generate-manual wrote no pages"
+  # A subcommand's page names it "hallpass users add" in NAME, which whatis (lexgrog) cannot
+  # parse (lintian: bad-whatis-entry). NAME gets the page's own name (hallpass.users.add), and
+  # the synopsis keeps the command as typed.
+  python3 - "$stage"/man/*.1 <<'PY'
+import os, re, sys
+for path in sys.argv[1:]:
+    lines = open(path, encoding="utf-8").read().split("\n")
+    section, spoken, out = None, None, []
+    for line in lines:
+        if line.startswith(".Sh "):
+            section = line[4:]
+        m = re.fullmatch(r'\.Nm "([^"]+)"', line)
+        if section == "NAME" and m:
+            spoken = m.group(1)
+            line = ".Nm " + os.path.basename(path)[:-2]
+        elif section == "SYNOPSIS" and spoken and line == ".Nm":
+            line, spoken = f'.Nm "{spoken}"', None
+        out.append(line)
+    open(path, "w", encoding="utf-8").write("\n".join(out))
+PY
   for page in "$stage"/man/*.1; do
     gzip -9n -c "$page" > "$pkg/usr/share/man/man1/$(basename "$page").gz"
   done

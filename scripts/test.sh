@@ -19,4 +19,11 @@ scripts/fuzz.sh "${HALLPASS_FUZZ_SECONDS:-30}"
 venv=.venv-test
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/pip" install -q --disable-pip-version-check -r Tests/e2e/requirements.txt
-HALLPASS_BIN="$PWD/.build/debug/hallpass" "$venv/bin/python" -m pytest -q -p no:cacheprovider Tests/e2e
+HALLPASS_BIN="$PWD/.build/debug/hallpass" "$venv/bin/python" -m pytest -q -p no:cacheprovider Tests/e2e \
+  --ignore Tests/e2e/test_package.py
+# The Debian package (issue 21), built by scripts/package-deb.sh from the static release binary
+# (scripts/build-release.sh: 8 to 12 minutes cold, the one release build CI makes, so CI also
+# runs that binary), installed with dpkg, run as its unit says, purged (Tests/e2e/test_package.py;
+# needs root, as CI is). The debug build cannot stand in: linking it with --static-swift-stdlib
+# after the dynamic build leaves objects whose autolink entries break either link.
+HALLPASS_BIN="$(scripts/build-release.sh)" "$venv/bin/python" -m pytest -q -p no:cacheprovider Tests/e2e/test_package.py
