@@ -37,13 +37,16 @@ public struct SetupFinding: Sendable, Equatable {
 public enum SetupRules {
     /// A file holding secrets (the database, a private key, the TOTP key): readable or writable
     /// by anyone but its owner is an error. `mode` is `st_mode`'s permission bits.
-    public static func secretFileMode(_ mode: UInt16, path: String, subject: String) -> SetupFinding {
+    /// `groupMayRead`: a file another user provides to the service through its group (a TLS key
+    /// certbot renews, `root:hallpass` 0640) may be read by that group, never written.
+    public static func secretFileMode(_ mode: UInt16, path: String, subject: String, groupMayRead: Bool = false) -> SetupFinding {
         let permissions = mode & 0o777
         let shown = String(permissions, radix: 8)
-        if permissions & 0o077 != 0 {
+        let forbidden: UInt16 = groupMayRead ? 0o037 : 0o077
+        if permissions & forbidden != 0 {
             let who = permissions & 0o007 != 0 ? "everyone" : "its group"
-            return SetupFinding(.error, subject, "\(path) has mode \(shown): \(who) can read or change it",
-                                fix: "chmod 600 \(path)")
+            return SetupFinding(.error, subject, "\(path) has mode \(shown): \(who) can \(groupMayRead && who == "its group" ? "change" : "read or change") it",
+                                fix: groupMayRead ? "chmod 640 \(path) (group read for the service's user) or 600" : "chmod 600 \(path)")
         }
         return .ok(subject, "\(path) (mode \(shown))")
     }

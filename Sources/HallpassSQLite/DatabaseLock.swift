@@ -20,10 +20,14 @@ public final class DatabaseLock: Sendable {
 
     public static func path(forDatabase database: String) -> String { database + ".lock" }
 
-    /// The shared lock of a store. Nil when the lock file cannot be made (a read-only directory,
-    /// where no restore can happen either).
+    /// The shared lock of a store. Nil only on a read-only file system, where no restore can
+    /// happen either; any other failure to open the lock file is an error (running without the
+    /// lock would let a restore replace the database under this process).
     public static func shared(forDatabase database: String) throws -> DatabaseLock? {
-        guard let lock = open(path(forDatabase: database)) else { return nil }
+        guard let lock = open(path(forDatabase: database)) else {
+            if errno == EROFS { return nil }
+            throw SQLiteBackup.Failure.failed("cannot open \(path(forDatabase: database)): \(String(cString: strerror(errno))) (it must belong to the user that runs hallpass, like the database)")
+        }
         guard flock(lock.descriptor, LOCK_SH | LOCK_NB) == 0 else {
             throw SQLiteBackup.Failure.failed("\(database) is being restored (`hallpass restore` holds \(path(forDatabase: database))); try again when it has finished")
         }

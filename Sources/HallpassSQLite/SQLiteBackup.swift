@@ -56,6 +56,10 @@ public enum SQLiteBackup {
         _ = try inspect(file)   // before touching the target
         let lock = try DatabaseLock.exclusive(forDatabase: target)
         defer { lock.release() }
+        // Run as root (sudo), the restored file still belongs to whoever owns the database it
+        // replaces (or its directory): the service's user must be able to open it.
+        let owner = Self.owner(of: FileManager.default.fileExists(atPath: target)
+                               ? target : URL(fileURLWithPath: target).deletingLastPathComponent().path)
         var replaced: String?
         if FileManager.default.fileExists(atPath: target) {
             let stamp = ISO8601DateFormatter.string(from: now, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withYear, .withMonth, .withDay, .withTime])
@@ -67,21 +71,33 @@ public enum SQLiteBackup {
             replaced = kept
         }
         do {
-            return (try copy(from: file, into: target, replacing: true), replaced)
+            return (try copy(from: file, into: target, replacing: true, owner: owner), replaced)
         } catch {
             if let replaced { try? move(replaced, to: target) }
             throw error
         }
     }
 
-    /// Renames a database and its WAL; its shared-memory index is rebuilt when next opened.
+    /// Renames a database and its WAL together (the first back if the second fails); its
+    /// shared-memory index is rebuilt when next opened.
     static func move(_ database: String, to destination: String) throws {
+        var moved: [String] = []
         for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: database + suffix) {
             guard rename(database + suffix, destination + suffix) == 0 else {
-                throw Failure.failed("cannot move \(database + suffix) aside: \(String(cString: strerror(errno)))")
+                let why = String(cString: strerror(errno))
+                for done in moved.reversed() { rename(destination + done, database + done) }
+                throw Failure.failed("cannot move \(database + suffix) aside: \(why)")
             }
+            moved.append(suffix)
         }
         try? FileManager.default.removeItem(atPath: database + "-shm")
+    }
+
+    /// The owner to give a restored file when running as root; nil otherwise.
+    static func owner(of path: String) -> (uid: uid_t, gid: gid_t)? {
+        var info = stat()
+        guard geteuid() == 0, stat(path, &info) == 0 else { return nil }
+        return (info.st_uid, info.st_gid)
     }
 
     /// Opens `path` read-only and checks it is a whole Hallpass database this version knows.
@@ -118,7 +134,8 @@ public enum SQLiteBackup {
     /// The copy itself: the backup API into a temporary file beside `destination`, checked,
     /// switched to a rollback journal (one self-contained file), fsynced, renamed, directory
     /// fsynced.
-    static func copy(from source: String, into destination: String, replacing: Bool) throws -> Summary {
+    static func copy(from source: String, into destination: String, replacing: Bool,
+                     owner: (uid: uid_t, gid: gid_t)? = nil) throws -> Summary {
         let directory = URL(fileURLWithPath: destination).deletingLastPathComponent().path
         let partial = "\(directory)/.\(URL(fileURLWithPath: destination).lastPathComponent).partial-\(getpid())"
         let fm = FileManager.default
@@ -128,6 +145,9 @@ public enum SQLiteBackup {
         do {
             var sourceConfiguration = Configuration()
             sourceConfiguration.busyMode = .timeout(10)
+            // Read-only: a database moved aside meanwhile is not re-created empty, and closing
+            // this connection does not checkpoint a live WAL.
+            sourceConfiguration.readonly = true
             let from = try DatabaseQueue(path: source, configuration: sourceConfiguration)
             defer { try? from.close() }
             guard fm.createFile(atPath: partial, contents: nil, attributes: [.posixPermissions: 0o600]) else {
@@ -143,15 +163,27 @@ public enum SQLiteBackup {
         } catch {
             throw Failure.failed("copying \(source): \(Self.reason(error))")
         }
+        if let owner, chown(partial, owner.uid, owner.gid) != 0 {
+            throw Failure.failed("cannot give \(destination) to uid \(owner.uid): \(String(cString: strerror(errno)))")
+        }
         try sync(partial)
         if replacing {
             for suffix in ["-wal", "-shm", "-journal"] { try? fm.removeItem(atPath: destination + suffix) }
             guard rename(partial, destination) == 0 else { throw Failure.failed("cannot rename into \(destination): \(String(cString: strerror(errno)))") }
         } else {
             // link(2) refuses an existing name, so a file that appeared meanwhile is never replaced.
-            guard link(partial, destination) == 0 else {
-                if errno == EEXIST { throw Failure.exists(destination) }
-                throw Failure.failed("cannot write \(destination): \(String(cString: strerror(errno)))")
+            // File systems without hard links (vfat, exFAT, some CIFS mounts) refuse it: there the
+            // name is checked, then renamed to.
+            if link(partial, destination) != 0 {
+                let failure = errno
+                if failure == EEXIST { throw Failure.exists(destination) }
+                guard [EPERM, EOPNOTSUPP, EMLINK, ENOSYS].contains(failure) else {
+                    throw Failure.failed("cannot write \(destination): \(String(cString: strerror(failure)))")
+                }
+                guard !fm.fileExists(atPath: destination) else { throw Failure.exists(destination) }
+                guard rename(partial, destination) == 0 else {
+                    throw Failure.failed("cannot write \(destination): \(String(cString: strerror(errno)))")
+                }
             }
         }
         try sync(directory)

@@ -138,13 +138,19 @@ struct DoctorChecks {
     }
 
     /// Mode (owner only), owner (the user running doctor) and readability of a secret file.
-    func fileFindings(_ path: String, subject: String) -> [SetupFinding] {
+    /// `shared`: a file another user may own and hand to the service through its group.
+    func fileFindings(_ path: String, subject: String, shared: Bool = false) -> [SetupFinding] {
         var info = stat()
         guard stat(path, &info) == 0 else {
             return [SetupFinding(.error, subject, "cannot stat \(path): \(String(cString: strerror(errno)))", fix: "check the directory's permissions")]
         }
-        var findings = [SetupRules.secretFileMode(UInt16(info.st_mode & 0o7777), path: path, subject: subject)]
-        if info.st_uid != geteuid() {
+        var findings = [SetupRules.secretFileMode(UInt16(info.st_mode & 0o7777), path: path, subject: subject, groupMayRead: shared)]
+        if shared {
+            if access(path, R_OK) != 0 {
+                findings.append(SetupFinding(.error, subject, "\(Self.userName) cannot read \(path)",
+                                             fix: "chgrp the file to the service's group and chmod 640 it"))
+            }
+        } else if info.st_uid != geteuid() {
             findings.append(SetupFinding(.warning, subject, "\(path) belongs to uid \(info.st_uid), not to \(Self.userName)",
                                          fix: "run doctor as the user that runs hallpass serve (sudo -u hallpass hallpass doctor …), or chown the file to it"))
         } else if access(path, R_OK) != 0 {
@@ -166,7 +172,7 @@ struct DoctorChecks {
         } catch {
             return [SetupFinding(.error, "TLS certificate", "cannot read \(certPath): \(error)", fix: "tls_cert names a PEM certificate chain, leaf first")]
         }
-        findings += fileFindings(keyPath, subject: "TLS key").filter { $0.severity != .ok }
+        findings += fileFindings(keyPath, subject: "TLS key", shared: true).filter { $0.severity != .ok }
         do {
             key = try NIOSSLPrivateKey(file: keyPath, format: .pem)
         } catch {

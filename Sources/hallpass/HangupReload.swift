@@ -20,8 +20,9 @@ struct HangupReload: Service {
     let reread: @Sendable () throws -> (values: [String: String], theme: String?)
     let logger: Logger
 
-    /// Keys a reload applies without a restart.
-    static let reloadable: Set<String> = ["theme", "tls_cert", "tls_key"]
+    /// Keys a reload applies without a restart (`theme`), or that `serve` does not use
+    /// (`language` is the local consent screen's).
+    static let reloadable: Set<String> = ["theme", "language"]
 
     func run() async throws {
         for await _ in await UnixSignalsSequence(trapping: .sighup).cancelOnGracefulShutdown() {
@@ -44,16 +45,17 @@ struct HangupReload: Service {
             values = read
             theme.withLockedValue { $0 = newTheme }
         } catch {
-            logger.error("kept the running configuration: \(error)")
+            logger.error("the configuration does not load, so a restart would fail; the running one stays: \(error)")
             return
         }
         let changed = Set(values.keys).union(started.keys).filter { values[$0] != started[$0] }.sorted()
         let needRestart = changed.filter { !Self.reloadable.contains($0) }
-        if changed.contains("tls_cert") || changed.contains("tls_key") {
-            logger.warning("tls_cert and tls_key name other files now: restart hallpass to use them (the reload re-read the files it started with)")
-        }
         for key in needRestart {
-            logger.warning("\(key) changed: restart hallpass to apply it")
+            if key == "tls_cert" || key == "tls_key" {
+                logger.warning("\(key) names another file now: restart hallpass to use it (the reload re-read the files it started with)")
+            } else {
+                logger.warning("\(key) changed: restart hallpass to apply it")
+            }
         }
         logger.notice("reload done: theme \(theme.withLockedValue { $0 } ?? "default") for new SSH sessions; \(needRestart.isEmpty ? "nothing needs a restart" : "\(needRestart.count) change\(needRestart.count == 1 ? "" : "s") need a restart")")
     }

@@ -56,6 +56,7 @@ struct Serve: AsyncParsableCommand {
     var accessLog = false
 
     func run() async throws {
+        signal(SIGHUP, SIG_IGN)     // main.swift did it already when `serve` came first
         try await runReporting {
             let configuration = try settings()
             let logger = ServerLogging.bootstrap(configuration)
@@ -95,7 +96,8 @@ struct Serve: AsyncParsableCommand {
             services.append(server.expirySweeper(logger: logger))
             services.append(HTTPFront(server: server, seedDemo: demo, tls: tls, logger: logger))
             services.append(HangupReload(tls: tls, theme: theme, started: state.values,
-                                         reread: { try self.reloadableState() }, logger: logger))
+                                         reread: { _ = try self.settings(); return try self.reloadableState() },
+                                         logger: logger))
             ServerLogging.announce("hallpass: issuer \(configuration.effectiveIssuer) · database \(configuration.databaseDescription)"
                      + (configuration.trustedProxies.isEmpty ? "" : " · trusted proxies \(configuration.trustedProxies)"),
                      configuration, logger)

@@ -1,7 +1,13 @@
 import ArgumentParser
 import CHallpassRuntime
+import Foundation
 import NIOCore
 import NIOPosix
+
+// `serve`: a reload (SIGHUP, `systemctl reload`) that arrives while the server is starting must
+// not end it (the default action); HangupReload takes the signal once the services run. Only for
+// serve: a consent screen whose terminal hangs up must still end.
+if CommandLine.arguments.dropFirst().first == "serve" { signal(SIGHUP, SIG_IGN) }
 
 // A long-running server's resident memory must not creep (issue 20's soak: +18.5 % in 10 minutes
 // at rest, from glibc raising its mmap threshold after large frees, so later large blocks came

@@ -18,6 +18,11 @@ struct SetupRuleTests {
         #expect(group.severity == .error)
         #expect(group.message.contains("its group"))
         #expect(SetupRules.secretFileMode(0o602, path: "/d/k", subject: "x").severity == .error)
+        // A TLS key certbot keeps as root:hallpass 0640 is read by the service through its group.
+        #expect(SetupRules.secretFileMode(0o640, path: "/k", subject: "TLS key", groupMayRead: true).severity == .ok)
+        let groupWrite = SetupRules.secretFileMode(0o660, path: "/k", subject: "TLS key", groupMayRead: true)
+        #expect(groupWrite.severity == .error && groupWrite.message == "/k has mode 660: its group can change it")
+        #expect(SetupRules.secretFileMode(0o644, path: "/k", subject: "TLS key", groupMayRead: true).severity == .error)
     }
 
     @Test func certificatesExpireAndWarnTwoWeeksAhead() {

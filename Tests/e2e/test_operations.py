@@ -183,7 +183,8 @@ def test_doctor_on_postgresql_names_the_missing_migrations_then_passes(tmpdir_pa
     r = hallpass("doctor", "--db", url, "--timeout", "10")
     finding(r, "ok", "database", "is migrated")
     finding(r, "ok", "clock", "of PostgreSQL")
-    assert "password" not in r.stdout.lower() or "***" in r.stdout      # the URL's password is never shown
+    password = urllib.parse.urlsplit(url).password
+    assert password and password not in r.stdout + r.stderr, "the URL's password is shown"
     r = hallpass("doctor", "--db", "postgres://nobody@127.0.0.1:1/none", "--timeout", "5")
     assert r.returncode == 1
     finding(r, "error", "database", "cannot reach")
@@ -329,7 +330,58 @@ def test_a_backup_under_load_holds_every_acknowledged_approval_and_restore_waits
     assert len(before) <= restored < replaced
 
 
+def test_restore_run_as_root_leaves_the_database_to_its_owner(tmpdir_path):
+    """`sudo hallpass restore` must not hand the service a database it cannot open."""
+    if os.geteuid() != 0:
+        import pytest
+        pytest.skip("needs root (CI runs as root)")
+    os.chmod(tmpdir_path, 0o755)
+    db = os.path.join(tmpdir_path, "h.db")
+    assert hallpass("users", "list", "--db", db).returncode == 0
+    service = 65534     # nobody
+    for name in os.listdir(tmpdir_path):
+        os.chown(os.path.join(tmpdir_path, name), service, service)
+    os.remove(db + ".lock")         # made again by the restore, as root: it must be the owner's too
+    copy = os.path.join(tmpdir_path, "copy.db")
+    assert hallpass("backup", copy, "--db", db).returncode == 0
+    r = hallpass("restore", copy, "--db", db)
+    assert r.returncode == 0, r.stderr
+    assert (os.stat(db).st_uid, os.stat(db).st_gid) == (service, service)
+    assert os.stat(db + ".lock").st_uid == service
+
+
 # SIGHUP
+
+def test_a_sighup_while_starting_does_not_end_the_server(tmpdir_path):
+    port, ssh_port = free_ports(2)
+    proc = subprocess.Popen([BIN, "serve", "--db", os.path.join(tmpdir_path, "h.db"), "--listen", f"127.0.0.1:{port}",
+                             "--ssh-listen", f"127.0.0.1:{ssh_port}"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        # From the first line of main (SIGHUP in /proc's SigIgn); before it, the dynamic loader
+        # runs, and nothing can be ignored yet.
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            with open(f"/proc/{proc.pid}/status") as f:
+                ignored = int(next(line for line in f if line.startswith("SigIgn:")).split()[1], 16)
+            if ignored & (1 << (signal.SIGHUP - 1)):
+                break
+            time.sleep(0.001)
+        while time.time() < deadline:       # a reload at every moment of the start
+            proc.send_signal(signal.SIGHUP)
+            assert proc.poll() is None, proc.stderr.read()
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                time.sleep(0.01)
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None, proc.stderr.read()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=15)
+    assert proc.returncode == 0
+
 
 def peer_certificate(port):
     context = ssl.create_default_context()

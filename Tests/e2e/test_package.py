@@ -247,6 +247,9 @@ def test_installed_account_state_directory_and_unit(package):
     assert (st.st_uid, st.st_gid) == (account.pw_uid, account.pw_gid)
     assert stat.S_IMODE(st.st_mode) == 0o700
     assert os.path.isfile(CONFIG)
+    # It may hold a PostgreSQL password: root's, read by the service's group, no one else's.
+    conf = os.stat(CONFIG)
+    assert (conf.st_uid, conf.st_gid, stat.S_IMODE(conf.st_mode)) == (0, account.pw_gid, 0o640)
     # The unit as systemd reads it (this machine need not run systemd).
     r = sh("systemd-analyze", "verify", UNIT)
     problems = [line for line in (r.stdout + r.stderr).splitlines() if "hallpass" in line]
