@@ -4,7 +4,7 @@ import Synchronization
 /// group, this returns at the deadline even if `work` ignores cancellation (a query waiting for
 /// a pool connection to a database that does not answer); the abandoned task is cancelled and
 /// left to finish on its own.
-func firstOf<Result: Sendable>(deadline: Duration, _ work: @escaping @Sendable () async -> Result) async -> Result? {
+public func firstOf<Result: Sendable>(deadline: Duration, _ work: @escaping @Sendable () async -> Result) async -> Result? {
     let once = Mutex<CheckedContinuation<Result?, Never>?>(nil)
     let resume: @Sendable (Result?) -> Void = { value in
         once.withLock { c in

@@ -38,12 +38,12 @@ extension ServerSettings: LayeredSettings {
             totpForSSHKeys = value == "true"
         case "log_format":
             guard let format = LogFormat(rawValue: value) else {
-                throw ConfigurationError.invalid("\(origin): log_format is text or json, not \(Self.quoted(value))")
+                throw ConfigurationError.invalid("\(origin): log_format is text or json, not \(FormBody.quoted(value))")
             }
             logFormat = format
         case "log_level":
             guard let level = Logger.Level(rawValue: value) else {
-                throw ConfigurationError.invalid("\(origin): log_level is one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(Self.quoted(value))")
+                throw ConfigurationError.invalid("\(origin): log_level is one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), not \(FormBody.quoted(value))")
             }
             logLevel = level
         case "access_log":
@@ -88,12 +88,4 @@ extension ServerSettings: LayeredSettings {
 /// `log_format`: human-readable lines (swift-log's default) or one JSON object per line.
 public enum LogFormat: String, Sendable, Equatable {
     case text, json
-}
-
-extension ServerSettings {
-    /// A value quoted for an error message: printable ASCII only, at most 40 characters.
-    static func quoted(_ value: String) -> String {
-        let printable = value.unicodeScalars.prefix(40).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
-        return "\"" + String(printable) + (value.unicodeScalars.count > 40 ? "…" : "") + "\""
-    }
 }

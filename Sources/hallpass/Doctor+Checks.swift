@@ -222,18 +222,15 @@ struct DoctorChecks {
 
     // MARK: helpers
 
-    /// `body`, or a timeout error after `timeout` seconds.
+    /// `body`, or a timeout error after `timeout` seconds, even when `body` ignores cancellation
+    /// (a PostgreSQL connect): the server's `firstOf(deadline:)`.
     func withDeadline<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) async throws -> T {
         let seconds = timeout
-        return try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await body() }
-            group.addTask {
-                try await Task.sleep(for: .seconds(seconds))
-                throw CLIError("no answer in \(seconds) s")
-            }
-            defer { group.cancelAll() }
-            return try await group.next()!
+        let outcome = await firstOf(deadline: .seconds(seconds)) { () async -> Result<T, any Error> in
+            do { return .success(try await body()) } catch { return .failure(error) }
         }
+        guard let outcome else { throw CLIError("no answer in \(seconds) s") }
+        return try outcome.get()
     }
 
     static var userName: String {
