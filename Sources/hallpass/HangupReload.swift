@@ -1,4 +1,5 @@
 import Foundation
+import HallpassCore
 import HallpassServer
 import HallpassSettings
 import Logging
@@ -36,7 +37,7 @@ struct HangupReload: Service {
                 let expiry = try tls.reload()
                 logger.notice("reloaded the TLS certificate \(tls.certificatePath) (valid until \(ISO8601DateFormatter().string(from: expiry)))")
             } catch {
-                logger.error("kept the previous TLS certificate: \(error)")
+                logger.error("kept the previous TLS certificate: \(TerminalText.sanitize(String(describing: error)))")
             }
         }
         let values: [String: String]
@@ -45,7 +46,7 @@ struct HangupReload: Service {
             values = read
             theme.withLockedValue { $0 = newTheme }
         } catch {
-            logger.error("the configuration does not load, so a restart would fail; the running one stays: \(error)")
+            logger.error("the configuration does not load, so a restart would fail; the running one stays: \(TerminalText.sanitize(String(describing: error)))")
             return
         }
         let changed = Set(values.keys).union(started.keys).filter { values[$0] != started[$0] }.sorted()
